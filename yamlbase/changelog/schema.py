@@ -1,0 +1,163 @@
+"""Builds the changelog JSON Schema from the change models: one source of truth for editors and validation.
+
+``python -m yamlbase.changelog.schema`` rewrites ``schemas/changelog.schema.json``; a test fails when the
+committed file and the models drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+SCHEMA_ID = "https://yamlbase.dev/schemas/changelog.schema.json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _simplify(node: Any) -> Any:
+    """Turn pydantic's ``anyOf [T, null]`` into ``type: [T, null]`` and drop its generated titles/defaults,
+    so that jsonschema's messages name the expected type plainly."""
+    if isinstance(node, list):
+        return [_simplify(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _simplify(v) for k, v in node.items() if not (k == "default" and v is None)}
+    if isinstance(out.get("title"), str) and "properties" not in out and "$defs" not in out:
+        del out["title"]  # per-field titles ("Tablename") only repeat the key
+    options = out.get("anyOf")
+    if isinstance(options, list) and all(set(o) == {"type"} and isinstance(o["type"], str) for o in options):
+        del out["anyOf"]
+        types = [o["type"] for o in options]
+        out["type"] = types[0] if len(types) == 1 else types
+    return out
+
+
+def build_schema() -> dict[str, Any]:
+    """The whole changelog schema (draft 2020-12)."""
+    from pydantic.json_schema import models_json_schema
+
+    from yamlbase.changes import REGISTRY
+
+    models = [REGISTRY[name] for name in sorted(REGISTRY)]
+    _, generated = models_json_schema(
+        [(m, "validation") for m in models], ref_template="#/$defs/{model}", by_alias=True
+    )
+    defs: dict[str, Any] = _simplify(generated["$defs"])
+    for model in models:
+        defs[model.__name__]["title"] = model.name
+    for name, title in (
+        ("ColumnConfig", "column"),
+        ("ColumnConstraints", "constraints"),
+        ("ColumnName", "column"),
+    ):
+        if name in defs:
+            defs[name]["title"] = title
+    change_props: dict[str, Any] = {m.name: _ref(m.__name__) for m in models}
+    change_props["sql"] = {"anyOf": [{"type": "string", "description": "the SQL text"}, _ref(REGISTRY["sql"].__name__)]}
+    defs["change"] = {
+        "title": "change",
+        "description": "One change, written as a mapping with a single key: its type.",
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+        "properties": change_props,
+    }
+    defs["changeSet"] = {
+        "title": "changeSet",
+        "description": "A unit of change, identified by id, author and file path; applied in one transaction.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "author"],
+        "properties": {
+            "id": {"type": ["string", "number"], "description": "identifier, unique with author and path"},
+            "author": {"type": ["string", "number"], "description": "who wrote the changeSet"},
+            "comment": {"type": "string", "description": "free text, stored in DATABASECHANGELOG.COMMENTS"},
+            "logicalFilePath": {
+                "type": "string",
+                "description": "the path recorded in DATABASECHANGELOG.FILENAME instead of the real one",
+            },
+            "changes": {"type": "array", "items": _ref("change"), "description": "the changes, in order"},
+            "rollback": {
+                "description": "how to undo the changeSet: SQL text, a change, or a list of changes/SQL",
+                "anyOf": [
+                    {"type": "string"},
+                    _ref("change"),
+                    {"type": "array", "items": {"anyOf": [{"type": "string"}, _ref("change")]}},
+                ],
+            },
+        },
+    }
+    defs["include"] = {
+        "title": "include",
+        "description": "Runs the changeSets of another changelog file at this point.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "description": "the changelog file to include"},
+            "relativeToChangelogFile": {
+                "type": "boolean",
+                "description": "resolve file against this changelog's folder (else the root changelog's)",
+            },
+        },
+    }
+    defs["includeAll"] = {
+        "title": "includeAll",
+        "description": "Includes every changelog file below a folder, in lexical order of their paths.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["path"],
+        "properties": {
+            "path": {"type": "string", "description": "the folder to include"},
+            "relativeToChangelogFile": {
+                "type": "boolean",
+                "description": "resolve path against this file's folder",
+            },
+            "errorIfMissingOrEmpty": {
+                "type": "boolean",
+                "description": "a missing or empty folder is an error (default true)",
+            },
+        },
+    }
+    defs["entry"] = {
+        "title": "databaseChangeLog entry",
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            "changeSet": _ref("changeSet"),
+            "include": _ref("include"),
+            "includeAll": _ref("includeAll"),
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "changelog",
+        "description": "A yamlbase / Liquibase changelog (YAML or JSON).",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["databaseChangeLog"],
+        "properties": {"databaseChangeLog": {"type": "array", "items": _ref("entry")}},
+        "$defs": dict(sorted(defs.items())),
+    }
+
+
+def render_schema() -> str:
+    return json.dumps(build_schema(), indent=2, sort_keys=False) + "\n"
+
+
+def main() -> None:
+    target = Path(__file__).resolve().parents[2] / "schemas" / "changelog.schema.json"
+    target.write_text(render_schema(), encoding="utf-8")
+    sys.stdout.write(f"wrote {target}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Checks a parsed document against ``schemas/changelog.schema.json`` and locates every problem."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from yamlbase.changelog.loader import Document
+from yamlbase.errors import Problem
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "empty",
+}
+
+
+def schema_path() -> Path:
+    """The published schema: shipped inside the wheel, or read from the source tree."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "_schema" / "changelog.schema.json"
+    return packaged if packaged.exists() else here.parent / "schemas" / "changelog.schema.json"
+
+
+@functools.cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(schema_path().read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def validate_document(doc: Document) -> list[Problem]:
+    """Every schema problem in ``doc``, each located at the YAML node it concerns."""
+    problems: list[Problem] = []
+    for error in _validator().iter_errors(doc.data):
+        node_path = tuple(error.absolute_path)
+        problems.extend(Problem(p.location, p.message, node_path) for p in _describe(doc, error))
+    return problems
+
+
+def suggest(word: str, choices: list[str]) -> str:
+    """`` (did you mean "x"?)`` for the nearest valid name, or nothing."""
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered:
+        return f' (did you mean "{lowered[word.lower()]}"?)'
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _kind(instance: Any) -> str:
+    if isinstance(instance, bool):
+        return "boolean"
+    if isinstance(instance, int | float):
+        return "number"
+    if instance is None:
+        return "empty"
+    if isinstance(instance, list):
+        return "list"
+    if isinstance(instance, dict):
+        return "mapping"
+    return "string"
+
+
+def _describe(doc: Document, error: Any) -> list[Problem]:
+    path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    title = schema.get("title", "")
+    where = f"{title}: " if title and title not in ("changelog", "change", "databaseChangeLog entry") else ""
+    validator = error.validator
+    if validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(schema.get("properties", {}))
+        problems = []
+        for key in error.instance:
+            if key in allowed:
+                continue
+            hint = suggest(str(key), allowed)
+            if title == "change":
+                message = f'unknown change type "{key}"{hint}'
+            elif title == "databaseChangeLog entry":
+                message = f'unknown entry "{key}": expected changeSet, include or includeAll{hint}'
+            else:
+                message = f'{where}unknown attribute "{key}"{hint}'
+            problems.append(Problem(doc.location((*path, key), key=True), message))
+        return problems
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return [Problem(doc.location(path), f'{where}missing required attribute "{missing}"')]
+    if validator in ("minProperties", "maxProperties") and title in ("change", "databaseChangeLog entry"):
+        what = "a change" if title == "change" else "each databaseChangeLog entry"
+        return [Problem(doc.location(path), f"{what} must be a mapping with exactly one key, e.g. '- changeSet:'")]
+    if validator == "type":
+        expected = error.validator_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names if n != "null")
+        return [Problem(doc.location(path), f"{_field(path)}must be {wanted}, not {_kind(error.instance)}")]
+    if validator == "anyOf" and error.context:
+        from jsonschema.exceptions import best_match
+
+        return _describe(doc, best_match(error.context))
+    if validator == "minItems":
+        return [Problem(doc.location(path), f"{_field(path)}needs at least {error.validator_value} item(s)")]
+    return [Problem(doc.location(path), f"{_field(path)}{error.message}")]
+
+
+def _field(path: tuple[Any, ...]) -> str:
+    names = [p for p in path if isinstance(p, str)]
+    return f'"{names[-1]}" ' if names else ""

@@ -1,0 +1,112 @@
+"""What every change type is: typed data that knows its statements for a dialect and its inverse.
+
+A change's :meth:`Change.operations` returns *steps*, which a sink either executes or renders as SQL
+(DESIGN principle 1). A step is one of:
+
+- an Alembic ``MigrateOperation`` (``CreateTableOp``, ``AddColumnOp``, …), invoked through
+  ``alembic.operations.Operations`` so Alembic renders the per-dialect ``ALTER``;
+- :class:`Batch`: operations on one table that SQLite can only do by recreating it (Alembic batch mode);
+- :class:`RawSQL`: SQL text from the changelog, sent verbatim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from alembic.operations.ops import MigrateOperation
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+@dataclass(frozen=True)
+class RawSQL:
+    """One SQL statement written by the user, executed as it stands."""
+
+    sql: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Operations on one table that run inside ``Operations.batch_alter_table`` (SQLite table recreation)."""
+
+    table_name: str
+    schema: str | None
+    operations: list[MigrateOperation] = field(default_factory=list)
+
+
+Step = MigrateOperation | Batch | RawSQL
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a change may know while planning: the target dialect's name and capabilities."""
+
+    dialect: str
+
+    @property
+    def recreates_tables(self) -> bool:
+        """SQLite cannot ALTER most things; such changes go through Alembic's batch mode."""
+        return self.dialect == "sqlite"
+
+
+class NoInverse(Exception):
+    """Raised by :meth:`Change.inverse` with the reason a change cannot be rolled back automatically."""
+
+
+class Model(BaseModel):
+    """Base of every changelog model: Liquibase's camelCase attribute names, unknown attributes refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+    )
+
+
+class Change(Model):
+    """A change type. Subclasses set ``name`` (the YAML key) and implement the two methods."""
+
+    name: ClassVar[str]
+    # The required attributes Liquibase names in DATABASECHANGELOG.DESCRIPTION (``createTable tableName=t``).
+    described_by: ClassVar[tuple[str, ...]] = ()
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        """The steps that apply this change on ``ctx.dialect``."""
+        raise NotImplementedError
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        """The changes that undo this one; raises :class:`NoInverse` saying why there are none."""
+        raise NoInverse(f"{self.name} cannot be rolled back automatically; add a rollback block")
+
+    def description(self) -> str:
+        """Liquibase's one-line description, as stored in ``DATABASECHANGELOG.DESCRIPTION``."""
+        parts = [
+            f"{attr}={getattr(self, _snake(attr))}"
+            for attr in sorted(self.described_by)
+            if getattr(self, _snake(attr), None) is not None
+        ]
+        return f"{self.name} {', '.join(parts)}" if parts else self.name
+
+
+def _snake(camel: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in camel)
+
+
+REGISTRY: dict[str, type[Change]] = {}
+
+
+def register(cls: type[Change]) -> type[Change]:
+    """Class decorator: make a change type known by its YAML name."""
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def qualified(schema: str | None, name: str) -> str:
+    return f"{schema}.{name}" if schema else name
+
+
+def as_dict(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(by_alias=True, exclude_none=True)

@@ -1,0 +1,346 @@
+"""The ``yamlbase`` command line: a thin click layer over :mod:`yamlbase.commands`.
+
+Only click is imported at start-up; everything else loads when a command runs, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle")
+
+
+class Options:
+    """Options that may be given before or after the command name; the later one wins."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def merge(self, **given: Any) -> None:
+        for key, value in given.items():
+            if value is not None and value is not False:
+                self.values[key] = value
+
+    def settings(self) -> Any:
+        from yamlbase.config import load_settings
+
+        return load_settings(
+            url=self.values.get("url"),
+            changelog_file=self.values.get("changelog_file"),
+            lock_timeout=self.values.get("lock_timeout"),
+        )
+
+    @property
+    def debug(self) -> bool:
+        return bool(self.values.get("debug"))
+
+    @property
+    def json(self) -> bool:
+        return self.values.get("output_format") == "json"
+
+
+def shared_options(fn: F) -> F:
+    """``--url``, ``--changelog-file``, ``--lock-timeout``, ``--format`` and ``--debug``, anywhere on the line."""
+    decorators = [
+        click.option(
+            "--url", help="SQLAlchemy database URL (default: YAMLBASE_URL, DATABASE_URL, sqlite:///yamlbase.db)"
+        ),
+        click.option("--changelog-file", help="root changelog (default: changelog/changelog.yaml)"),
+        click.option("--lock-timeout", type=float, help="seconds to wait for DATABASECHANGELOGLOCK (default 300)"),
+        click.option("--format", "output_format", type=click.Choice(["text", "json"]), help="output format"),
+        click.option("--debug", is_flag=True, default=None, help="show tracebacks"),
+    ]
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
+
+
+def _run(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a command: merge shared options, turn yamlbase errors into a message and an exit code."""
+
+    @shared_options
+    @click.pass_context
+    @functools.wraps(fn)
+    def wrapper(
+        ctx: click.Context,
+        url: Any,
+        changelog_file: Any,
+        lock_timeout: Any,
+        output_format: Any,
+        debug: Any,
+        **kwargs: Any,
+    ) -> None:
+        options: Options = ctx.ensure_object(Options)
+        options.merge(
+            url=url, changelog_file=changelog_file, lock_timeout=lock_timeout, output_format=output_format, debug=debug
+        )
+        try:
+            fn(options, **kwargs)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:
+            from yamlbase.errors import YamlbaseError
+
+            if options.debug or not isinstance(exc, YamlbaseError):
+                if options.debug:
+                    raise
+                click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+                sys.exit(1)
+            click.echo(_error_text(exc), err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+def _error_text(exc: Exception) -> str:
+    from yamlbase.errors import ChangeLogError
+
+    if isinstance(exc, ChangeLogError):
+        count = len(exc.problems)
+        return f"{exc}\n{count} problem{'s' if count != 1 else ''} in the changelog"
+    return f"error: {exc}"
+
+
+def _emit(options: Options, data: Any, text: str) -> None:
+    if options.json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    elif text:
+        click.echo(text)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@shared_options
+@click.version_option(package_name="yamlbase")
+@click.pass_context
+def main(ctx: click.Context, **given: Any) -> None:
+    """yamlbase: apply Liquibase-style YAML changelogs to a database, with rollbacks and a locked history."""
+    ctx.ensure_object(Options).merge(**given)
+
+
+def _progress(options: Options, verb: str) -> Callable[[str], None]:
+    def report(identifier: str) -> None:
+        if not options.json:
+            click.echo(f"{verb} {identifier}")
+
+    return report
+
+
+@main.command()
+@_run
+def validate(options: Options) -> None:
+    """Check the changelog and every file it includes; list every problem as path:line:col."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    model = commands.validate(settings.changelog_file)
+    count = len(model.changesets)
+    _emit(
+        options,
+        {"valid": True, "changesets": count},
+        f"{settings.changelog_file}: valid, {count} changeSet{'s' if count != 1 else ''}",
+    )
+
+
+def _do_update(options: Options, *, count: int | None = None, to_tag: str | None = None) -> None:
+    from yamlbase import commands
+
+    settings = options.settings()
+    done = commands.update(
+        settings.url,
+        settings.changelog_file,
+        count=count,
+        to_tag=to_tag,
+        lock_timeout=settings.lock_timeout,
+        report=_progress(options, "ran"),
+    )
+    from yamlbase.commands import safe_url
+
+    _emit(
+        options,
+        {"applied": [cs.identifier for cs in done]},
+        f"{len(done)} changeSet{'s' if len(done) != 1 else ''} applied to {safe_url(settings.url)}"
+        if done
+        else f"{safe_url(settings.url)} is up to date",
+    )
+
+
+@main.command()
+@_run
+def update(options: Options) -> None:
+    """Apply every pending changeSet."""
+    _do_update(options)
+
+
+@main.command("update-count")
+@click.argument("count", type=click.IntRange(min=0))
+@_run
+def update_count(options: Options, count: int) -> None:
+    """Apply the next COUNT pending changeSets."""
+    _do_update(options, count=count)
+
+
+@main.command("update-to-tag")
+@click.argument("tag")
+@_run
+def update_to_tag(options: Options, tag: str) -> None:
+    """Apply pending changeSets up to and including the one with tagDatabase TAG."""
+    _do_update(options, to_tag=tag)
+
+
+@main.command("update-sql")
+@click.option("--dialect", type=click.Choice(DIALECTS), help="render for this database with no connection")
+@click.option("--count", type=click.IntRange(min=0), help="only the next COUNT changeSets")
+@_run
+def update_sql(options: Options, dialect: str | None, count: int | None) -> None:
+    """Print the SQL that update would run, bookkeeping included, without changing anything."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    # --dialect alone means "no database": an explicit URL (flag, environment, config) is still honoured.
+    url = None if dialect and settings.url_source == "default" else settings.url
+    click.echo(commands.update_sql(url, settings.changelog_file, dialect=dialect, count=count), nl=False)
+
+
+def _do_rollback(options: Options, *, tag: str | None, count: int | None) -> None:
+    from yamlbase import commands
+
+    settings = options.settings()
+    undone = commands.rollback(
+        settings.url,
+        settings.changelog_file,
+        tag=tag,
+        count=count,
+        lock_timeout=settings.lock_timeout,
+        report=_progress(options, "rolled back"),
+    )
+    _emit(
+        options,
+        {"rolled_back": [row.identifier for row in undone]},
+        f"{len(undone)} changeSet{'s' if len(undone) != 1 else ''} rolled back",
+    )
+
+
+@main.command()
+@click.option("--tag", required=True, help="undo everything applied after this tag")
+@_run
+def rollback(options: Options, tag: str) -> None:
+    """Undo every changeSet applied after TAG (the tagged changeSet stays)."""
+    _do_rollback(options, tag=tag, count=None)
+
+
+@main.command("rollback-count")
+@click.argument("count", type=click.IntRange(min=0))
+@_run
+def rollback_count(options: Options, count: int) -> None:
+    """Undo the last COUNT changeSets applied."""
+    _do_rollback(options, tag=None, count=count)
+
+
+@main.command("rollback-sql")
+@click.option("--tag", help="undo everything applied after this tag")
+@click.option("--count", type=click.IntRange(min=0), help="undo the last COUNT changeSets")
+@_run
+def rollback_sql(options: Options, tag: str | None, count: int | None) -> None:
+    """Print the SQL that rollback would run, without changing anything."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    click.echo(commands.rollback_sql(settings.url, settings.changelog_file, tag=tag, count=count), nl=False)
+
+
+@main.command()
+@_run
+def status(options: Options) -> None:
+    """List the changeSets that update would apply."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    todo = commands.status(settings.url, settings.changelog_file)
+    lines = [f"{len(todo)} changeSet{'s' if len(todo) != 1 else ''} pending"] + [f"  {cs.identifier}" for cs in todo]
+    _emit(options, {"pending": [cs.identifier for cs in todo]}, "\n".join(lines))
+
+
+@main.command()
+@_run
+def history(options: Options) -> None:
+    """Show what ran, in order, with tags."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    rows = commands.history(settings.url)
+    data = [
+        {
+            "order": r.order_executed,
+            "changeset": r.identifier,
+            "executed": str(r.date_executed),
+            "type": r.exec_type,
+            "tag": r.tag,
+            "deployment": r.deployment_id,
+        }
+        for r in rows
+    ]
+    lines = [
+        f"{r['order']:>5}  {r['executed']}  {r['type']:<8}  {r['changeset']}"
+        + (f"  [tag {r['tag']}]" if r["tag"] else "")
+        for r in data
+    ]
+    _emit(options, data, "\n".join(lines) if lines else "no changeSets have been applied")
+
+
+@main.command()
+@click.argument("name")
+@_run
+def tag(options: Options, name: str) -> None:
+    """Tag the current database state (the last applied changeSet) as NAME."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    row = commands.tag(settings.url, name, lock_timeout=settings.lock_timeout)
+    _emit(options, {"tag": name, "changeset": row.identifier}, f'tagged {row.identifier} as "{name}"')
+
+
+@main.command("tag-exists")
+@click.argument("name")
+@_run
+def tag_exists(options: Options, name: str) -> None:
+    """Exit 0 when tag NAME exists, 1 otherwise."""
+    from yamlbase import commands
+
+    found = commands.tag_exists(options.settings().url, name)
+    _emit(options, {"tag": name, "exists": found}, f'tag "{name}" {"exists" if found else "does not exist"}')
+    if not found:
+        sys.exit(1)
+
+
+@main.command("release-locks")
+@_run
+def release_locks(options: Options) -> None:
+    """Release DATABASECHANGELOGLOCK, whoever holds it."""
+    from yamlbase import commands
+
+    commands.release_locks(options.settings().url)
+    _emit(options, {"released": True}, "lock released")
+
+
+@main.command("list-locks")
+@_run
+def list_locks(options: Options) -> None:
+    """Show who holds DATABASECHANGELOGLOCK."""
+    from yamlbase import commands
+
+    state = commands.list_locks(options.settings().url)
+    held = state is not None and state.locked
+    text = f"locked by {state.locked_by} since {state.granted}" if held and state else "not locked"
+    _emit(
+        options,
+        {"locked": held, "locked_by": state.locked_by if state else None, "granted": state.granted if state else None},
+        text,
+    )

@@ -1,0 +1,423 @@
+"""One function per command. The CLI is a thin layer over these; they are the Python API too."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine.url import URL
+
+from yamlbase.changelog import ChangeLog, ChangeSet, parse_changelog
+from yamlbase.changes import Change
+from yamlbase.config import DEFAULT_LOCK_TIMEOUT
+from yamlbase.dialects import DIALECT_NAMES
+from yamlbase.errors import DatabaseError, MigrationError, UsageError, YamlbaseError
+from yamlbase.runtime import plan
+from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, new_deployment_id
+from yamlbase.runtime.lock import ChangeLogLock, LockState
+from yamlbase.runtime.sink import ConnectionSink, Sink, TextSink
+
+Report = Callable[[str], None]
+
+_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+# --- connections -------------------------------------------------------------------------------------
+
+
+def parse_url(url: str) -> URL:
+    """A SQLAlchemy URL; plain ``postgresql://`` uses psycopg 3 (the driver yamlbase installs)."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise UsageError(f"not a database URL: {url!r} ({exc})") from None
+    if parsed.drivername in _DRIVERS:
+        parsed = parsed.set(drivername=_DRIVERS[parsed.drivername])
+    return parsed
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with its password hidden, for messages."""
+    try:
+        return (url if isinstance(url, URL) else make_url(url)).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<invalid URL>"
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for ``url``. SQLite gets real transactions around DDL (pysqlite's default skips them)."""
+    parsed = parse_url(url)
+    try:
+        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        raise DatabaseError(
+            f"no database driver for {safe_url(parsed)}: {exc}. For PostgreSQL: pip install 'yamlbase[postgresql]'"
+        ) from None
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@contextlib.contextmanager
+def connect(url: str) -> Iterator[Connection]:
+    """A connection to ``url``, or a :class:`DatabaseError` saying why there is none."""
+    engine = create_engine(url)
+    try:
+        try:
+            connection = engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise DatabaseError(f"cannot connect to {safe_url(url)}: {_db_message(exc)}") from None
+        with connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _db_message(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return " ".join(str(orig if orig is not None else exc).split())
+
+
+def _sqlite_file_missing(url: str) -> bool:
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    return database not in ("", ":memory:") and not database.startswith("file:") and not Path(database).exists()
+
+
+# --- the shared run of an update or a rollback ------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """Where a command's statements go, and how the current state is read."""
+
+    sink: Sink
+    reader: Connection | None
+    history: HistoryTable
+    lock: ChangeLogLock
+
+    def rows(self) -> list[HistoryRow]:
+        if self.reader is None or not self.history.exists(self.reader):
+            return []
+        return self.history.read(self.reader)
+
+    def ensure_tables(self) -> None:
+        """Create DATABASECHANGELOGLOCK and DATABASECHANGELOG if they are missing (rendered when offline)."""
+        reader = self.reader
+        if reader is None or not self.lock.exists(reader):
+            with self.sink.transaction():
+                self.lock.create(self.sink)
+        elif self.lock.state(reader) is None:
+            with self.sink.transaction():
+                self.lock.reset(self.sink)
+        if reader is None or not self.history.exists(reader):
+            with self.sink.transaction():
+                self.history.create(self.sink)
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float) -> Iterator[None]:
+        self.ensure_tables()
+        self.sink.comment("Lock Database")
+        self.lock.acquire(self.sink, self.reader if self.sink.online else None, timeout)
+        try:
+            yield
+        finally:
+            self.sink.comment("Release Database Lock")
+            with self.sink.transaction():
+                self.lock.release(self.sink)
+
+
+@contextlib.contextmanager
+def _online(url: str) -> Iterator[Target]:
+    with connect(url) as connection:
+        name = connection.dialect.name
+        yield Target(ConnectionSink(connection), connection, HistoryTable(name), ChangeLogLock(name))
+
+
+@contextlib.contextmanager
+def _preview(url: str | None, dialect: str | None, out: TextIO) -> Iterator[Target]:
+    """A text target. With a reachable ``url``, the database's state is read (never written)."""
+    if url is None or _sqlite_file_missing(url):
+        name = dialect or (parse_url(url).get_backend_name() if url else "sqlite")
+        with _shadow(name, None) as shadow:
+            yield Target(TextSink(name, out, shadow=shadow), None, HistoryTable(name), ChangeLogLock(name))
+        return
+    with connect(url) as connection:
+        name = connection.dialect.name
+        if dialect and dialect != name and not {dialect, name} <= {"mysql", "mariadb"}:
+            raise UsageError(f"--dialect {dialect} does not match the database at {safe_url(url)} ({name})")
+        with _shadow(name, connection) as shadow:
+            yield Target(TextSink(name, out, shadow=shadow), connection, HistoryTable(name), ChangeLogLock(name))
+
+
+@contextlib.contextmanager
+def _shadow(dialect: str, source: Connection | None) -> Iterator[Connection | None]:
+    """For SQLite previews: an in-memory copy of the schema, so table recreation can be rendered."""
+    if dialect != "sqlite":
+        yield None
+        return
+    engine = create_engine("sqlite://")
+    try:
+        with engine.connect() as shadow:
+            if source is not None:
+                ddl = source.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+                    "ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END"
+                ).scalars()
+                for statement in ddl:
+                    shadow.exec_driver_sql(statement)
+                shadow.commit()
+            yield shadow
+    finally:
+        engine.dispose()
+
+
+def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None:
+    for change in changes:
+        try:
+            target.sink.apply(change)
+        except sa.exc.DBAPIError as exc:
+            raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
+        except (sa.exc.SQLAlchemyError, NotImplementedError, ValueError, KeyError) as exc:
+            raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
+
+
+def _run_update(
+    target: Target,
+    changelog: ChangeLog,
+    *,
+    count: int | None,
+    to_tag: str | None,
+    lock_timeout: float,
+    report: Report,
+) -> list[ChangeSet]:
+    sink, history = target.sink, target.history
+    with target.locked(lock_timeout):
+        rows = target.rows()
+        applied = {row.key: row for row in rows}
+        verdict = plan.check_checksums(changelog, applied)
+        plan.raise_for_changed(verdict)
+        for cs, row in verdict.refresh:
+            with sink.transaction():
+                history.set_checksum(sink, row.key, cs.checksum)
+        todo = plan.pending(changelog, applied)
+        if to_tag is not None:
+            todo = plan.up_to_tag(todo, to_tag)
+        if count is not None:
+            todo = todo[:count]
+        order = max((row.order_executed for row in rows), default=0)
+        deployment = new_deployment_id()
+        for cs in todo:
+            order += 1
+            sink.comment(f"Changeset {cs.identifier}" + (f"\n{cs.comment}" if cs.comment else ""))
+            with sink.transaction():
+                _apply_changes(target, cs, cs.changes)
+                history.insert(
+                    sink,
+                    {
+                        "ID": cs.id,
+                        "AUTHOR": cs.author,
+                        "FILENAME": cs.path,
+                        "ORDEREXECUTED": order,
+                        "EXECTYPE": "EXECUTED",
+                        "MD5SUM": cs.checksum,
+                        "DESCRIPTION": cs.description(),
+                        "COMMENTS": (cs.comment or "")[:255],
+                        "TAG": cs.tag,
+                        "LIQUIBASE": LIQUIBASE_COLUMN,
+                        "DEPLOYMENT_ID": deployment,
+                    },
+                )
+            report(cs.identifier)
+    return todo
+
+
+def _run_rollback(
+    target: Target,
+    changelog: ChangeLog,
+    select: Callable[[list[HistoryRow]], list[HistoryRow]],
+    *,
+    lock_timeout: float,
+    report: Report,
+) -> list[HistoryRow]:
+    sink = target.sink
+    with target.locked(lock_timeout):
+        rows = select(target.rows())
+        steps = plan.rollback_plan(changelog, rows, sink.context)
+        for row, cs, changes in steps:
+            sink.comment(f"Rolling Back ChangeSet: {row.identifier}")
+            with sink.transaction():
+                _apply_changes(target, cs, changes)
+                target.history.delete(sink, row.key)
+            report(row.identifier)
+    return rows
+
+
+def _selector(tag: str | None, count: int | None) -> Callable[[list[HistoryRow]], list[HistoryRow]]:
+    if (tag is None) == (count is None):
+        raise UsageError("give exactly one of --tag or a count")
+    if tag is not None:
+        return lambda rows: plan.rows_after_tag(rows, tag)
+    assert count is not None
+    if count < 0:
+        raise UsageError("the count must not be negative")
+    return lambda rows: plan.last_rows(rows, count)
+
+
+# --- the commands --------------------------------------------------------------------------------------
+
+
+def validate(changelog: str | os.PathLike[str]) -> ChangeLog:
+    """Parse and validate the changelog; raises ChangeLogError listing every problem."""
+    return parse_changelog(changelog)
+
+
+def update(
+    url: str,
+    changelog: str | os.PathLike[str],
+    *,
+    count: int | None = None,
+    to_tag: str | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    report: Report = _quiet,
+) -> list[ChangeSet]:
+    """Apply pending changeSets (all, the next ``count``, or up to ``to_tag``); returns those applied."""
+    model = parse_changelog(changelog)
+    with _online(url) as target:
+        return _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=lock_timeout, report=report)
+
+
+def update_sql(
+    url: str | None,
+    changelog: str | os.PathLike[str],
+    *,
+    dialect: str | None = None,
+    count: int | None = None,
+    to_tag: str | None = None,
+    out: TextIO | None = None,
+) -> str:
+    """The SQL ``update`` would run, bookkeeping included. With no ``url``, as for an empty ``dialect`` database."""
+    _check_dialect(dialect)
+    model = parse_changelog(changelog)
+    buffer = out or io.StringIO()
+    with _preview(url, dialect, buffer) as target:
+        target.sink.comment(f"Update Database Script\nChange Log: {model.path}\nDialect: {target.sink.dialect_name}")
+        _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=0, report=_quiet)
+    return buffer.getvalue() if out is None else ""
+
+
+def rollback(
+    url: str,
+    changelog: str | os.PathLike[str],
+    *,
+    tag: str | None = None,
+    count: int | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    report: Report = _quiet,
+) -> list[HistoryRow]:
+    """Undo changeSets applied after ``tag`` (or the last ``count``), newest first; returns the rows undone."""
+    select = _selector(tag, count)
+    model = parse_changelog(changelog)
+    with _online(url) as target:
+        return _run_rollback(target, model, select, lock_timeout=lock_timeout, report=report)
+
+
+def rollback_sql(
+    url: str,
+    changelog: str | os.PathLike[str],
+    *,
+    tag: str | None = None,
+    count: int | None = None,
+    out: TextIO | None = None,
+) -> str:
+    """The SQL ``rollback`` would run; reads the history from ``url`` and changes nothing."""
+    select = _selector(tag, count)
+    model = parse_changelog(changelog)
+    buffer = out or io.StringIO()
+    if _sqlite_file_missing(url):
+        raise DatabaseError(f"no database at {safe_url(url)}: nothing has been applied, nothing to roll back")
+    with _preview(url, None, buffer) as target:
+        target.sink.comment(f"Rollback Database Script\nChange Log: {model.path}")
+        _run_rollback(target, model, select, lock_timeout=0, report=_quiet)
+    return buffer.getvalue() if out is None else ""
+
+
+def status(url: str, changelog: str | os.PathLike[str]) -> list[ChangeSet]:
+    """The changeSets ``update`` would apply."""
+    model = parse_changelog(changelog)
+    if _sqlite_file_missing(url):
+        return list(model.changesets)
+    with _online(url) as target:
+        return plan.pending(model, {row.key: row for row in target.rows()})
+
+
+def history(url: str) -> list[HistoryRow]:
+    """What ran, in execution order."""
+    if _sqlite_file_missing(url):
+        return []
+    with _online(url) as target:
+        return target.rows()
+
+
+def tag(url: str, name: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> HistoryRow:
+    """Tag the current state: sets TAG on the most recently executed changeSet's row."""
+    if _sqlite_file_missing(url):
+        raise YamlbaseError("nothing has been applied yet, so there is nothing to tag")
+    with _online(url) as target, target.locked(lock_timeout):
+        rows = target.rows()
+        if not rows:
+            raise YamlbaseError("nothing has been applied yet, so there is nothing to tag")
+        last = rows[-1]
+        with target.sink.transaction():
+            target.history.set_tag(target.sink, last.key, name)
+        last.tag = name
+        return last
+
+
+def tag_exists(url: str, name: str) -> bool:
+    """Whether some history row carries tag ``name``."""
+    return any(row.tag == name for row in history(url))
+
+
+def release_locks(url: str) -> None:
+    """Unconditionally release DATABASECHANGELOGLOCK (for a lock left by a process that is gone)."""
+    with _online(url) as target:
+        if target.reader is not None and target.lock.exists(target.reader):
+            with target.sink.transaction():
+                target.lock.release(target.sink)
+
+
+def list_locks(url: str) -> LockState | None:
+    """The lock row's state, or None when the lock table does not exist."""
+    if _sqlite_file_missing(url):
+        return None
+    with _online(url) as target:
+        if target.reader is None or not target.lock.exists(target.reader):
+            return None
+        return target.lock.state(target.reader)
+
+
+def _check_dialect(dialect: str | None) -> None:
+    if dialect is not None and dialect not in DIALECT_NAMES:
+        raise UsageError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECT_NAMES)}")

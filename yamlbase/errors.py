@@ -1,0 +1,84 @@
+"""The exception hierarchy: every error carries where it happened (a file position or a changeSet)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A position in a changelog file, 1-based, printed as ``path:line:col``."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.path}:{self.line}:{self.column}"
+        return self.path
+
+
+class YamlbaseError(Exception):
+    """Base of every error yamlbase reports to a person. ``exit_code`` follows the CLI's contract."""
+
+    exit_code = 1
+
+
+class UsageError(YamlbaseError):
+    """A bad option or argument."""
+
+    exit_code = 2
+
+
+@dataclass
+class Problem:
+    """One located problem in a changelog."""
+
+    location: Location
+    message: str
+    # Where in the document's data the problem is (for telling which entry it spoils).
+    node_path: tuple[str | int, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class ChangeLogError(YamlbaseError):
+    """The changelog is invalid; carries every problem found, each with its location."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.location.path, p.location.line, p.location.column))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class DatabaseError(YamlbaseError):
+    """The database could not be reached or refused a bookkeeping statement."""
+
+
+class LockError(YamlbaseError):
+    """DATABASECHANGELOGLOCK is held by someone else."""
+
+
+class ChecksumMismatchError(YamlbaseError):
+    """Applied changeSets whose content changed since they ran."""
+
+
+class RollbackImpossibleError(YamlbaseError):
+    """changeSets in a rollback range have no rollback: refused before touching the database."""
+
+
+class MigrationError(YamlbaseError):
+    """A statement of a changeSet failed; names the changeSet, the statement and the database's message."""
+
+    def __init__(self, changeset: str, statement: str | None, cause: str) -> None:
+        self.changeset = changeset
+        self.statement = statement
+        self.cause = cause
+        text = f"changeSet {changeset} failed"
+        if statement:
+            text += f"\n  statement: {statement.strip()}"
+        text += f"\n  database error: {cause.strip()}"
+        super().__init__(text)

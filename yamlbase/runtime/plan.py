@@ -1,0 +1,122 @@
+"""What to run: pending changeSets, checksum verdicts and rollback plans, from the changelog and the history.
+
+Pure functions over the model and history rows; nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from yamlbase.changelog.model import ChangeLog, ChangeSet
+from yamlbase.changes import Change, NoInverse, PlanContext
+from yamlbase.errors import ChecksumMismatchError, RollbackImpossibleError, YamlbaseError
+from yamlbase.runtime.history import HistoryRow
+
+
+def pending(changelog: ChangeLog, applied: dict[tuple[str, str, str], HistoryRow]) -> list[ChangeSet]:
+    """changeSets not yet in the history, in changelog order."""
+    return [cs for cs in changelog.changesets if cs.key not in applied]
+
+
+def up_to_tag(changesets: list[ChangeSet], tag: str) -> list[ChangeSet]:
+    """``update-to-tag``: the pending changeSets up to and including the one that tags ``tag``."""
+    for i, cs in enumerate(changesets):
+        if cs.tag == tag:
+            return changesets[: i + 1]
+    raise YamlbaseError(f'no pending changeSet carries tag "{tag}" (a tagDatabase change)')
+
+
+@dataclass
+class ChecksumVerdict:
+    """Applied changeSets whose stored MD5SUM is stale but valid (to rewrite) and those that changed."""
+
+    refresh: list[tuple[ChangeSet, HistoryRow]]
+    changed: list[tuple[ChangeSet, HistoryRow]]
+
+
+def check_checksums(changelog: ChangeLog, applied: dict[tuple[str, str, str], HistoryRow]) -> ChecksumVerdict:
+    """Compare stored checksums with the changelog's. NULL (cleared) and matching version-8 values are
+    refreshed to version 9, as Liquibase does; any other difference means the changeSet was edited."""
+    verdict = ChecksumVerdict([], [])
+    for cs in changelog.changesets:
+        row = applied.get(cs.key)
+        if row is None:
+            continue
+        stored = row.md5sum
+        if stored == cs.checksum:
+            continue
+        if stored is None:
+            verdict.refresh.append((cs, row))
+            continue
+        version = stored.partition(":")[0]
+        if version.isdigit() and int(version) < 9 and cs.checksum_version(int(version)) == stored:
+            verdict.refresh.append((cs, row))
+        else:
+            verdict.changed.append((cs, row))
+    return verdict
+
+
+def raise_for_changed(verdict: ChecksumVerdict) -> None:
+    if verdict.changed:
+        lines = [
+            f"  {cs.identifier} ({cs.location}): was {row.md5sum}, is now {cs.checksum}" for cs, row in verdict.changed
+        ]
+        raise ChecksumMismatchError(
+            "changeSets changed after they were applied; nothing was run:\n"
+            + "\n".join(lines)
+            + "\nRevert the edits, or add a new changeSet for the new change."
+        )
+
+
+def rows_after_tag(rows: list[HistoryRow], tag: str) -> list[HistoryRow]:
+    """History rows executed after the last row carrying ``tag`` (that row itself stays), newest first."""
+    tagged = [i for i, row in enumerate(rows) if row.tag == tag]
+    if not tagged:
+        raise YamlbaseError(f'tag "{tag}" is not in DATABASECHANGELOG')
+    return list(reversed(rows[tagged[-1] + 1 :]))
+
+
+def last_rows(rows: list[HistoryRow], count: int) -> list[HistoryRow]:
+    """The ``count`` most recently executed rows, newest first."""
+    return list(reversed(rows[-count:])) if count > 0 else []
+
+
+def inverse_of(cs: ChangeSet, ctx: PlanContext) -> list[Change]:
+    """The changes that undo ``cs``: its explicit rollback block, else each change's inverse in reverse order."""
+    if cs.rollback is not None:
+        return cs.rollback
+    result: list[Change] = []
+    reasons: list[str] = []
+    for change in reversed(cs.changes):
+        try:
+            result.extend(change.inverse(ctx))
+        except NoInverse as exc:
+            reasons.append(str(exc))
+    if reasons:
+        raise NoInverse("; ".join(reasons))
+    return result
+
+
+def rollback_plan(
+    changelog: ChangeLog, rows: Iterable[HistoryRow], ctx: PlanContext
+) -> list[tuple[HistoryRow, ChangeSet, list[Change]]]:
+    """For each row to undo (newest first): its changeSet and the changes that undo it.
+
+    Raises :class:`RollbackImpossibleError` naming every changeSet that cannot be undone, before anything runs.
+    """
+    by_key = changelog.by_key()
+    plan: list[tuple[HistoryRow, ChangeSet, list[Change]]] = []
+    problems: list[str] = []
+    for row in rows:
+        cs = by_key.get(row.key)
+        if cs is None:
+            problems.append(f"  {row.identifier}: not in the changelog, so its rollback is unknown")
+            continue
+        try:
+            plan.append((row, cs, inverse_of(cs, ctx)))
+        except NoInverse as exc:
+            problems.append(f"  {cs.identifier} ({cs.location}): {exc}")
+    if problems:
+        raise RollbackImpossibleError("cannot roll back; nothing was changed:\n" + "\n".join(problems))
+    return plan

@@ -1,0 +1,156 @@
+"""Where planned statements go: a live connection, or SQL text. One code path for both (DESIGN principle 1).
+
+Both sinks drive an ``alembic.operations.Operations``; Alembic's own ``_exec`` then either executes each
+statement or writes it to the output buffer, so ``update-sql`` prints exactly what ``update`` runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import sqlalchemy as sa
+from alembic.operations import Operations
+from alembic.operations.ops import MigrateOperation
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from yamlbase.changes.base import Batch, Change, PlanContext, RawSQL, Step
+
+
+def raw_text(sql: str) -> sa.TextClause:
+    """SQL written by the user as a ``text()`` with no bind parameters: ``:name`` stays literal."""
+    return sa.text(sql.replace(":", "\\:"))
+
+
+class Sink:
+    """Runs or renders steps and bookkeeping statements for one dialect."""
+
+    online: bool
+    operations: Operations
+
+    @property
+    def dialect_name(self) -> str:
+        return self.operations.migration_context.dialect.name
+
+    @property
+    def context(self) -> PlanContext:
+        return PlanContext(self.dialect_name)
+
+    def apply(self, change: Change) -> None:
+        """Apply (or render) every step of ``change``."""
+        for step in change.operations(self.context):
+            self.run(step)
+
+    def run(self, step: Step) -> None:
+        """Apply one step of a change."""
+        if isinstance(step, RawSQL):
+            self.operations.execute(raw_text(step.sql))
+        elif isinstance(step, Batch):
+            # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
+            with self.operations.batch_alter_table(
+                step.table_name,
+                schema=step.schema,
+                recreate="auto",
+                reflect_kwargs={"resolve_fks": False},
+                **self._batch_options(step),
+            ) as batch:
+                for op in step.operations:
+                    batch.invoke(op)
+        elif isinstance(step, MigrateOperation):
+            self.operations.invoke(step)
+        else:  # pragma: no cover - a programming error, not user input
+            raise TypeError(f"not a step: {step!r}")
+
+    def _batch_options(self, step: Batch) -> dict[str, Any]:
+        return {}
+
+    def execute(self, statement: sa.Executable) -> Any:
+        """Run (or print) a bookkeeping statement; online, returns the result."""
+        raise NotImplementedError
+
+    def comment(self, text: str) -> None:
+        """A comment in SQL output; nothing online."""
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield
+
+
+class ConnectionSink(Sink):
+    """Executes on a live connection; each :meth:`transaction` commits or rolls back as a whole."""
+
+    online = True
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.operations = Operations(MigrationContext.configure(connection=connection))
+
+    def execute(self, statement: sa.Executable) -> Any:
+        return self.connection.execute(statement)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self.connection.in_transaction():
+            self.connection.commit()
+        with self.connection.begin():
+            yield
+
+
+class TextSink(Sink):
+    """Renders SQL text for ``dialect_name`` without a server.
+
+    SQLite's table recreation needs the current shape of the table; a private in-memory SQLite
+    database (the *shadow*) replays every step so that shape can be reflected at any point.
+    """
+
+    online = False
+
+    def __init__(self, dialect_name: str, out: TextIO, *, shadow: Connection | None = None) -> None:
+        self.out = out
+        self.operations = Operations(
+            MigrationContext.configure(
+                dialect_name=dialect_name,
+                opts={"as_sql": True, "output_buffer": out, "literal_binds": True},
+            )
+        )
+        self.shadow = ConnectionSink(shadow) if shadow is not None else None
+
+    def run(self, step: Step) -> None:
+        if isinstance(step, RawSQL):
+            # Written out as the user wrote it: compiling it as text() would double '%' for pyformat drivers.
+            impl = self.operations.impl
+            impl.static_output(step.sql.strip() + impl.command_terminator)
+            if getattr(impl, "batch_separator", None):
+                impl.static_output(impl.batch_separator)
+        else:
+            super().run(step)
+
+    def apply(self, change: Change) -> None:
+        super().apply(change)
+        if self.shadow is not None:
+            # A statement the shadow cannot run (SQL for another database) only costs later previews detail.
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                self.shadow.apply(change)
+
+    def _batch_options(self, step: Batch) -> dict[str, Any]:
+        if self.shadow is None:
+            return {}
+        table = sa.Table(
+            step.table_name,
+            sa.MetaData(),
+            schema=step.schema,
+            autoload_with=self.shadow.connection,
+            resolve_fks=False,
+        )
+        return {"copy_from": table}
+
+    def execute(self, statement: sa.Executable) -> Any:
+        self.operations.execute(statement)
+        return None
+
+    def comment(self, text: str) -> None:
+        for line in text.splitlines() or [""]:
+            self.out.write(f"-- {line}\n".replace("-- \n", "--\n"))
+        self.out.write("\n")
