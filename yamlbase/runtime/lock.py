@@ -40,11 +40,11 @@ class ChangeLogLock:
         self.table = sa.Table(
             n("DATABASECHANGELOGLOCK"),
             sa.MetaData(),
-            sa.Column(n("ID"), sa.Integer(), nullable=False),
+            sa.Column(n("ID"), sa.Integer(), nullable=False, autoincrement=False),
             sa.Column(n("LOCKED"), sa.Boolean(create_constraint=False), nullable=False),
             sa.Column(n("LOCKGRANTED"), sa.DateTime()),
             sa.Column(n("LOCKEDBY"), sa.String(255)),
-            sa.PrimaryKeyConstraint(n("ID"), name=f"PK_{n('DATABASECHANGELOGLOCK')}"),
+            sa.PrimaryKeyConstraint(n("ID"), name=n("PK_DATABASECHANGELOGLOCK")),
             schema=schema,
         )
         self.id, self.locked, self.granted, self.by = self.table.columns

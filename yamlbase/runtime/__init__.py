@@ -1,0 +1,1 @@
+"""Executing: plans, sinks, the history table and the lock."""
