@@ -55,10 +55,7 @@ class Document:
 
     @property
     def display_path(self) -> str:
-        try:
-            return os.path.relpath(self.path)
-        except ValueError:  # pragma: no cover - other drive on Windows
-            return str(self.path)
+        return _display(self.path)
 
 
 class DocumentError(Exception):
@@ -68,10 +65,12 @@ class DocumentError(Exception):
 
 
 def _display(path: Path) -> str:
+    """The path as a person would type it: relative to the working folder when inside it, else absolute."""
     try:
-        return os.path.relpath(path)
-    except ValueError:  # pragma: no cover
+        relative = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive on Windows
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def read_document(path: Path, logical_path: str) -> Document:
