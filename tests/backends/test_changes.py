@@ -179,6 +179,7 @@ CASES = [
               columns:
                 - column: {name: id, type: int, constraints: {primaryKey: true}}
                 - column: {name: name, type: varchar(50)}
+          - sql: INSERT INTO owner (id, name) VALUES (1, 'ann'), (2, 'bo')
           - sql: ALTER TABLE item ADD CONSTRAINT fk_item_owner FOREIGN KEY (owner_id) REFERENCES owner (id)
         """,
         expect_drop_cascade,
