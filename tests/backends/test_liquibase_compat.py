@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from yamlbase import commands
+from yamlbase.runtime.history import HistoryTable
+from yamlbase.runtime.lock import ChangeLogLock
+from yamlbase.runtime.sink import ConnectionSink
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -43,14 +46,29 @@ def test_checksums_match_liquibase_without_a_database(example: Path) -> None:
     assert {cs.key: cs.checksum for cs in model.changesets} == expected
 
 
-def test_a_database_liquibase_updated_is_up_to_date_for_yamlbase(db_url: str, example: Path) -> None:
-    """Rows as Liquibase wrote them (its checksums, its LIQUIBASE column) are recognised: nothing is pending."""
-    commands.update(db_url, example)
+def test_a_history_written_by_liquibase_is_up_to_date_for_yamlbase(db_url: str, example: Path) -> None:
+    """Liquibase's own rows (its checksums) are accepted as applied; a version-8 checksum is rewritten to 9."""
+    golden = json.loads((DATA / "liquibase-example.history.json").read_text())["rows"]
+    model = commands.validate(example)
+    first = model.changesets[0]
     with commands.connect(db_url) as connection:
-        from yamlbase.runtime.history import HistoryTable
-
-        table = HistoryTable(connection.dialect.name).table
-        connection.execute(table.update().values({table.c[-5].name: "4.28.0"}))  # LIQUIBASE column
-        connection.commit()
+        target = commands.Target(ConnectionSink(connection), connection, *_tables(connection.dialect.name))
+        target.ensure_tables()
+        with target.sink.transaction():
+            for filename, id_, author, md5sum, description, comments, tag, order in golden:
+                if id_ == first.id:
+                    md5sum = first.checksum_version(8)  # as Liquibase 3.5-4.21 wrote it
+                target.history.insert(
+                    target.sink,
+                    {"ID": id_, "AUTHOR": author, "FILENAME": filename, "ORDEREXECUTED": order, "EXECTYPE": "EXECUTED",
+                     "MD5SUM": md5sum, "DESCRIPTION": description, "COMMENTS": comments, "TAG": tag,
+                     "LIQUIBASE": "4.28.0", "DEPLOYMENT_ID": "0000000001"},
+                )  # fmt: skip
     assert commands.status(db_url, example) == []
     assert commands.update(db_url, example) == []
+    stored = {r.id: r.md5sum for r in commands.history(db_url)}
+    assert stored[first.id] == golden[0][3]
+
+
+def _tables(dialect: str) -> tuple[HistoryTable, ChangeLogLock]:
+    return HistoryTable(dialect), ChangeLogLock(dialect)

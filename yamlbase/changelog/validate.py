@@ -96,6 +96,13 @@ def _describe(doc: Document, error: Any) -> list[Problem]:
     if validator in ("minProperties", "maxProperties") and title in ("change", "databaseChangeLog entry"):
         what = "a change" if title == "change" else "each databaseChangeLog entry"
         return [Problem(doc.location(path), f"{what} must be a mapping with exactly one key, e.g. '- changeSet:'")]
+    if validator == "type" and title in ("change", "databaseChangeLog entry", "changelog"):
+        shape = {
+            "change": 'a change must be a mapping such as "- createTable: {...}"',
+            "databaseChangeLog entry": 'a databaseChangeLog entry must be a mapping such as "- changeSet: {...}"',
+            "changelog": 'a changelog must be a mapping with a "databaseChangeLog" list',
+        }[title]
+        return [Problem(doc.location(path), f"{shape}, not {_kind(error.instance)}")]
     if validator == "type":
         expected = error.validator_value
         names = [expected] if isinstance(expected, str) else list(expected)
