@@ -199,7 +199,7 @@ def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None
             target.sink.apply(change)
         except sa.exc.DBAPIError as exc:
             raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
-        except (sa.exc.SQLAlchemyError, NotImplementedError, ValueError, KeyError) as exc:
+        except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: still the changeSet's failure
             raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
 
 

@@ -177,10 +177,6 @@ def test_not_utf8_is_reported_not_raised(here: Path) -> None:
     assert line.endswith(": not UTF-8 text (invalid continuation byte)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a non-UTF-8 byte is reported without line:col (loader.read_document ignores exc.start)",
-)
 def test_not_utf8_is_located_at_the_offending_byte(here: Path) -> None:
     write(here, {"latin.yaml": b'databaseChangeLog:\n  - changeSet: {id: "caf\xe9", author: x}\n'})
     assert problems("latin.yaml") == ["latin.yaml:2:25: not UTF-8 text (invalid continuation byte)"]
@@ -224,10 +220,6 @@ def test_the_node_limit_counts_every_node(here: Path, monkeypatch: pytest.Monkey
         read_document(here / "c.yaml", "c.yaml")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a repeated mapping key silently replaces the first (loader._construct never checks key_marks)",
-)
 def test_duplicate_mapping_key_is_a_problem(here: Path) -> None:
     write(here, {"c.yaml": "databaseChangeLog:\n  - changeSet:\n      id: 1\n      author: a\n      author: b\n"})
     with pytest.raises(ChangeLogError) as info:
@@ -414,11 +406,6 @@ def test_missing_include_and_missing_or_empty_folders_are_located_at_the_include
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: includeAll silently skips .sql and .xml changelogs, which Liquibase runs, so their changeSets are "
-    "never applied and nothing says so (loader.CHANGELOG_SUFFIXES / changelog_files_in); they should be an error",
-)
 def test_include_all_does_not_silently_skip_changelogs_it_cannot_read(here: Path) -> None:
     write(
         here,
@@ -433,11 +420,6 @@ def test_include_all_does_not_silently_skip_changelogs_it_cannot_read(here: Path
     assert "002.sql" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an include naming a folder is reported at the folder, not at the include "
-    "(changelog/__init__.py _Reader.visit relocates only 'file not found')",
-)
 def test_include_of_a_folder_is_located_at_the_include(here: Path) -> None:
     write(here, {"main.yaml": "databaseChangeLog:\n  - include:\n      file: parts\n", "parts/a.yaml": "x: 1\n"})
     (line,) = problems("main.yaml")
@@ -547,12 +529,6 @@ def test_numeric_ids_and_authors_become_text(here: Path) -> None:
     assert identities(parse_changelog("c.yaml")) == [("c.yaml", "1.5", "7"), ("c.yaml", "10", "x")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: unquoted YAML dates (id: 2024-01-01, defaultValueDate: 2020-01-01T10:00:00, as in Liquibase's own "
-    "examples) become datetime objects that the schema refuses with 'must be a string, not string' "
-    "(loader._construct keeps PyYAML's timestamp constructor; validate._kind calls anything else 'string')",
-)
 def test_unquoted_dates_are_read_as_text(here: Path) -> None:
     write(
         here,
@@ -742,11 +718,6 @@ def test_change_and_entry_shapes(here: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the hint for a change with two keys suggests '- changeSet:' inside 'changes' "
-    "(validate._describe uses the entry example for changes too)",
-)
 def test_a_change_with_two_keys_is_explained_with_a_change_example(here: Path) -> None:
     write(
         here,
@@ -820,15 +791,6 @@ def test_misspelt_change_types_and_attributes_get_suggestions(here: Path) -> Non
     ]
 
 
-# Attributes whose schema is "X or null" / "string or X" (anyOf): jsonschema's best_match picks the wrong branch.
-ANY_OF_BUG = (
-    "BUG: under an anyOf (sql: string|mapping, rollback, constraints: mapping|null, dropColumn columns: list|null) "
-    'the message describes the wrong branch (\'"sql" must be a string, not mapping\', \'"constraints" must be , '
-    "not mapping'); validate._describe's best_match(error.context) should prefer the branch whose type matches"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ANY_OF_BUG)
 def test_misspelt_sql_attributes_get_suggestions(here: Path) -> None:
     write(
         here,
@@ -850,7 +812,6 @@ def test_misspelt_sql_attributes_get_suggestions(here: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=ANY_OF_BUG)
 def test_misspelt_constraint_attributes_get_suggestions(here: Path) -> None:
     write(
         here,
@@ -877,7 +838,6 @@ def test_misspelt_constraint_attributes_get_suggestions(here: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=ANY_OF_BUG)
 def test_problems_inside_a_rollback_block_are_explained(here: Path) -> None:
     write(
         here,
@@ -972,12 +932,6 @@ def test_wrong_types_and_missing_attributes(here: Path, change: str, expected: s
     assert line.split(": ", 1)[1] == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a number where text is expected (tag: 1.0, a version) is refused by the schema although the models "
-    "coerce numbers to text (base.Model coerce_numbers_to_str) and Liquibase accepts it; schema.build_schema should "
-    "type such strings as string|number",
-)
 def test_numbers_are_accepted_where_text_is_expected(here: Path) -> None:
     write(
         here,

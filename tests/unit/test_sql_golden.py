@@ -264,7 +264,6 @@ CREATE_TABLE_INTEGER_KEY = Case(
         )
         for d in DIALECTS
     },
-    bugs=dict.fromkeys(("postgresql", "mysql", "mariadb", "mssql"), SERIAL_BUG),
 )
 
 CREATE_TABLE_REMARKS = Case(
@@ -295,11 +294,6 @@ CREATE_TABLE_REMARKS = Case(
             "COMMENT ON COLUMN note.id IS 'the key'",
         ),
     ),
-    bugs={
-        "mssql": "BUG: remarks crash update-sql for SQL Server with AttributeError ('NoneType' object has no attribute "
-        "'startswith'): the offline mssql dialect has no default_schema_name (runtime/sink.py TextSink should set "
-        "'dbo'); the error escapes commands._apply_changes as a traceback"
-    },
 )
 
 
@@ -585,9 +579,6 @@ ADD_COLUMN_COMPUTED_DEFAULT = Case(
         ),
     },
     bugs={
-        "sqlite": "BUG: addColumn with defaultValueComputed on SQLite renders ALTER TABLE ADD COLUMN, which SQLite "
-        "refuses on a table with rows ('Cannot add a column with non-constant default'); changes/column.py "
-        "AddColumn.operations should use a Batch (table recreation) for such defaults",
         "mssql": "BUG: 'timestamp' becomes TIMESTAMP (rowversion) on SQL Server instead of DATETIME2 "
         "(dialects/types.py TYPE_MAP)",
     },
@@ -599,11 +590,6 @@ ADD_COLUMN_VALUE = Case(
         sqlite=("ALTER TABLE person ADD COLUMN status VARCHAR(10)", "UPDATE person SET status='new'"),
         postgresql=("ALTER TABLE person ADD COLUMN status VARCHAR(10)", "UPDATE person SET status='new'"),
         mysql=("ALTER TABLE person ADD COLUMN status VARCHAR(10)", "UPDATE person SET status='new'"),
-    ),
-    bugs=dict.fromkeys(
-        ("sqlite", "postgresql", "mysql"),
-        "BUG: addColumn's column 'value' (Liquibase: the value for existing rows) is silently ignored; "
-        "changes/column.py AddColumn.operations should emit an UPDATE",
     ),
 )
 
@@ -638,7 +624,8 @@ DROP_COLUMNS = Case(
     """,
     {
         # the index on a dropped column goes with it, as PostgreSQL, MySQL and Oracle do (SQL Server refuses)
-        "sqlite": recreate_person(
+        "sqlite": "DROP INDEX ix_person_name;\n\n"
+        + recreate_person(
             """
             id INTEGER NOT NULL,
             team_id INTEGER""",
@@ -653,12 +640,6 @@ DROP_COLUMNS = Case(
             mssql=("ALTER TABLE person DROP COLUMN name", "ALTER TABLE person DROP COLUMN [Nick Name]"),
             oracle=("ALTER TABLE person DROP COLUMN name", 'ALTER TABLE person DROP COLUMN "Nick Name"'),
         ),
-    },
-    bugs={
-        "sqlite": "BUG: dropping an indexed column on SQLite recreates the table and then re-creates the index on "
-        "the dropped column ('CREATE INDEX ix_person_name ON person (name)' → no such column: name); "
-        "changes/column.py DropColumn.operations (or the Batch in runtime/sink.py) must drop indexes on dropped "
-        "columns (or refuse clearly, as SQLite's own DROP COLUMN does)"
     },
 )
 
@@ -691,7 +672,6 @@ RENAME_COLUMN = Case(
             oracle='ALTER TABLE person RENAME COLUMN name TO "Full Name"',
         ),
     },
-    bugs={"mysql": MYSQL_RENAME, "mariadb": MYSQL_RENAME},
 )
 
 RENAME_COLUMN_WITHOUT_TYPE = Case(
@@ -715,7 +695,6 @@ RENAME_COLUMN_WITHOUT_TYPE = Case(
             oracle="ALTER TABLE person RENAME COLUMN name TO full_name",
         ),
     },
-    bugs={"mysql": MYSQL_RENAME, "mariadb": MYSQL_RENAME},
 )
 
 # --- indexes --------------------------------------------------------------------------------------------------
@@ -877,11 +856,6 @@ SQL_LINE_COMMENT_LAST = Case(
         "mssql": "select 1 -- one\n;\n\nGO\n\nselect 2;\n\nGO",
         "oracle": "select 1 -- one\n\n/\n\nselect 2\n\n/",
     },
-    bugs=dict.fromkeys(
-        ("sqlite", "postgresql", "mysql", "mariadb", "mssql"),
-        "BUG: a statement ending in a -- comment gets its ';' appended inside the comment ('select 1 -- one;'), so "
-        "the update-sql script runs it together with the next statement (runtime/sink.py TextSink.run)",
-    ),
 )
 
 SQL_DBMS = Case(
@@ -960,11 +934,6 @@ def test_drop_index_without_table_where_none_is_needed(dialect: str) -> None:
     assert render(dialect, "- dropIndex: {indexName: ix_person_name}") == laid_out(dialect, "DROP INDEX ix_person_name")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: dropIndex without tableName renders 'DROP INDEX ix ON no_table' on MySQL/MariaDB/SQL Server, "
-    "which need the table (Alembic's placeholder); changes/index.py DropIndex.operations should refuse it",
-)
 @pytest.mark.parametrize("dialect", ["mysql", "mariadb", "mssql"])
 def test_drop_index_without_table_is_refused_where_the_table_is_needed(dialect: str) -> None:
     with pytest.raises(ValueError, match="tableName"):

@@ -6,7 +6,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from yamlbase.changelog.loader import Document, DocumentError, changelog_files_in, entries, read_document
+from yamlbase.changelog.loader import (
+    FOREIGN_SUFFIXES,
+    Document,
+    DocumentError,
+    changelog_files_in,
+    entries,
+    read_document,
+)
 from yamlbase.changelog.model import ChangeLog, ChangeSet, build_changeset
 from yamlbase.changelog.validate import validate_document
 from yamlbase.errors import ChangeLogError, Location, Problem
@@ -49,12 +56,18 @@ class _Reader:
             chain = " -> ".join(_logical(p, self.base) for p in (*stack, file))
             self.problems.append(Problem(included_at or Location(str(file)), f"include cycle: {chain}"))
             return
+        if file.suffix.lower() in FOREIGN_SUFFIXES:
+            message = f"{_logical(file, self.base)}: {file.suffix} changelogs are not supported (YAML and JSON are)"
+            self.problems.append(Problem(included_at or Location(str(file)), message))
+            return
         try:
             doc = read_document(file, _logical(file, self.base))
         except DocumentError as exc:
             problem = exc.problem
-            if included_at is not None and problem.message == "file not found":
-                problem = Problem(included_at, f"included file not found: {_logical(file, self.base)}")
+            if included_at is not None and problem.location.line == 0:
+                # The file itself could not be read: the include that names it is where to look.
+                detail = "not found" if problem.message == "file not found" else problem.message
+                problem = Problem(included_at, f"included file {detail}: {_logical(file, self.base)}")
             self.problems.append(problem)
             return
         schema_problems = validate_document(doc)

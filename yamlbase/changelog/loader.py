@@ -22,6 +22,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader  # type: ignore[assignment]
 
 CHANGELOG_SUFFIXES = (".yaml", ".yml", ".json")
+# Changelog formats Liquibase reads that yamlbase does not: includeAll must not skip them silently.
+FOREIGN_SUFFIXES = (".xml", ".sql")
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 # Alias expansion is bounded so that an "alias bomb" is an error, not a hang.
 MAX_NODES = 2_000_000
 
@@ -58,6 +61,17 @@ class Document:
         return _display(self.path)
 
 
+class YamlTimestamp(str):
+    """An unquoted YAML date or timestamp: its text as written, with the parsed value in ``moment``."""
+
+    moment: Any
+
+    def __new__(cls, text: str, moment: Any) -> YamlTimestamp:
+        self = super().__new__(cls, text)
+        self.moment = moment
+        return self
+
+
 class DocumentError(Exception):
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
@@ -84,7 +98,11 @@ def read_document(path: Path, logical_path: str) -> Document:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DocumentError(Problem(Location(_display(path)), f"not UTF-8 text ({exc.reason})")) from None
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        where = Location(_display(path), line, column)
+        raise DocumentError(Problem(where, f"not UTF-8 text ({exc.reason})")) from None
     doc = Document(path=path, logical_path=logical_path, data=None)
     loader = SafeLoader(text)
     try:
@@ -126,11 +144,23 @@ def _construct(loader: Any, node: yaml.Node, path: JsonPath, doc: Document, coun
                     None, None, "a mapping key must be a plain value", key_node.start_mark
                 )
             key = str(key) if not isinstance(key, str) else key
+            if key in result:
+                first_line, first_col = doc.key_marks[(*path, key)]
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f'"{key}" appears twice in one mapping (first at line {first_line}:{first_col})',
+                    key_node.start_mark,
+                )
             doc.key_marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = _construct(loader, value_node, (*path, key), doc, count)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, (*path, i), doc, count) for i, item in enumerate(node.value)]
+    if node.tag == TIMESTAMP_TAG:
+        # Liquibase reads an unquoted date (id: 2024-01-01, valueDate: 2020-01-01T10:00:00) as text; the
+        # checksum still needs the parsed moment (Liquibase hashes what SnakeYAML made of it).
+        return YamlTimestamp(node.value, loader.construct_object(node, deep=True))
     return loader.construct_object(node, deep=True)
 
 
@@ -149,6 +179,7 @@ def entries(doc: Document) -> Iterator[tuple[int, str, Any]]:
 
 
 def changelog_files_in(folder: Path) -> list[Path]:
-    """Changelog files below ``folder``, in Liquibase's deterministic lexical order of their paths."""
-    found = [p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in CHANGELOG_SUFFIXES]
+    """Changelog files below ``folder`` (XML/SQL ones too, to refuse them), in lexical order of their paths."""
+    suffixes = CHANGELOG_SUFFIXES + FOREIGN_SUFFIXES
+    found = [p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes]
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())

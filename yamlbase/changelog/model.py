@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from yamlbase.changelog.loader import Document, JsonPath
+from yamlbase.changelog.loader import Document, JsonPath, YamlTimestamp
 from yamlbase.changes import REGISTRY, Change
 from yamlbase.errors import Location, Problem
 
@@ -71,9 +71,18 @@ class ChangeLog:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(value)
     return str(value)
+
+
+def as_parsed(value: Any) -> Any:
+    """The value as YAML typed it, for the checksum: unquoted dates back to date/datetime objects."""
+    if isinstance(value, YamlTimestamp):
+        return value.moment
+    if isinstance(value, dict):
+        return {k: as_parsed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_parsed(v) for v in value]
+    return value
 
 
 def build_change(doc: Document, path: JsonPath, item: dict[str, Any], problems: list[Problem]) -> Change | None:
@@ -102,7 +111,7 @@ def build_changeset(doc: Document, index: int, body: dict[str, Any], problems: l
         if change is not None:
             changes.append(change)
             ((name, params),) = item.items()
-            raw.append((name, params))
+            raw.append((name, as_parsed(params)))
     rollback: list[Change] | None = None
     if "rollback" in body:
         spec = body["rollback"]

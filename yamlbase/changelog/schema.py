@@ -29,10 +29,15 @@ def _simplify(node: Any) -> Any:
     if isinstance(out.get("title"), str) and "properties" not in out and "$defs" not in out:
         del out["title"]  # per-field titles ("Tablename") only repeat the key
     options = out.get("anyOf")
-    if isinstance(options, list) and all(set(o) == {"type"} and isinstance(o["type"], str) for o in options):
+    if isinstance(options, list) and all(set(o) == {"type"} for o in options):
         del out["anyOf"]
-        types = [o["type"] for o in options]
+        types = [t for o in options for t in ([o["type"]] if isinstance(o["type"], str) else o["type"])]
         out["type"] = types[0] if len(types) == 1 else types
+    # Text attributes take numbers too (tag: 1.0, id: 42), as Liquibase does; the models turn them into text.
+    if out.get("type") == "string":
+        out["type"] = ["string", "number"]
+    elif isinstance(out.get("type"), list) and "string" in out["type"] and "number" not in out["type"]:
+        out["type"] = [*out["type"], "number"]
     return out
 
 

@@ -94,8 +94,10 @@ def _describe(doc: Document, error: Any) -> list[Problem]:
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return [Problem(doc.location(path), f'{where}missing required attribute "{missing}"')]
     if validator in ("minProperties", "maxProperties") and title in ("change", "databaseChangeLog entry"):
-        what = "a change" if title == "change" else "each databaseChangeLog entry"
-        return [Problem(doc.location(path), f"{what} must be a mapping with exactly one key, e.g. '- changeSet:'")]
+        what, example = (
+            ("a change", "createTable") if title == "change" else ("each databaseChangeLog entry", "changeSet")
+        )
+        return [Problem(doc.location(path), f"{what} must be a mapping with exactly one key, e.g. '- {example}:'")]
     if validator == "type" and title in ("change", "databaseChangeLog entry", "changelog"):
         shape = {
             "change": 'a change must be a mapping such as "- createTable: {...}"',
@@ -105,16 +107,62 @@ def _describe(doc: Document, error: Any) -> list[Problem]:
         return [Problem(doc.location(path), f"{shape}, not {_kind(error.instance)}")]
     if validator == "type":
         expected = error.validator_value
-        names = [expected] if isinstance(expected, str) else list(expected)
-        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names if n != "null")
+        wanted = " or ".join(_wanted([expected] if isinstance(expected, str) else list(expected)))
         return [Problem(doc.location(path), f"{_field(path)}must be {wanted}, not {_kind(error.instance)}")]
     if validator == "anyOf" and error.context:
-        from jsonschema.exceptions import best_match
-
-        return _describe(doc, best_match(error.context))
+        return _describe_any_of(doc, error)
     if validator == "minItems":
         return [Problem(doc.location(path), f"{_field(path)}needs at least {error.validator_value} item(s)")]
     return [Problem(doc.location(path), f"{_field(path)}{error.message}")]
+
+
+def _describe_any_of(doc: Document, error: Any) -> list[Problem]:
+    """Explain a value that matches none of several shapes (``sql: text | {sql: ...}``, ``X | null``).
+
+    A branch whose only complaint is the value's own type is the wrong shape; if exactly one branch has
+    the right shape, its problems are the real ones. Otherwise name the shapes that would do.
+    """
+    branches: dict[int, list[Any]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.schema_path[0], []).append(sub)
+    right_shape = {
+        index: subs
+        for index, subs in branches.items()
+        if not all(sub.validator == "type" and not sub.relative_path for sub in subs)
+    }
+    if len(right_shape) == 1:
+        (subs,) = right_shape.values()
+        return [problem for sub in subs for problem in _describe(doc, sub)]
+    if right_shape:
+        from jsonschema.exceptions import best_match
+
+        return _describe(doc, best_match(error.context))
+    names: list[str] = []
+    for option in error.validator_value:
+        found = _resolve(option).get("type", "object")
+        names.extend([found] if isinstance(found, str) else found)
+    wanted = _wanted(names)
+    path = tuple(error.absolute_path)
+    return [Problem(doc.location(path), f"{_field(path)}must be {' or '.join(wanted)}, not {_kind(error.instance)}")]
+
+
+def _wanted(type_names: list[str]) -> list[str]:
+    """Expected JSON types in words; a number where text is expected is accepted silently, so not named."""
+    if "string" in type_names:
+        type_names = [n for n in type_names if n not in ("number", "integer")]
+    words: list[str] = []
+    for name in type_names:
+        text = _TYPE_NAMES.get(name, name)
+        if name != "null" and text not in words:
+            words.append(text)
+    return words
+
+
+def _resolve(option: dict[str, Any]) -> dict[str, Any]:
+    ref = option.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return _validator().schema["$defs"][ref.rsplit("/", 1)[1]]
+    return option
 
 
 def _field(path: tuple[Any, ...]) -> str:

@@ -33,6 +33,8 @@ class Batch:
     table_name: str
     schema: str | None
     operations: list[MigrateOperation] = field(default_factory=list)
+    # "auto": Alembic recreates only when ALTER cannot do it; "always": SQLite's ALTER would refuse anyway.
+    recreate: str = "auto"
 
 
 Step = MigrateOperation | Batch | RawSQL

@@ -7,6 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations import ops
 from pydantic import Field
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import DDLElement
+from sqlalchemy.sql.compiler import DDLCompiler
 
 from yamlbase.changes.base import Batch, Change, Model, NoInverse, PlanContext, Step, register
 from yamlbase.dialects.types import to_sqlalchemy
@@ -44,7 +47,7 @@ class ColumnConfig(Model):
     """A column as Liquibase describes it: name, type, value/default variants, constraints."""
 
     name: str = Field(description="column name")
-    type: str | None = Field(None, description="Liquibase type name, e.g. varchar(50), int, timestamp")
+    type: str | None = Field(None, min_length=1, description="Liquibase type name, e.g. varchar(50), int, timestamp")
     value: Scalar | None = None
     value_numeric: int | float | str | None = None
     value_boolean: bool | str | None = None
@@ -93,6 +96,18 @@ class ColumnConfig(Model):
             return self.default_value
         return None
 
+    def insert_value(self) -> Any:
+        """The value of ``value``/``valueNumeric``/``valueBoolean``/``valueDate``/``valueComputed``, if any."""
+        if self.value_computed is not None:
+            return sa.text(self.value_computed)
+        if self.value_boolean is not None:
+            v = self.value_boolean
+            return v if isinstance(v, bool) else str(v).lower() in ("true", "1", "t", "yes")
+        for value in (self.value_numeric, self.value_date, self.value):
+            if value is not None:
+                return value
+        return None
+
     def sa_type(self, ctx: PlanContext) -> sa.types.TypeEngine:
         type_ = to_sqlalchemy(self.type or "varchar(255)")
         # SQLite auto-increments only an INTEGER PRIMARY KEY (the rowid alias), whatever its width.
@@ -115,9 +130,21 @@ class ColumnConfig(Model):
             nullable=nullable,
             server_default=self.server_default(),
             comment=self.remarks,
-            autoincrement=bool(self.auto_increment) if self.auto_increment is not None else "auto",
+            # Only an explicit autoIncrement: a plain integer key is no SERIAL / AUTO_INCREMENT / IDENTITY.
+            autoincrement=bool(self.auto_increment),
         )
         return column
+
+
+def _sqlite_cannot_add(col: ColumnConfig) -> bool:
+    """SQLite's ADD COLUMN refuses a key, a NOT NULL column without default, and a non-constant default."""
+    c = col.constraints
+    not_null = c is not None and (c.nullable is False or bool(c.primary_key))
+    return bool(
+        (c is not None and (c.primary_key or c.unique))
+        or (not_null and col.server_default() is None)
+        or col.default_value_computed is not None
+    )
 
 
 def foreign_key_target(c: ColumnConstraints) -> tuple[str | None, str, list[str]] | None:
@@ -229,6 +256,22 @@ class ColumnNameItem(Model):
     column: ColumnName
 
 
+class RenameColumnDDL(DDLElement):
+    """``ALTER TABLE t RENAME COLUMN a TO b``, in each dialect's quoting."""
+
+    def __init__(self, table: sa.TableClause, old: str, new: str) -> None:
+        self.table, self.old, self.new = table, old, new
+
+
+@compiles(RenameColumnDDL)
+def _rename_column(element: RenameColumnDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    quote = compiler.preparer.quote
+    return (
+        f"ALTER TABLE {compiler.preparer.format_table(element.table)} "
+        f"RENAME COLUMN {quote(element.old)} TO {quote(element.new)}"
+    )
+
+
 class _TableChange(Change):
     catalog_name: str | None = None
     schema_name: str | None = None
@@ -249,9 +292,16 @@ class AddColumn(_TableChange):
         for col in cols:
             steps.append(ops.AddColumnOp(self.table_name, col.to_column(ctx), schema=self.schema_name))
         steps.extend(constraint_ops(self.table_name, self.schema_name, cols, ctx))
-        if ctx.recreates_tables and len(steps) > len(cols):
-            return [Batch(self.table_name, self.schema_name, steps)]
-        return list(steps)
+        result: list[Step] = list(steps)
+        if ctx.recreates_tables and (len(steps) > len(cols) or any(_sqlite_cannot_add(c) for c in cols)):
+            result = [Batch(self.table_name, self.schema_name, steps, recreate="always")]
+        # ``value`` and friends fill the new column in existing rows (a bound value, never spliced into SQL).
+        table = sa.table(self.table_name, *(sa.column(c.name, c.sa_type(ctx)) for c in cols), schema=self.schema_name)
+        for col in cols:
+            value = col.insert_value()
+            if value is not None:
+                result.append(ops.ExecuteSQLOp(table.update().values({col.name: value})))
+        return result
 
     def inverse(self, ctx: PlanContext) -> list[Change]:
         return [
@@ -299,6 +349,11 @@ class RenameColumn(_TableChange):
     remarks: str | None = None
 
     def operations(self, ctx: PlanContext) -> list[Step]:
+        if ctx.dialect in ("mysql", "mariadb"):
+            # RENAME COLUMN (MySQL 8, MariaDB 10.5.2) keeps the column's definition; Alembic's CHANGE would
+            # restate it from columnDataType alone and lose NOT NULL, DEFAULT and AUTO_INCREMENT.
+            table = sa.table(self.table_name, schema=self.schema_name)
+            return [ops.ExecuteSQLOp(RenameColumnDDL(table, self.old_column_name, self.new_column_name))]
         op = ops.AlterColumnOp(
             self.table_name,
             self.old_column_name,

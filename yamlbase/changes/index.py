@@ -66,4 +66,6 @@ class DropIndex(Change):
     associated_with: str | None = None
 
     def operations(self, ctx: PlanContext) -> list[Step]:
+        if self.table_name is None and ctx.dialect in ("mysql", "mariadb", "mssql"):
+            raise ValueError(f"dropIndex needs tableName on {ctx.dialect} (DROP INDEX … ON table)")
         return [ops.DropIndexOp(self.index_name, table_name=self.table_name, schema=self.schema_name)]

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 import sqlalchemy as sa
 from alembic.operations import Operations
-from alembic.operations.ops import MigrateOperation
+from alembic.operations.ops import DropColumnOp, DropIndexOp, MigrateOperation
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
@@ -48,13 +48,17 @@ class Sink:
         if isinstance(step, RawSQL):
             self.operations.execute(raw_text(step.sql))
         elif isinstance(step, Batch):
+            # SQLite refuses to drop an indexed column; other databases drop such indexes with it.
+            doomed = self._indexes_on_dropped_columns(step)
+            for index in doomed:
+                self.operations.invoke(DropIndexOp(index, table_name=step.table_name, schema=step.schema))
             # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
             with self.operations.batch_alter_table(
                 step.table_name,
                 schema=step.schema,
-                recreate="auto",
+                recreate=step.recreate,
                 reflect_kwargs={"resolve_fks": False},
-                **self._batch_options(step),
+                **self._batch_options(step, doomed),
             ) as batch:
                 for op in step.operations:
                     batch.invoke(op)
@@ -63,8 +67,26 @@ class Sink:
         else:  # pragma: no cover - a programming error, not user input
             raise TypeError(f"not a step: {step!r}")
 
-    def _batch_options(self, step: Batch) -> dict[str, Any]:
+    def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
         return {}
+
+    @property
+    def reflection(self) -> Connection | None:
+        """A connection showing the schema as it is at this point of the plan, if there is one."""
+        return None
+
+    def _indexes_on_dropped_columns(self, step: Batch) -> list[str]:
+        dropped = {op.column_name for op in step.operations if isinstance(op, DropColumnOp)}
+        if not dropped or self.reflection is None:
+            return []
+        inspector = sa.inspect(self.reflection)
+        if not inspector.has_table(step.table_name, schema=step.schema):
+            return []
+        return [
+            ix["name"]
+            for ix in inspector.get_indexes(step.table_name, schema=step.schema)
+            if ix["name"] and dropped & {c for c in ix["column_names"] if c}
+        ]
 
     def execute(self, statement: sa.Executable) -> Any:
         """Run (or print) a bookkeeping statement; online, returns the result."""
@@ -89,6 +111,10 @@ class ConnectionSink(Sink):
 
     def execute(self, statement: sa.Executable) -> Any:
         return self.connection.execute(statement)
+
+    @property
+    def reflection(self) -> Connection | None:
+        return self.connection
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -116,12 +142,26 @@ class TextSink(Sink):
             )
         )
         self.shadow = ConnectionSink(shadow) if shadow is not None else None
+        dialect = self.operations.migration_context.dialect
+        if dialect.name == "mssql":
+            # No server to ask: render for a current SQL Server (VARCHAR(max), DATETIME2, schema dbo).
+            dialect.server_version_info = (16, 0)
+            dialect.deprecate_large_types = True
+            dialect.default_schema_name = "dbo"
+
+    @property
+    def reflection(self) -> Connection | None:
+        return self.shadow.connection if self.shadow is not None else None
 
     def run(self, step: Step) -> None:
         if isinstance(step, RawSQL):
             # Written out as the user wrote it: compiling it as text() would double '%' for pyformat drivers.
             impl = self.operations.impl
-            impl.static_output(step.sql.strip() + impl.command_terminator)
+            sql = step.sql.strip()
+            # A terminator after a trailing "-- comment" would be commented out: give it its own line.
+            last_line = sql.rsplit("\n", 1)[-1]
+            own_line = "\n" if "--" in last_line and impl.command_terminator else ""
+            impl.static_output(sql + own_line + impl.command_terminator)
             if getattr(impl, "batch_separator", None):
                 impl.static_output(impl.batch_separator)
         else:
@@ -134,7 +174,7 @@ class TextSink(Sink):
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 self.shadow.apply(change)
 
-    def _batch_options(self, step: Batch) -> dict[str, Any]:
+    def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
         if self.shadow is None:
             return {}
         table = sa.Table(
@@ -144,6 +184,8 @@ class TextSink(Sink):
             autoload_with=self.shadow.connection,
             resolve_fks=False,
         )
+        for index in [ix for ix in table.indexes if ix.name in doomed_indexes]:
+            table.indexes.discard(index)
         return {"copy_from": table}
 
     def execute(self, statement: sa.Executable) -> Any:
