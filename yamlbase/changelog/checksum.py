@@ -8,10 +8,15 @@ The rules are those of ``/work/shared/liquibase/CHECKSUM.md``, checked against t
 - a changeSet's checksum is the MD5 of its changes' checksums, each followed by ``:``.
 
 Inputs are the changes as PyYAML's safe loader returns them from the changelog (after ``${}``
-substitution), so values are converted here the way Liquibase's own YAML loading converts them:
-SnakeYAML's scalars are turned into each Liquibase parameter's Java type and rendered as Java would
-(``true``/``false``, ``Double.toString``, ISO dates for a column's ``valueDate``/``defaultValueDate``…).
+substitution; an unquoted timestamp may also be a ``str`` carrying the parsed ``moment``), so values
+are converted here the way Liquibase's own YAML loading converts them: SnakeYAML's scalars are turned
+into each Liquibase parameter's Java type and rendered as Java would (``true``/``false``,
+``Double.toString``, ISO dates for a column's ``valueDate``/``defaultValueDate``…).
 Liquibase renders dates in the JVM's default time zone; this module assumes it is UTC.
+
+Referenced files are passed as bytes (``file_content``): for ``sqlFile`` the file as written, since
+Liquibase 4.28 does not expand ``${}`` in it for the checksum; for ``createView``/``createProcedure``
+with ``path`` the file after ``${}`` expansion (what version 9 hashes); for ``loadData`` the CSV.
 
 Not supported: ``modifySql`` visitors (they would add ``visitor checksum + ";"`` per visitor to the
 changeSet's checksum), ``customChange`` classes implementing ``CustomChangeChecksum``, and the Liquibase
@@ -106,17 +111,24 @@ def _snakeyaml_timestamp(value: _dt.datetime) -> str:
         moment += _dt.timedelta(seconds=1)
     if offset:
         return _java_date_to_string(moment - offset)
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment.year >= 1000 else str(moment)
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment:%H:%M:%S}"
 
 
-def _has_offset(value: _dt.datetime) -> bool:
-    return bool(value.utcoffset())
+def _moment(value: Any) -> Any:
+    """An unquoted YAML timestamp kept as text by yamlbase's loader (a ``str`` carrying ``moment``)
+    stands for the date or datetime PyYAML parsed, which is what SnakeYAML gives Liquibase too."""
+    if type(value) is not str and isinstance(value, str):
+        moment = getattr(value, "moment", None)
+        if isinstance(moment, _dt.date):
+            return moment
+    return value
 
 
 def _jstr(value: Any) -> str:
     """``value.toString()`` of the Java object SnakeYAML builds for a PyYAML value."""
+    value = _moment(value)
     if isinstance(value, str):
-        return value
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -155,6 +167,7 @@ def _jbiginteger(value: Any) -> str:
 
 
 def _jinteger(value: Any) -> str:
+    """An Integer parameter (``position``, ``index``): rendered like a BigInteger."""
     return _jbiginteger(value)
 
 
@@ -278,8 +291,9 @@ def _iso_date_format(text: str) -> str | None:
 
 def _column_date(value: Any) -> str | None:
     """A column's ``valueDate``/``defaultValueDate`` as serialized, or None when it becomes ``*Computed``."""
+    value = _moment(value)
     if isinstance(value, _dt.datetime):
-        if _has_offset(value):
+        if value.utcoffset():
             return None  # a java.util.Date's toString(), which ISODateFormat cannot read back
         return _iso_date_format(_snakeyaml_timestamp(value))
     if isinstance(value, _dt.date):
@@ -329,9 +343,10 @@ def _serialize_list(items: list[Any], indent: int, excluded: frozenset[str]) -> 
     if not items:
         return "[]"
     pad = _INDENT * indent
-    rendered = [
-        pad + (_serialize_obj(item, indent + 1, excluded) if isinstance(item, _Obj) else str(item)) for item in items
-    ]
+    rendered = []
+    for item in items:
+        text = _serialize_obj(item, indent + 1, excluded) if isinstance(item, _Obj) else str(item)
+        rendered.append(pad + text)
     return "[\n" + ",\n".join(rendered) + "\n" + _INDENT * (indent - 1) + "]"
 
 
@@ -348,85 +363,104 @@ def _serialize_map(items: dict[str, str], indent: int) -> str:
 #   s String (also DatabaseFunction), b Boolean, i BigInteger,
 #   C list of ColumnConfig, A list of AddColumnConfig, L list of LoadDataColumnConfig
 
-_PARAMETERS: dict[str, str] = {
-    "addAutoIncrement": "catalogName:s columnDataType:s columnName:s defaultOnNull:b generationType:s "
-    "incrementBy:i schemaName:s startWith:i tableName:s",
-    "addColumn": "catalogName:s columns:A schemaName:s tableName:s",
-    "addDefaultValue": "catalogName:s columnDataType:s columnName:s defaultValue:s defaultValueBoolean:b "
-    "defaultValueComputed:s defaultValueConstraintName:s defaultValueDate:s defaultValueNumeric:s "
-    "defaultValueSequenceNext:s schemaName:s tableName:s",
-    "addForeignKeyConstraint": "baseColumnNames:s baseTableCatalogName:s baseTableName:s baseTableSchemaName:s "
-    "constraintName:s deferrable:b deleteCascade:b initiallyDeferred:b onDelete:s onUpdate:s "
-    "referencedColumnNames:s referencedTableCatalogName:s referencedTableName:s referencedTableSchemaName:s "
-    "referencesUniqueColumn:b validate:b",
-    "addLookupTable": "constraintName:s existingColumnName:s existingTableCatalogName:s existingTableName:s "
-    "existingTableSchemaName:s newColumnDataType:s newColumnName:s newTableCatalogName:s newTableName:s "
-    "newTableSchemaName:s",
-    "addNotNullConstraint": "catalogName:s columnDataType:s columnName:s constraintName:s defaultNullValue:s "
-    "schemaName:s tableName:s validate:b",
-    "addPrimaryKey": "catalogName:s clustered:b columnNames:s constraintName:s forIndexCatalogName:s "
-    "forIndexName:s forIndexSchemaName:s schemaName:s tableName:s tablespace:s validate:b",
-    "addUniqueConstraint": "catalogName:s clustered:b columnNames:s constraintName:s deferrable:b disabled:b "
-    "forIndexCatalogName:s forIndexName:s forIndexSchemaName:s initiallyDeferred:b schemaName:s tableName:s "
-    "tablespace:s validate:b",
-    "alterSequence": "cacheSize:i catalogName:s cycle:b dataType:s incrementBy:i maxValue:i minValue:i "
-    "ordered:b schemaName:s sequenceName:s",
-    "createIndex": "associatedWith:s catalogName:s clustered:b columns:A indexName:s schemaName:s tableName:s "
-    "tablespace:s unique:b",
-    "createProcedure": "catalogName:s comments:s dbms:s encoding:s path:s procedureName:s procedureText:s "
-    "relativeToChangelogFile:b replaceIfExists:b schemaName:s",
-    "createSequence": "cacheSize:i catalogName:s cycle:b dataType:s incrementBy:i maxValue:i minValue:i "
-    "ordered:b schemaName:s sequenceName:s startValue:i",
-    "createTable": "catalogName:s columns:C ifNotExists:b remarks:s schemaName:s tableName:s tableType:s tablespace:s",
-    "createView": "catalogName:s encoding:s fullDefinition:b path:s relativeToChangelogFile:b remarks:s "
-    "replaceIfExists:b schemaName:s selectQuery:s viewName:s",
-    "delete": "catalogName:s schemaName:s tableName:s where:s",
-    "dropAllForeignKeyConstraints": "baseTableCatalogName:s baseTableName:s baseTableSchemaName:s",
-    "dropColumn": "catalogName:s columnName:s columns:C schemaName:s tableName:s",
-    "dropDefaultValue": "catalogName:s columnDataType:s columnName:s schemaName:s tableName:s",
-    "dropForeignKeyConstraint": "baseTableCatalogName:s baseTableName:s baseTableSchemaName:s constraintName:s",
-    "dropIndex": "catalogName:s indexName:s schemaName:s tableName:s",
-    "dropNotNullConstraint": "catalogName:s columnDataType:s columnName:s constraintName:s schemaName:s tableName:s",
-    "dropPrimaryKey": "catalogName:s constraintName:s dropIndex:b schemaName:s tableName:s",
-    "dropProcedure": "catalogName:s procedureName:s schemaName:s",
-    "dropSequence": "catalogName:s schemaName:s sequenceName:s",
-    "dropTable": "cascadeConstraints:b catalogName:s schemaName:s tableName:s",
-    "dropUniqueConstraint": "catalogName:s constraintName:s schemaName:s tableName:s uniqueColumns:s",
-    "dropView": "catalogName:s ifExists:b schemaName:s viewName:s",
-    "empty": "",
-    "executeCommand": "executable:s timeout:s",
-    "insert": "catalogName:s columns:C dbms:s schemaName:s tableName:s",
-    "loadData": "catalogName:s columns:L commentLineStartsWith:s encoding:s file:s quotchar:s "
-    "relativeToChangelogFile:b schemaName:s separator:s tableName:s usePreparedStatements:b",
-    "loadUpdateData": "catalogName:s columns:L commentLineStartsWith:s encoding:s file:s onlyUpdate:b "
-    "primaryKey:s quotchar:s relativeToChangelogFile:b schemaName:s separator:s tableName:s "
-    "usePreparedStatements:b",
-    "mergeColumns": "catalogName:s column1Name:s column2Name:s finalColumnName:s finalColumnType:s "
-    "joinString:s schemaName:s tableName:s",
-    "modifyDataType": "catalogName:s columnName:s newDataType:s schemaName:s tableName:s",
-    "output": "message:s target:s",
-    "renameColumn": "catalogName:s columnDataType:s newColumnName:s oldColumnName:s remarks:s schemaName:s tableName:s",
-    "renameSequence": "catalogName:s newSequenceName:s oldSequenceName:s schemaName:s",
-    "renameTable": "catalogName:s newTableName:s oldTableName:s schemaName:s",
-    "renameView": "catalogName:s newViewName:s oldViewName:s schemaName:s",
-    "setColumnRemarks": "catalogName:s columnDataType:s columnName:s columnParentType:s remarks:s schemaName:s "
-    "tableName:s",
-    "setTableRemarks": "catalogName:s remarks:s schemaName:s tableName:s",
-    "sql": "comment:s dbms:s endDelimiter:s ignoreOriginalSplitStatements:b splitStatements:b sql:s stripComments:b",
-    "sqlFile": "dbms:s encoding:s endDelimiter:s ignoreOriginalSplitStatements:b path:s "
-    "relativeToChangelogFile:b splitStatements:b stripComments:b",
-    "stop": "message:s",
-    "tagDatabase": "tag:s",
-    "update": "catalogName:s columns:C schemaName:s tableName:s where:s",
-}
-_TYPES: dict[str, dict[str, str]] = {
-    name: dict(item.split(":") for item in spec.split()) for name, spec in _PARAMETERS.items()
-}
+_PARAMETERS = """
+addAutoIncrement: catalogName:s columnDataType:s columnName:s defaultOnNull:b generationType:s
+    incrementBy:i schemaName:s startWith:i tableName:s
+addColumn: catalogName:s columns:A schemaName:s tableName:s
+addDefaultValue: catalogName:s columnDataType:s columnName:s defaultValue:s defaultValueBoolean:b
+    defaultValueComputed:s defaultValueConstraintName:s defaultValueDate:s defaultValueNumeric:s
+    defaultValueSequenceNext:s schemaName:s tableName:s
+addForeignKeyConstraint: baseColumnNames:s baseTableCatalogName:s baseTableName:s
+    baseTableSchemaName:s constraintName:s deferrable:b deleteCascade:b initiallyDeferred:b
+    onDelete:s onUpdate:s referencedColumnNames:s referencedTableCatalogName:s referencedTableName:s
+    referencedTableSchemaName:s referencesUniqueColumn:b validate:b
+addLookupTable: constraintName:s existingColumnName:s existingTableCatalogName:s existingTableName:s
+    existingTableSchemaName:s newColumnDataType:s newColumnName:s newTableCatalogName:s
+    newTableName:s newTableSchemaName:s
+addNotNullConstraint: catalogName:s columnDataType:s columnName:s constraintName:s
+    defaultNullValue:s schemaName:s tableName:s validate:b
+addPrimaryKey: catalogName:s clustered:b columnNames:s constraintName:s forIndexCatalogName:s
+    forIndexName:s forIndexSchemaName:s schemaName:s tableName:s tablespace:s validate:b
+addUniqueConstraint: catalogName:s clustered:b columnNames:s constraintName:s deferrable:b
+    disabled:b forIndexCatalogName:s forIndexName:s forIndexSchemaName:s initiallyDeferred:b
+    schemaName:s tableName:s tablespace:s validate:b
+alterSequence: cacheSize:i catalogName:s cycle:b dataType:s incrementBy:i maxValue:i minValue:i
+    ordered:b schemaName:s sequenceName:s
+createIndex: associatedWith:s catalogName:s clustered:b columns:A indexName:s schemaName:s
+    tableName:s tablespace:s unique:b
+createProcedure: catalogName:s comments:s dbms:s encoding:s path:s procedureName:s procedureText:s
+    relativeToChangelogFile:b replaceIfExists:b schemaName:s
+createSequence: cacheSize:i catalogName:s cycle:b dataType:s incrementBy:i maxValue:i minValue:i
+    ordered:b schemaName:s sequenceName:s startValue:i
+createTable: catalogName:s columns:C ifNotExists:b remarks:s schemaName:s tableName:s tableType:s
+    tablespace:s
+createView: catalogName:s encoding:s fullDefinition:b path:s relativeToChangelogFile:b remarks:s
+    replaceIfExists:b schemaName:s selectQuery:s viewName:s
+delete: catalogName:s schemaName:s tableName:s where:s
+dropAllForeignKeyConstraints: baseTableCatalogName:s baseTableName:s baseTableSchemaName:s
+dropColumn: catalogName:s columnName:s columns:C schemaName:s tableName:s
+dropDefaultValue: catalogName:s columnDataType:s columnName:s schemaName:s tableName:s
+dropForeignKeyConstraint: baseTableCatalogName:s baseTableName:s baseTableSchemaName:s
+    constraintName:s
+dropIndex: catalogName:s indexName:s schemaName:s tableName:s
+dropNotNullConstraint: catalogName:s columnDataType:s columnName:s constraintName:s schemaName:s
+    tableName:s
+dropPrimaryKey: catalogName:s constraintName:s dropIndex:b schemaName:s tableName:s
+dropProcedure: catalogName:s procedureName:s schemaName:s
+dropSequence: catalogName:s schemaName:s sequenceName:s
+dropTable: cascadeConstraints:b catalogName:s schemaName:s tableName:s
+dropUniqueConstraint: catalogName:s constraintName:s schemaName:s tableName:s uniqueColumns:s
+dropView: catalogName:s ifExists:b schemaName:s viewName:s
+empty:
+executeCommand: executable:s timeout:s
+insert: catalogName:s columns:C dbms:s schemaName:s tableName:s
+loadData: catalogName:s columns:L commentLineStartsWith:s encoding:s file:s quotchar:s
+    relativeToChangelogFile:b schemaName:s separator:s tableName:s usePreparedStatements:b
+loadUpdateData: catalogName:s columns:L commentLineStartsWith:s encoding:s file:s onlyUpdate:b
+    primaryKey:s quotchar:s relativeToChangelogFile:b schemaName:s separator:s tableName:s
+    usePreparedStatements:b
+mergeColumns: catalogName:s column1Name:s column2Name:s finalColumnName:s finalColumnType:s
+    joinString:s schemaName:s tableName:s
+modifyDataType: catalogName:s columnName:s newDataType:s schemaName:s tableName:s
+output: message:s target:s
+renameColumn: catalogName:s columnDataType:s newColumnName:s oldColumnName:s remarks:s schemaName:s
+    tableName:s
+renameSequence: catalogName:s newSequenceName:s oldSequenceName:s schemaName:s
+renameTable: catalogName:s newTableName:s oldTableName:s schemaName:s
+renameView: catalogName:s newViewName:s oldViewName:s schemaName:s
+setColumnRemarks: catalogName:s columnDataType:s columnName:s columnParentType:s remarks:s
+    schemaName:s tableName:s
+setTableRemarks: catalogName:s remarks:s schemaName:s tableName:s
+sql: comment:s dbms:s endDelimiter:s ignoreOriginalSplitStatements:b splitStatements:b sql:s
+    stripComments:b
+sqlFile: dbms:s encoding:s endDelimiter:s ignoreOriginalSplitStatements:b path:s
+    relativeToChangelogFile:b splitStatements:b stripComments:b
+stop: message:s
+tagDatabase: tag:s
+update: catalogName:s columns:C schemaName:s tableName:s where:s
+"""
+
+
+def _parse_parameters(table: str) -> dict[str, dict[str, str]]:
+    """``name: param:kind …`` entries, indented lines continuing the entry → {name: {param: kind}}."""
+    types: dict[str, dict[str, str]] = {}
+    for entry in re.split(r"\n(?=\S)", table.strip()):
+        name, _, spec = entry.partition(":")
+        types[name] = dict(item.split(":") for item in spec.split())
+    return types
+
+
+_TYPES = _parse_parameters(_PARAMETERS)
 
 # Parameters whose getter is never null (constructor or getter defaults).
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "loadData": {"commentLineStartsWith": "#", "quotchar": '"', "separator": ","},
-    "loadUpdateData": {"commentLineStartsWith": "#", "quotchar": '"', "separator": ",", "onlyUpdate": "false"},
+    "loadUpdateData": {
+        "commentLineStartsWith": "#",
+        "quotchar": '"',
+        "separator": ",",
+        "onlyUpdate": "false",
+    },
     "output": {"target": "STDERR"},
     "sql": {"splitStatements": "true", "stripComments": "false"},
     "sqlFile": {"splitStatements": "true", "stripComments": "false"},
@@ -486,7 +520,14 @@ _COLUMN_STRINGS = (
     "defaultValueSequenceNext",
     "generationType",
 )
-_COLUMN_BOOLEANS = ("computed", "autoIncrement", "descending", "valueBoolean", "defaultValueBoolean", "defaultOnNull")
+_COLUMN_BOOLEANS = (
+    "computed",
+    "autoIncrement",
+    "descending",
+    "valueBoolean",
+    "defaultValueBoolean",
+    "defaultOnNull",
+)
 _CONSTRAINT_BOOLEANS = (
     "nullable",
     "primaryKey",
@@ -642,8 +683,8 @@ def _load_change(name: str, params: Any, version: int) -> _Obj:
         return obj
     fields = obj.fields
     fields.update(_DEFAULTS.get(name, {}))
-    if name == "createProcedure" and values.get("procedureText") is None and values.get("procedureBody") is not None:
-        values["procedureText"] = values["procedureBody"]
+    if name == "createProcedure" and values.get("procedureText") is None:
+        values["procedureText"] = values.get("procedureBody")  # the parameter's alternate name
     for key, kind in types.items():
         value = values.get(key)
         if kind in "CAL":
@@ -672,7 +713,7 @@ def _load_change(name: str, params: Any, version: int) -> _Obj:
 
 def _setter_logic(name: str, fields: dict[str, Any], values: Mapping[str, Any]) -> None:
     """Setters that change what they are given."""
-    if name in ("sql",) and "sql" in fields:
+    if name == "sql" and "sql" in fields:
         fields["sql"] = _java_trim(fields["sql"]) or None
     elif name in ("output", "stop"):
         # setMessage()/setTarget() trim to null; output's getTarget() then answers STDERR
@@ -884,7 +925,8 @@ def _body_checksum(name: str, params: Any, version: int, file_content: bytes | N
     if not has_path:
         return serialized
     data = _jstr(body).encode("utf-8", "replace") if body is not None else (file_content or b"")
-    return hash_text(f"{serialized}:{hash_bytes(b';:false:false:' + _collapse_whitespace(data), version)}", version)
+    body_checksum = hash_bytes(b";:false:false:" + _collapse_whitespace(data), version)
+    return hash_text(f"{serialized}:{body_checksum}", version)
 
 
 def change_checksum(name: str, params: Any, version: int = 9, *, file_content: bytes | None = None) -> str:
