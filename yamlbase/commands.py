@@ -216,11 +216,12 @@ def _run_update(
     with target.locked(lock_timeout):
         rows = target.rows()
         applied = {row.key: row for row in rows}
-        verdict = plan.check_checksums(changelog, applied)
-        plan.raise_for_changed(verdict)
+        dbms = sink.dialect_name
+        verdict = plan.check_checksums(changelog, applied, dbms)
+        plan.raise_for_changed(verdict, dbms)
         for cs, row in verdict.refresh:
             with sink.transaction():
-                history.set_checksum(sink, row.key, cs.checksum)
+                history.set_checksum(sink, row.key, cs.checksum_for(dbms))
         todo = plan.pending(changelog, applied)
         if to_tag is not None:
             todo = plan.up_to_tag(todo, to_tag)
@@ -241,7 +242,7 @@ def _run_update(
                         "FILENAME": cs.path,
                         "ORDEREXECUTED": order,
                         "EXECTYPE": "EXECUTED",
-                        "MD5SUM": cs.checksum,
+                        "MD5SUM": cs.checksum_for(dbms),
                         "DESCRIPTION": cs.description(),
                         "COMMENTS": (cs.comment or "")[:255],
                         "TAG": cs.tag,

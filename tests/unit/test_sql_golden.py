@@ -1433,7 +1433,7 @@ def with_checksum(cs: ChangeSet, checksum: str, older: dict[int, str] | None = N
     """Give ``cs`` a known checksum (and older-version checksums) without computing any."""
     cs.__dict__["checksum"] = checksum
     versions = older or {}
-    cs.__dict__["checksum_version"] = lambda version: versions.get(version, f"{version}:not-this-one")
+    cs.__dict__["checksum_version"] = lambda version, dbms=None: versions.get(version, f"{version}:not-this-one")
     return cs
 
 

@@ -26,6 +26,7 @@ class ChangeSet:
     comment: str | None = None
     # None: no rollback block (generate one); a list, possibly empty: the explicit rollback.
     rollback: list[Change] | None = None
+    _checksums: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -41,10 +42,18 @@ class ChangeSet:
         """Liquibase's version-9 MD5SUM of this changeSet (computed once)."""
         return self.checksum_version(9)
 
-    def checksum_version(self, version: int) -> str:
+    def checksum_version(self, version: int, dbms: str | None = None) -> str:
         from yamlbase.changelog.checksum import changeset_checksum
 
-        return changeset_checksum(self.raw_changes, version)
+        return changeset_checksum(self.raw_changes, version, dbms=dbms)
+
+    def checksum_for(self, dbms: str | None) -> str:
+        """The version-9 MD5SUM on database ``dbms``: Liquibase leaves out changes whose ``dbms`` excludes it."""
+        if dbms is None or not any(isinstance(p, dict) and "dbms" in p for _, p in self.raw_changes):
+            return self.checksum
+        if dbms not in self._checksums:
+            self._checksums[dbms] = self.checksum_version(9, dbms)
+        return self._checksums[dbms]
 
     def description(self) -> str:
         """DATABASECHANGELOG.DESCRIPTION: each change's description, joined as Liquibase does."""

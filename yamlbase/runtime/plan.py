@@ -35,7 +35,9 @@ class ChecksumVerdict:
     changed: list[tuple[ChangeSet, HistoryRow]]
 
 
-def check_checksums(changelog: ChangeLog, applied: dict[tuple[str, str, str], HistoryRow]) -> ChecksumVerdict:
+def check_checksums(
+    changelog: ChangeLog, applied: dict[tuple[str, str, str], HistoryRow], dbms: str | None = None
+) -> ChecksumVerdict:
     """Compare stored checksums with the changelog's. NULL (cleared) and matching version-8 values are
     refreshed to version 9, as Liquibase does; any other difference means the changeSet was edited."""
     verdict = ChecksumVerdict([], [])
@@ -44,23 +46,25 @@ def check_checksums(changelog: ChangeLog, applied: dict[tuple[str, str, str], Hi
         if row is None:
             continue
         stored = row.md5sum
-        if stored == cs.checksum:
+        current = cs.checksum_for(dbms)
+        if stored == current:
             continue
         if stored is None:
             verdict.refresh.append((cs, row))
             continue
         version = stored.partition(":")[0]
-        if version.isdigit() and int(version) < 9 and cs.checksum_version(int(version)) == stored:
+        if version.isdigit() and int(version) < 9 and cs.checksum_version(int(version), dbms) == stored:
             verdict.refresh.append((cs, row))
         else:
             verdict.changed.append((cs, row))
     return verdict
 
 
-def raise_for_changed(verdict: ChecksumVerdict) -> None:
+def raise_for_changed(verdict: ChecksumVerdict, dbms: str | None = None) -> None:
     if verdict.changed:
         lines = [
-            f"  {cs.identifier} ({cs.location}): was {row.md5sum}, is now {cs.checksum}" for cs, row in verdict.changed
+            f"  {cs.identifier} ({cs.location}): was {row.md5sum}, is now {cs.checksum_for(dbms)}"
+            for cs, row in verdict.changed
         ]
         raise ChecksumMismatchError(
             "changeSets changed after they were applied; nothing was run:\n"
