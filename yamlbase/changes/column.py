@@ -174,7 +174,10 @@ def constraints_for(
         if c is None:
             continue
         if c.unique:
-            result.append(sa.UniqueConstraint(col.name, name=c.unique_constraint_name))
+            name = c.unique_constraint_name
+            if name is None and ctx.recreates_tables:  # Alembic's table recreation must name what it adds
+                name = f"uq_{table_name}_{col.name}"
+            result.append(sa.UniqueConstraint(col.name, name=name))
         target = foreign_key_target(c)
         if target is not None:
             ref_schema, ref_table, ref_cols = target
@@ -197,44 +200,21 @@ def constraints_for(
 def constraint_ops(
     table: str, schema: str | None, columns: list[ColumnConfig], ctx: PlanContext
 ) -> list[ops.MigrateOperation]:
-    """The same constraints as :func:`constraints_for`, as ALTER operations on an existing table.
-
-    SQLite's table recreation must name every constraint it adds; unnamed ones get ``uq_<table>_<col>``.
-    """
-    result: list[ops.MigrateOperation] = []
-    pk = [col for col in columns if col.constraints and col.constraints.primary_key]
-    if pk:
-        names = [col.constraints.primary_key_name for col in pk if col.constraints.primary_key_name]  # type: ignore[union-attr]
-        result.append(ops.CreatePrimaryKeyOp(names[0] if names else None, table, [c.name for c in pk], schema=schema))
-    for col in columns:
-        c = col.constraints
-        if c is None:
-            continue
-        if c.unique:
-            name = c.unique_constraint_name
-            if name is None and ctx.recreates_tables:
-                name = f"uq_{table}_{col.name}"
-            result.append(ops.CreateUniqueConstraintOp(name, table, [col.name], schema=schema))
-        target = foreign_key_target(c)
-        if target is not None:
-            ref_schema, ref_table, ref_cols = target
-            result.append(
-                ops.CreateForeignKeyOp(
-                    c.foreign_key_name,
-                    table,
-                    ref_table,
-                    [col.name],
-                    ref_cols,
-                    source_schema=schema,
-                    referent_schema=ref_schema,
-                    ondelete="CASCADE" if c.delete_cascade else None,
-                    deferrable=c.deferrable,
-                    initially="DEFERRED" if c.initially_deferred else None,
-                )
-            )
-        if c.check_constraint:
-            result.append(ops.CreateCheckConstraintOp(None, table, sa.text(c.check_constraint), schema=schema))
-    return result
+    """The constraints of :func:`constraints_for`, as ALTER operations on an existing table."""
+    metadata = sa.MetaData()
+    constraints = constraints_for(table, schema, columns, ctx)
+    sa.Table(table, metadata, *(sa.Column(c.name, sa.Integer) for c in columns), *constraints, schema=schema)
+    for constraint in constraints:
+        if isinstance(constraint, sa.ForeignKeyConstraint):  # Alembic resolves the target: give it a stub
+            for element in constraint.elements:
+                *ref_schema, ref_table, ref_col = element.target_fullname.split(".")
+                key = ".".join([*ref_schema, ref_table])
+                stub = metadata.tables.get(key)
+                if stub is None:
+                    stub = sa.Table(ref_table, metadata, schema=".".join(ref_schema) or None)
+                if ref_col not in stub.c:
+                    stub.append_column(sa.Column(ref_col, sa.Integer))
+    return [ops.AddConstraintOp.from_constraint(c) for c in constraints]
 
 
 class ColumnItem(Model):
