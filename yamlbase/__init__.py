@@ -57,13 +57,19 @@ def update_sql(url: str | None = None, changelog: str | None = None, **options: 
 
 
 def rollback(
-    url: str | None = None, changelog: str | None = None, *, tag: str | None = None, count: int | None = None
+    url: str | None = None,
+    changelog: str | None = None,
+    *,
+    tag: str | None = None,
+    count: int | None = None,
+    lock_timeout: float | None = None,
 ) -> list[HistoryRow]:
     """Undo changeSets applied after ``tag``, or the last ``count``."""
     from yamlbase import commands
 
     s = _settings(url, changelog)
-    return commands.rollback(s.url, s.changelog_file, tag=tag, count=count, lock_timeout=s.lock_timeout)
+    timeout = s.lock_timeout if lock_timeout is None else lock_timeout
+    return commands.rollback(s.url, s.changelog_file, tag=tag, count=count, lock_timeout=timeout)
 
 
 def rollback_sql(
@@ -91,11 +97,12 @@ def history(url: str | None = None) -> list[HistoryRow]:
     return commands.history(_settings(url, None).url)
 
 
-def tag(name: str, url: str | None = None) -> HistoryRow:
+def tag(name: str, url: str | None = None, *, lock_timeout: float | None = None) -> HistoryRow:
     """Tag the last applied changeSet."""
     from yamlbase import commands
 
-    return commands.tag(_settings(url, None).url, name)
+    s = _settings(url, None)
+    return commands.tag(s.url, name, lock_timeout=s.lock_timeout if lock_timeout is None else lock_timeout)
 
 
 def release_locks(url: str | None = None) -> None:

@@ -89,13 +89,16 @@ def _run(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             from yamlbase.errors import YamlbaseError
 
-            if options.debug or not isinstance(exc, YamlbaseError):
-                if options.debug:
-                    raise
+            if options.debug:
+                raise
+            known = isinstance(exc, YamlbaseError)
+            if options.json:
+                click.echo(json.dumps(_error_data(exc), indent=2, default=str))
+            elif known:
+                click.echo(_error_text(exc), err=True)
+            else:
                 click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
-                sys.exit(1)
-            click.echo(_error_text(exc), err=True)
-            sys.exit(exc.exit_code)
+            sys.exit(exc.exit_code if isinstance(exc, YamlbaseError) else 1)
 
     return wrapper
 
@@ -107,6 +110,22 @@ def _error_text(exc: Exception) -> str:
         count = len(exc.problems)
         return f"{exc}\n{count} problem{'s' if count != 1 else ''} in the changelog"
     return f"error: {exc}"
+
+
+def _error_data(exc: Exception) -> dict[str, Any]:
+    from yamlbase.errors import ChangeLogError, MigrationError
+
+    error: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    data: dict[str, Any] = {"error": error}
+    if isinstance(exc, ChangeLogError):
+        data["valid"] = False
+        data["problems"] = [
+            {"path": p.location.path, "line": p.location.line, "column": p.location.column, "message": p.message}
+            for p in exc.problems
+        ]
+    if isinstance(exc, MigrationError):
+        error.update(changeset=exc.changeset, statement=exc.statement, cause=exc.cause)
+    return data
 
 
 def _emit(options: Options, data: Any, text: str) -> None:

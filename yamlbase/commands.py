@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,8 @@ def parse_url(url: str) -> URL:
     """A SQLAlchemy URL; plain ``postgresql://`` uses psycopg 3 (the driver yamlbase installs)."""
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise UsageError(f"not a database URL: {url!r} ({exc})") from None
+    except (sa.exc.ArgumentError, ValueError):
+        raise UsageError(f"not a database URL: {_mask_password(url)!r}") from None
     if parsed.drivername in _DRIVERS:
         parsed = parsed.set(drivername=_DRIVERS[parsed.drivername])
     return parsed
@@ -51,8 +52,13 @@ def safe_url(url: str | URL) -> str:
     """The URL with its password hidden, for messages."""
     try:
         return (url if isinstance(url, URL) else make_url(url)).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<invalid URL>"
+    except (sa.exc.ArgumentError, ValueError):
+        return _mask_password(str(url))
+
+
+def _mask_password(text: str) -> str:
+    """Hide ``:password@`` in a string that is not a valid URL (so SQLAlchemy cannot do it)."""
+    return re.sub(r"(^|//)([^:/@]*):[^@]*@", r"\1\2:***@", text)
 
 
 def create_engine(url: str) -> Engine:
@@ -105,6 +111,12 @@ def _sqlite_file_missing(url: str) -> bool:
     return database not in ("", ":memory:") and not database.startswith("file:") and not Path(database).exists()
 
 
+def _require_database(url: str) -> None:
+    """Commands that only read or undo must not create an empty SQLite file for a mistyped URL."""
+    if _sqlite_file_missing(url):
+        raise DatabaseError(f"no database at {safe_url(url)}: nothing has been applied there")
+
+
 # --- the shared run of an update or a rollback ------------------------------------------------------
 
 
@@ -122,25 +134,46 @@ class Target:
             return []
         return self.history.read(self.reader)
 
-    def ensure_tables(self) -> None:
-        """Create DATABASECHANGELOGLOCK and DATABASECHANGELOG if they are missing (rendered when offline)."""
+    def _tolerant(self, create: Callable[[Sink], None], done: Callable[[], bool]) -> None:
+        """Run ``create`` in its own transaction; when it fails because another process just did the same
+        (``done()`` is now true), carry on. Instances starting together must not fail each other."""
+        try:
+            with self.sink.transaction():
+                create(self.sink)
+        except sa.exc.DBAPIError:
+            if not done():
+                raise
+
+    def ensure_lock_table(self) -> None:
+        """Create DATABASECHANGELOGLOCK and its row if missing (rendered, when offline)."""
         reader = self.reader
-        if reader is None or not self.lock.exists(reader):
+        if reader is None:
             with self.sink.transaction():
                 self.lock.create(self.sink)
-        elif self.lock.state(reader) is None:
-            with self.sink.transaction():
                 self.lock.reset(self.sink)
-        if reader is None or not self.history.exists(reader):
+            return
+        if not self.lock.exists(reader):
+            self._tolerant(self.lock.create, lambda: self.lock.exists(reader))
+        if self.lock.state(reader) is None:
+            self._tolerant(self.lock.insert_row, lambda: self.lock.state(reader) is not None)
+
+    def ensure_history_table(self) -> None:
+        """Create DATABASECHANGELOG if missing; called under the lock, as Liquibase does."""
+        reader = self.reader
+        if reader is None:
             with self.sink.transaction():
                 self.history.create(self.sink)
+        elif not self.history.exists(reader):
+            # Under the lock, but a tool that takes no lock (or an older yamlbase) may still race us.
+            self._tolerant(self.history.create, lambda: self.history.exists(reader))
 
     @contextlib.contextmanager
     def locked(self, timeout: float) -> Iterator[None]:
-        self.ensure_tables()
+        self.ensure_lock_table()
         self.sink.comment("Lock Database")
         self.lock.acquire(self.sink, self.reader if self.sink.online else None, timeout)
         try:
+            self.ensure_history_table()
             yield
         finally:
             self.sink.comment("Release Database Lock")
@@ -149,8 +182,19 @@ class Target:
 
 
 @contextlib.contextmanager
+def _bookkeeping_errors(url: str) -> Iterator[None]:
+    """A database error outside a changeSet's statements (history, lock, reflection) said in one paragraph."""
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        statement = " ".join((exc.statement or "").split())
+        where = f" (while running: {statement[:200]}{'…' if len(statement) > 200 else ''})" if statement else ""
+        raise DatabaseError(f"database error on {safe_url(url)}: {_db_message(exc)}{where}") from exc
+
+
+@contextlib.contextmanager
 def _online(url: str) -> Iterator[Target]:
-    with connect(url) as connection:
+    with connect(url) as connection, _bookkeeping_errors(url):
         name = connection.dialect.name
         yield Target(ConnectionSink(connection), connection, HistoryTable(name), ChangeLogLock(name))
 
@@ -163,7 +207,7 @@ def _preview(url: str | None, dialect: str | None, out: TextIO) -> Iterator[Targ
         with _shadow(name, None) as shadow:
             yield Target(TextSink(name, out, shadow=shadow), None, HistoryTable(name), ChangeLogLock(name))
         return
-    with connect(url) as connection:
+    with connect(url) as connection, _bookkeeping_errors(url):
         name = connection.dialect.name
         if dialect and dialect != name and not {dialect, name} <= {"mysql", "mariadb"}:
             raise UsageError(f"--dialect {dialect} does not match the database at {safe_url(url)} ({name})")
@@ -199,6 +243,8 @@ def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None
             target.sink.apply(change)
         except sa.exc.DBAPIError as exc:
             raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
+        except sa.exc.NoSuchTableError as exc:  # reflection for SQLite's table recreation found nothing
+            raise MigrationError(cs.identifier, None, f"{change.name}: table {exc} does not exist") from exc
         except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: still the changeSet's failure
             raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
 
@@ -340,6 +386,7 @@ def rollback(
     """Undo changeSets applied after ``tag`` (or the last ``count``), newest first; returns the rows undone."""
     select = _selector(tag, count)
     model = parse_changelog(changelog)
+    _require_database(url)
     with _online(url) as target:
         return _run_rollback(target, model, select, lock_timeout=lock_timeout, report=report)
 
@@ -356,8 +403,7 @@ def rollback_sql(
     select = _selector(tag, count)
     model = parse_changelog(changelog)
     buffer = out or io.StringIO()
-    if _sqlite_file_missing(url):
-        raise DatabaseError(f"no database at {safe_url(url)}: nothing has been applied, nothing to roll back")
+    _require_database(url)
     with _preview(url, None, buffer) as target:
         target.sink.comment(f"Rollback Database Script\nChange Log: {model.path}")
         _run_rollback(target, model, select, lock_timeout=0, report=_quiet)
@@ -383,8 +429,7 @@ def history(url: str) -> list[HistoryRow]:
 
 def tag(url: str, name: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> HistoryRow:
     """Tag the current state: sets TAG on the most recently executed changeSet's row."""
-    if _sqlite_file_missing(url):
-        raise YamlbaseError("nothing has been applied yet, so there is nothing to tag")
+    _require_database(url)
     with _online(url) as target, target.locked(lock_timeout):
         rows = target.rows()
         if not rows:
@@ -403,6 +448,7 @@ def tag_exists(url: str, name: str) -> bool:
 
 def release_locks(url: str) -> None:
     """Unconditionally release DATABASECHANGELOGLOCK (for a lock left by a process that is gone)."""
+    _require_database(url)
     with _online(url) as target:
         if target.reader is not None and target.lock.exists(target.reader):
             with target.sink.transaction():

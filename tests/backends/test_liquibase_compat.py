@@ -53,7 +53,8 @@ def test_a_history_written_by_liquibase_is_up_to_date_for_yamlbase(db_url: str, 
     first = model.changesets[0]
     with commands.connect(db_url) as connection:
         target = commands.Target(ConnectionSink(connection), connection, *_tables(connection.dialect.name))
-        target.ensure_tables()
+        target.ensure_lock_table()
+        target.ensure_history_table()
         with target.sink.transaction():
             for filename, id_, author, md5sum, description, comments, tag, order in golden:
                 if id_ == first.id:

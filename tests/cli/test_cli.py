@@ -524,11 +524,6 @@ def test_a_missing_changelog_is_a_located_problem(run: Run) -> None:
     assert lines(result.stderr) == ["changelog/changelog.yaml: file not found", "1 problem in the changelog"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: --format json is ignored for problems: an invalid changelog prints text on stderr and nothing "
-    "on stdout, so a machine gets no JSON to read (cli.py _run/_error_text)",
-)
 def test_validate_format_json_lists_problems_as_json(run: Run, broken: None) -> None:
     result = run("validate", "--format", "json")
 
@@ -587,11 +582,13 @@ def test_update_sql_for_postgresql_needs_no_database(
         inserts.append(match.start())
     assert out.count("INSERT INTO databasechangelog ") == 10
     assert len(re.findall(r"^-- Changeset ", out, re.MULTILINE)) == 10
-    # The order of a real run: create the tables, lock, (changeSet, its history row)*, release.
-    create, take = _positions(out, ["CREATE TABLE databasechangelog (", lock.group(0)])
+    # The order of a real run, as Liquibase's: lock table, lock, history table, (changeSet, its history row)*, release.
+    lock_table, take, create = _positions(
+        out, ["CREATE TABLE databasechangeloglock (", lock.group(0), "CREATE TABLE databasechangelog ("]
+    )
     starts = _positions(out, headers)
     (end,) = _positions(out, [release])
-    sequence = [create, take] + [p for pair in zip(starts, inserts, strict=True) for p in pair] + [end]
+    sequence = [lock_table, take, create] + [p for pair in zip(starts, inserts, strict=True) for p in pair] + [end]
     assert sequence == sorted(sequence)
     assert "CREATE TABLE accounts (" in out
     assert "ALTER TABLE project RENAME TO projects;" in out
@@ -814,12 +811,6 @@ def test_a_failing_rollback_statement_undoes_that_changesets_rollback(run: Run, 
     assert view.lock() == (False, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: rollback and release-locks on a SQLite URL whose file does not exist create an empty database "
-    "with the history tables (a mistyped URL leaves a stray file); rollback-sql refuses instead "
-    "(commands.py rollback/release_locks lack the _sqlite_file_missing guard)",
-)
 @pytest.mark.parametrize("args", [["rollback-count", "1"], ["rollback", "--tag", "v1.0"], ["release-locks"]])
 def test_commands_that_need_history_do_not_create_a_missing_sqlite_file(
     run: Run, example: Path, workdir: Path, args: list[str]
@@ -885,12 +876,6 @@ def test_a_malformed_url_is_bad_usage(run: Run, example: Path, url: str) -> None
     assert "Traceback" not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a URL that make_url rejects with ValueError (non-numeric port) is reported as "
-    "'unexpected ValueError' with exit 1 instead of 'not a database URL' with exit 2 "
-    "(commands.py parse_url/safe_url catch only sa.exc.ArgumentError)",
-)
 def test_a_url_with_a_bad_port_is_bad_usage(run: Run, example: Path) -> None:
     result = run("status", "--url", "postgresql://u:secret@127.0.0.1:notaport/x")
 
@@ -899,11 +884,6 @@ def test_a_url_with_a_bad_port_is_bad_usage(run: Run, example: Path) -> None:
     assert "secret" not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a URL SQLAlchemy cannot parse is echoed verbatim, password included "
-    "(commands.py parse_url: f'not a database URL: {url!r}')",
-)
 def test_a_malformed_url_does_not_print_its_password(run: Run, example: Path) -> None:
     result = run("status", "--url", "u:secret@db.example.com/app")
 
@@ -920,13 +900,6 @@ def test_unknown_driver_is_a_database_error_without_password(run: Run, example: 
     assert "secret" not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a database error in bookkeeping (here: reading a DATABASECHANGELOG that lacks columns) is "
-    "printed as 'unexpected OperationalError' with SQLAlchemy's multi-line [SQL: ...] dump instead of one "
-    "paragraph naming the table (commands.py: only connect() and _apply_changes turn DBAPIError into a "
-    "YamlbaseError; HistoryTable.read/insert and ChangeLogLock statements are not wrapped)",
-)
 @pytest.mark.parametrize("args", [["update"], ["status"], ["history"]], ids=lambda a: a[0])
 def test_a_history_table_of_another_layout_is_reported_in_one_paragraph(
     run: Run, example: Path, db: DbView, args: list[str]
@@ -975,12 +948,6 @@ def test_failing_changeset_is_rolled_back_and_named(run: Run, write: Write, db: 
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a change that fails before reaching the database (dropColumn on a missing table, SQLite batch "
-    "reflection) reports only 'database error: dropColumn: nosuch' - the table name, not what is wrong "
-    "(commands.py _apply_changes: f'{change.name}: {exc}' with str(NoSuchTableError) == table name)",
-)
 def test_a_change_on_a_missing_table_says_the_table_is_missing(run: Run, write: Write) -> None:
     write(
         "changelog/changelog.yaml",
@@ -1307,15 +1274,6 @@ def another_instance_creates_first(other: sa.Engine, table: str) -> Iterator[lis
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", before)
 
 
-RACE_BUG = (
-    "BUG: two instances updating a fresh database at once: the one that loses the race to create "
-    "DATABASECHANGELOGLOCK/DATABASECHANGELOG fails with 'unexpected OperationalError: table ... already exists' "
-    "(exit 1, SQL dump). commands.py Target.ensure_tables checks-then-creates both tables before the lock is "
-    "taken (reproduced with 4 real `yamlbase update` processes on SQLite, about 1 run in 3)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=RACE_BUG)
 @pytest.mark.parametrize("table", ["databasechangeloglock", "databasechangelog"])
 def test_update_survives_another_instance_creating_the_tables(
     run: Run, example: Path, example_ids: list[str], db: DbView, table: str
@@ -1331,7 +1289,6 @@ def test_update_survives_another_instance_creating_the_tables(
 
 
 @pytest.mark.backend
-@pytest.mark.xfail(strict=True, reason=RACE_BUG)
 @pytest.mark.parametrize("table", ["databasechangeloglock", "databasechangelog"])
 def test_postgresql_update_survives_another_instance_creating_the_tables(
     run: Run, example: Path, example_ids: list[str], db: DbView, postgresql_url: str, table: str

@@ -54,12 +54,15 @@ class ChangeLogLock:
 
     def create(self, sink: Sink) -> None:
         sink.execute(sa.schema.CreateTable(self.table))
-        self.reset(sink)
+
+    def insert_row(self, sink: Sink) -> None:
+        """The single row, unlocked."""
+        sink.execute(self.table.insert().values({self.id.name: 1, self.locked.name: False}))
 
     def reset(self, sink: Sink) -> None:
-        """Make sure the single row exists, unlocked (Liquibase's initialisation)."""
+        """Liquibase's initialisation: exactly one row, unlocked."""
         sink.execute(self.table.delete())
-        sink.execute(self.table.insert().values({self.id.name: 1, self.locked.name: False}))
+        self.insert_row(sink)
 
     def state(self, connection: Connection) -> LockState | None:
         row = connection.execute(sa.select(self.locked, self.granted, self.by).where(self.id == 1)).first()
