@@ -1,7 +1,8 @@
-"""Real database backends for the tests: SQLite files and a throwaway PostgreSQL server.
+"""Real database backends for the tests: SQLite files and throwaway PostgreSQL and MariaDB servers.
 
-PostgreSQL: ``YAMLBASE_TEST_POSTGRESQL_URL`` (an admin URL) when set — ``.ci/run`` starts a server and sets
-it — else a cluster started here from the PostgreSQL binaries on the machine and removed afterwards. A
+PostgreSQL / MariaDB: ``YAMLBASE_TEST_POSTGRESQL_URL`` / ``YAMLBASE_TEST_MARIADB_URL`` (admin URLs) when set —
+``.ci/run`` starts the servers and sets them — else servers started here from the binaries on the machine
+and removed afterwards. A
 backend that cannot start skips its tests locally, and fails them in CI (``CI=true``): CI never skips one.
 """
 
@@ -10,13 +11,18 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import pwd
+import re
+import shlex
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +30,7 @@ import sqlalchemy as sa
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip locally, fail in CI."""
     if IN_CI:
         pytest.fail(f"backend unavailable in CI: {reason}", pytrace=False)
@@ -38,74 +44,215 @@ def _free_port() -> int:
 
 
 def _postgres_bindir() -> Path | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True)
-    for folder in candidates:
-        if (Path(folder) / "pg_ctl").exists():
+    """The newest ``/usr/lib/postgresql/<version>/bin``, else ``pg_ctl`` on ``PATH``, else ``pg_config --bindir``."""
+
+    def version(folder: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in re.findall(r"\d+", Path(folder).parent.name))
+
+    for folder in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True):
+        if (Path(folder) / "pg_ctl").is_file():
             return Path(folder)
     pg_ctl = shutil.which("pg_ctl")
-    return Path(pg_ctl).parent if pg_ctl else None
+    if pg_ctl:
+        return Path(pg_ctl).parent
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            found = subprocess.run([pg_config, "--bindir"], check=True, capture_output=True, text=True, timeout=30)
+            bindir = Path(found.stdout.strip())
+            if (bindir / "pg_ctl").is_file():
+                return bindir
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception with the output of the command that failed, if it was one."""
+    parts = [str(exc)]
+    for stream in (getattr(exc, "stdout", None), getattr(exc, "stderr", None)):
+        if isinstance(stream, bytes):
+            stream = stream.decode(errors="replace")
+        if stream and stream.strip():
+            parts.append(stream.strip())
+    return "\n".join(parts)
 
 
 class PostgresCluster:
-    """initdb + pg_ctl in a temporary folder, as the ``postgres`` user when running as root."""
+    """initdb + ``pg_ctl -w start`` in a temporary folder, as the ``postgres`` user when running as root."""
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.folder = Path(tempfile.mkdtemp(prefix="yamlbase-pg-"))
-        self.data = self.folder / "data"
-        self.log = self.folder / "server.log"
-        self.port = _free_port()
         self.as_user: list[str] = []
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            self.as_user = ["runuser", "-u", "postgres", "--"]
+            try:
+                pwd.getpwnam("postgres")
+            except KeyError:
+                raise OSError("running as root, and there is no 'postgres' user to run the server as") from None
+            runuser = shutil.which("runuser")
+            self.as_user = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-s", "/bin/sh", "-c"]
+        self.folder = Path(tempfile.mkdtemp(prefix="yamlbase-pg-"))
+        if self.as_user:
             shutil.chown(self.folder, "postgres")
+        self.data = self.folder / "data"
+        self.log = self.folder / "server.log"
+        self.port = 0
 
     def _run(self, *args: str) -> None:
-        subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=120)
+        command = [*self.as_user, shlex.join(args)] if self.as_user[:1] == ["su"] else [*self.as_user, *args]
+        subprocess.run(command, check=True, capture_output=True, timeout=120, cwd=self.folder)
 
     def start(self) -> str:
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "start")
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        """Create the cluster and start the server on a free port; the admin URL."""
+        initdb = self.bindir / "initdb"
+        self._run(str(initdb), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "-N")
+        for attempt in range(3):  # a free port can be taken by someone else before the server binds it
+            self.port = _free_port()
+            options = (
+                f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            )
+            try:
+                self._run(
+                    str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.log), "-w",
+                    "-t", "60", "start",
+                )  # fmt: skip
+            except subprocess.CalledProcessError:
+                if attempt == 2 or "could not bind" not in self.log_tail():
+                    raise
+            else:
+                return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
-        with contextlib.suppress(subprocess.SubprocessError, OSError):
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def log_tail(self) -> str:
         try:
-            return self.log.read_text(errors="replace")[-2000:]
+            return self.log.read_text(errors="replace")[-3000:]
         except OSError:
             return ""
 
 
 @pytest.fixture(scope="session")
 def postgresql_server() -> Iterator[str]:
-    """An admin URL of a running PostgreSQL server."""
+    """An admin URL of a running PostgreSQL server: ``YAMLBASE_TEST_POSTGRESQL_URL``, else a throwaway cluster."""
     given = os.environ.get("YAMLBASE_TEST_POSTGRESQL_URL")
     if given:
         yield given
         return
     bindir = _postgres_bindir()
     if bindir is None:
-        unavailable("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin or pg_ctl on PATH)")
+        unavailable(
+            "PostgreSQL binaries not found (/usr/lib/postgresql/*/bin, pg_ctl on PATH, pg_config --bindir); "
+            "install e.g. the Debian package postgresql-15, or set YAMLBASE_TEST_POSTGRESQL_URL"
+        )
     assert bindir is not None
-    cluster = PostgresCluster(bindir)
+    try:
+        cluster = PostgresCluster(bindir)
+    except OSError as exc:
+        unavailable(f"PostgreSQL cannot start: {exc}")
     try:
         url = cluster.start()
-    except (subprocess.SubprocessError, OSError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        cluster.stop()
-        unavailable(f"PostgreSQL did not start: {exc} {detail.decode(errors='replace')} {cluster.log_tail()}")
+    except Exception as exc:
+        reason = f"PostgreSQL ({bindir}) did not start: {_describe(exc)}\n--- {cluster.log} ---\n{cluster.log_tail()}"
+        cluster.stop()  # removes the log too: its text is in the reason
+        unavailable(reason)
     try:
         yield url
     finally:
         cluster.stop()
+
+
+class MariaDBServer:
+    """mariadb-install-db + mariadbd in a temporary folder, as the ``mysql`` user when running as root."""
+
+    def __init__(self, mariadbd: Path) -> None:
+        self.mariadbd = mariadbd
+        self.folder = Path(tempfile.mkdtemp(prefix="yamlbase-mariadb-"))
+        self.log = self.folder / "server.log"
+        self.port = _free_port()
+        self.as_user: list[str] = []
+        self.process: subprocess.Popen[bytes] | None = None
+        if os.geteuid() == 0:
+            self.as_user = ["runuser", "-u", "mysql", "--"]
+            shutil.chown(self.folder, "mysql")
+
+    def start(self) -> str:
+        install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+        if install is None:
+            raise OSError("mariadb-install-db not found")
+        data = self.folder / "data"
+        subprocess.run(
+            [*self.as_user, install, f"--datadir={data}", "--auth-root-authentication-method=normal", "--skip-test-db"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*self.as_user, str(self.mariadbd), f"--datadir={data}", f"--socket={self.folder / 'sock'}",
+                 f"--port={self.port}", "--bind-address=127.0.0.1", "--skip-grant-tables", "--skip-log-bin",
+                 "--innodb-flush-log-at-trx-commit=0", "--max-connections=300"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        url = f"mariadb+pymysql://root@127.0.0.1:{self.port}/mysql"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+                with engine.connect():
+                    return url
+            except sa.exc.OperationalError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise OSError(f"mariadbd did not start: {self.log.read_text(errors='replace')[-2000:]}") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=30)
+            if self.process.poll() is None:
+                self.process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[str]:
+    """An admin URL of a running MariaDB server."""
+    given = os.environ.get("YAMLBASE_TEST_MARIADB_URL")
+    if given:
+        yield given
+        return
+    mariadbd = next((Path(p) for p in ("/usr/sbin/mariadbd", "/usr/sbin/mysqld") if Path(p).exists()), None)
+    if mariadbd is None:
+        unavailable("MariaDB not installed (/usr/sbin/mariadbd; Debian package mariadb-server)")
+    assert mariadbd is not None
+    server = MariaDBServer(mariadbd)
+    try:
+        url = server.start()
+    except (subprocess.SubprocessError, OSError) as exc:
+        server.stop()
+        unavailable(f"MariaDB did not start: {exc}")
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def _fresh_mariadb_database(admin_url: str) -> Iterator[str]:
+    admin = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
+    name = f"yb_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
 
 
 def _fresh_postgresql_database(admin_url: str) -> Iterator[str]:
@@ -136,7 +283,19 @@ def postgresql_url(postgresql_server: str) -> Iterator[str]:
     yield from _fresh_postgresql_database(postgresql_server)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.backend)])
+@pytest.fixture
+def mariadb_url(mariadb_server: str) -> Iterator[str]:
+    """A new, empty MariaDB database, dropped after the test."""
+    yield from _fresh_mariadb_database(mariadb_server)
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.backend),
+        pytest.param("mariadb", marks=pytest.mark.backend),
+    ]
+)
 def db_url(request: pytest.FixtureRequest) -> str:
     """A new, empty database on each backend in turn."""
     return str(request.getfixturevalue(f"{request.param}_url"))

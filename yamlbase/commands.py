@@ -18,7 +18,7 @@ from sqlalchemy.engine.url import URL
 from yamlbase.changelog import ChangeLog, ChangeSet, parse_changelog
 from yamlbase.changes import Change
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
-from yamlbase.dialects import DIALECT_NAMES
+from yamlbase.dialects import DIALECT_NAMES, capabilities
 from yamlbase.errors import DatabaseError, MigrationError, UsageError, YamlbaseError
 from yamlbase.runtime import plan
 from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, new_deployment_id
@@ -27,7 +27,13 @@ from yamlbase.runtime.sink import ConnectionSink, Sink, TextSink
 
 Report = Callable[[str], None]
 
-_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+# The drivers yamlbase's extras install, for URLs that name no driver.
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
 
 
 def _quiet(_: str) -> None:
@@ -68,7 +74,8 @@ def create_engine(url: str) -> Engine:
         engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise DatabaseError(
-            f"no database driver for {safe_url(parsed)}: {exc}. For PostgreSQL: pip install 'yamlbase[postgresql]'"
+            f"no database driver for {safe_url(parsed)}: {exc}. "
+            "pip install 'yamlbase[postgresql]' for PostgreSQL, 'yamlbase[mysql]' for MySQL/MariaDB"
         ) from None
     if engine.dialect.name == "sqlite":
 
@@ -238,15 +245,27 @@ def _shadow(dialect: str, source: Connection | None) -> Iterator[Connection | No
 
 
 def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None:
-    for change in changes:
-        try:
-            target.sink.apply(change)
-        except sa.exc.DBAPIError as exc:
-            raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
-        except sa.exc.NoSuchTableError as exc:  # reflection for SQLite's table recreation found nothing
-            raise MigrationError(cs.identifier, None, f"{change.name}: table {exc} does not exist") from exc
-        except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: still the changeSet's failure
-            raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
+    """Run ``changes`` for ``cs``; any failure becomes a :class:`MigrationError` naming the changeSet.
+
+    Where DDL commits as it runs (MySQL/MariaDB, Oracle), the error lists the statements that already
+    took effect, since no rollback will undo them.
+    """
+    sink = target.sink
+    sink.executed.clear()
+    try:
+        for change in changes:
+            try:
+                sink.apply(change)
+            except sa.exc.DBAPIError as exc:
+                raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
+            except sa.exc.NoSuchTableError as exc:  # reflection for SQLite's table recreation found nothing
+                raise MigrationError(cs.identifier, None, f"{change.name}: table {exc} does not exist") from exc
+            except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: the changeSet's failure
+                raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
+    except MigrationError as error:
+        if sink.online and not capabilities(sink.dialect_name).transactional_ddl:
+            error.took_effect = [s for s in sink.executed if s != error.statement]
+        raise
 
 
 def _run_update(

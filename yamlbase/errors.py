@@ -77,8 +77,19 @@ class MigrationError(YamlbaseError):
         self.changeset = changeset
         self.statement = statement
         self.cause = cause
-        text = f"changeSet {changeset} failed"
-        if statement:
-            text += f"\n  statement: {statement.strip()}"
-        text += f"\n  database error: {cause.strip()}"
-        super().__init__(text)
+        # Statements of the changeSet that committed before the failure (databases without transactional DDL).
+        self.took_effect: list[str] = []
+        super().__init__(changeset)
+
+    def __str__(self) -> str:
+        text = f"changeSet {self.changeset} failed"
+        if self.statement:
+            text += f"\n  statement: {self.statement.strip()}"
+        text += f"\n  database error: {self.cause.strip()}"
+        if self.took_effect:
+            done = "\n".join(f"    {' '.join(s.split())}" for s in self.took_effect)
+            text += (
+                "\n  this database commits DDL as it runs, so these statements of the changeSet took effect and"
+                f" were not undone; the changeSet is not recorded as run:\n{done}"
+            )
+        return text

@@ -998,6 +998,10 @@ DELETE FROM databasechangeloglock;
 
 INSERT INTO databasechangeloglock (id, locked) VALUES (1, false);
 
+-- Lock Database
+
+UPDATE databasechangeloglock SET locked=true, lockgranted=CURRENT_TIMESTAMP, lockedby='<LOCKEDBY>' WHERE databasechangeloglock.id = 1 AND databasechangeloglock.locked = false;
+
 CREATE TABLE databasechangelog (
     id VARCHAR(255) NOT NULL,
     author VARCHAR(255) NOT NULL,
@@ -1014,10 +1018,6 @@ CREATE TABLE databasechangelog (
     labels VARCHAR(255),
     deployment_id VARCHAR(10)
 );
-
--- Lock Database
-
-UPDATE databasechangeloglock SET locked=true, lockgranted=CURRENT_TIMESTAMP, lockedby='<LOCKEDBY>' WHERE databasechangeloglock.id = 1 AND databasechangeloglock.locked = false;
 
 -- Changeset changelog.yaml::1::ann
 -- first table

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 import sqlalchemy as sa
 from alembic.operations import Operations
-from alembic.operations.ops import DropColumnOp, DropIndexOp, MigrateOperation
+from alembic.operations.ops import DropColumnOp, DropConstraintOp, DropIndexOp, MigrateOperation
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
@@ -29,6 +29,8 @@ class Sink:
 
     online: bool
     operations: Operations
+    # Statements sent to the database since the caller last cleared it (online only).
+    executed: list[str]
 
     @property
     def dialect_name(self) -> str:
@@ -49,7 +51,7 @@ class Sink:
             self.operations.execute(raw_text(step.sql))
         elif isinstance(step, Batch):
             # SQLite refuses to drop an indexed column; other databases drop such indexes with it.
-            doomed = self._indexes_on_dropped_columns(step)
+            doomed = self._dependents_of_dropped_columns(step.table_name, step.schema, step.operations, "indexes")
             for index in doomed:
                 self.operations.invoke(DropIndexOp(index, table_name=step.table_name, schema=step.schema))
             # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
@@ -62,6 +64,11 @@ class Sink:
             ) as batch:
                 for op in step.operations:
                     batch.invoke(op)
+        elif isinstance(step, DropColumnOp) and self.dialect_name in ("mysql", "mariadb"):
+            # MySQL refuses to drop a column a foreign key uses; PostgreSQL drops such constraints with it.
+            for fk in self._dependents_of_dropped_columns(step.table_name, step.schema, [step], "foreign_keys"):
+                self.operations.invoke(DropConstraintOp(fk, step.table_name, type_="foreignkey", schema=step.schema))
+            self.operations.invoke(step)
         elif isinstance(step, MigrateOperation):
             self.operations.invoke(step)
         else:  # pragma: no cover - a programming error, not user input
@@ -75,18 +82,21 @@ class Sink:
         """A connection showing the schema as it is at this point of the plan, if there is one."""
         return None
 
-    def _indexes_on_dropped_columns(self, step: Batch) -> list[str]:
-        dropped = {op.column_name for op in step.operations if isinstance(op, DropColumnOp)}
+    def _dependents_of_dropped_columns(
+        self, table: str, schema: str | None, operations: list[MigrateOperation], kind: str
+    ) -> list[str]:
+        """Names of the ``indexes`` or ``foreign_keys`` of ``table`` that use a column ``operations`` drop."""
+        dropped = {op.column_name for op in operations if isinstance(op, DropColumnOp)}
         if not dropped or self.reflection is None:
             return []
         inspector = sa.inspect(self.reflection)
-        if not inspector.has_table(step.table_name, schema=step.schema):
+        if not inspector.has_table(table, schema=schema):
             return []
-        return [
-            ix["name"]
-            for ix in inspector.get_indexes(step.table_name, schema=step.schema)
-            if ix["name"] and dropped & {c for c in ix["column_names"] if c}
-        ]
+        if kind == "indexes":
+            found = [(ix["name"], ix["column_names"]) for ix in inspector.get_indexes(table, schema=schema)]
+        else:
+            found = [(fk["name"], fk["constrained_columns"]) for fk in inspector.get_foreign_keys(table, schema=schema)]
+        return [name for name, columns in found if name and dropped & {c for c in columns if c}]
 
     def execute(self, statement: sa.Executable) -> Any:
         """Run (or print) a bookkeeping statement; online, returns the result."""
@@ -108,6 +118,11 @@ class ConnectionSink(Sink):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.operations = Operations(MigrationContext.configure(connection=connection))
+        self.executed = []
+
+        @sa.event.listens_for(connection, "after_cursor_execute")
+        def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            self.executed.append(statement)
 
     def execute(self, statement: sa.Executable) -> Any:
         return self.connection.execute(statement)
@@ -135,6 +150,7 @@ class TextSink(Sink):
 
     def __init__(self, dialect_name: str, out: TextIO, *, shadow: Connection | None = None) -> None:
         self.out = out
+        self.executed = []
         self.operations = Operations(
             MigrationContext.configure(
                 dialect_name=dialect_name,

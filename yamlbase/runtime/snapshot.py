@@ -38,11 +38,16 @@ def snapshot(connection: Connection, schema: str | None = None) -> dict[str, Any
             for fk in inspector.get_foreign_keys(table, schema=schema)
         )
         uniques = sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table, schema=schema))
+        fk_columns = {tuple(fk[0]) for fk in fks}
+        mysql = connection.dialect.name in ("mysql", "mariadb")
         indexes = sorted(
             (ix["name"], tuple(str(c) for c in ix["column_names"]), bool(ix["unique"]))
             for ix in inspector.get_indexes(table, schema=schema)
-            # MySQL and SQLite show the index behind a unique constraint as an index too.
-            if not ix.get("duplicates_constraint") and not (ix["name"] or "").startswith("sqlite_autoindex")
+            # MySQL and SQLite show the index behind a unique constraint as an index too, and MySQL makes
+            # one for each foreign key: neither is a schema object of its own.
+            if not ix.get("duplicates_constraint")
+            and not (ix["name"] or "").startswith("sqlite_autoindex")
+            and not (mysql and not ix["unique"] and tuple(ix["column_names"]) in fk_columns)
         )
         result[table] = {
             "columns": columns,
