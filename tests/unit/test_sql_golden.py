@@ -232,10 +232,6 @@ CREATE_TABLE = Case(
             ('"', '"'),
         ),
     ),
-    bugs={
-        "mssql": "BUG: 'timestamp' becomes TIMESTAMP (a rowversion, which cannot take a DEFAULT) on SQL Server "
-        "instead of DATETIME2 (dialects/types.py TYPE_MAP)"
-    },
 )
 
 SERIAL_BUG = (
@@ -577,10 +573,6 @@ ADD_COLUMN_COMPUTED_DEFAULT = Case(
             mssql="ALTER TABLE person ADD created DATETIME2 NULL DEFAULT CURRENT_TIMESTAMP",
             oracle="ALTER TABLE person ADD created TIMESTAMP DEFAULT CURRENT_TIMESTAMP",
         ),
-    },
-    bugs={
-        "mssql": "BUG: 'timestamp' becomes TIMESTAMP (rowversion) on SQL Server instead of DATETIME2 "
-        "(dialects/types.py TYPE_MAP)",
     },
 )
 

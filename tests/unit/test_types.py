@@ -58,8 +58,11 @@ TIMESTAMP_TZ = per_dialect(
     "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "TIMESTAMP", "DATETIMEOFFSET", "TIMESTAMP WITH TIME ZONE"
 )
 DOUBLE = per_dialect("DOUBLE", "DOUBLE PRECISION", "DOUBLE", "DOUBLE", "DOUBLE PRECISION", "DOUBLE PRECISION")
+NUMBER = per_dialect("NUMERIC", "NUMERIC", "NUMERIC", "NUMERIC", "NUMERIC", "NUMBER")
 LONG_TEXT = per_dialect("TEXT", "TEXT", "LONGTEXT", "LONGTEXT", "VARCHAR(max)", "CLOB")
+LONG_NTEXT = per_dialect("TEXT", "TEXT", "LONGTEXT", "LONGTEXT", "NVARCHAR(max)", "CLOB")
 BLOB = per_dialect("BLOB", "BYTEA", "BLOB", "BLOB", "VARBINARY(max)", "BLOB")
+LONG_BLOB = per_dialect("BLOB", "BYTEA", "LONGBLOB", "LONGBLOB", "VARBINARY(max)", "BLOB")
 
 # spec → (SQLAlchemy type class, DDL per dialect). Every TYPE_MAP name appears at least once.
 CASES: dict[str, tuple[type[sa.types.TypeEngine[Any]], dict[str, str]]] = {
@@ -100,24 +103,41 @@ CASES: dict[str, tuple[type[sa.types.TypeEngine[Any]], dict[str, str]]] = {
     "timestamp without time zone": (sa.TIMESTAMP, TIMESTAMP),
     "timestamp with time zone": (sa.TIMESTAMP, TIMESTAMP_TZ),
     "timestamptz": (sa.TIMESTAMP, TIMESTAMP_TZ),
+    "timestamp_with_timezone": (sa.TIMESTAMP, TIMESTAMP_TZ),  # java.sql.Types.TIMESTAMP_WITH_TIMEZONE
     "decimal": (sa.Numeric, on_all("NUMERIC")),
-    "numeric": (sa.Numeric, on_all("NUMERIC")),
-    "number": (sa.Numeric, per_dialect("NUMERIC", "NUMERIC", "NUMERIC", "NUMERIC", "NUMERIC", "NUMBER")),
+    # Oracle: NUMBER, as Liquibase renders number/numeric there; a bare NUMERIC has scale 0 on Oracle (integers)
+    "numeric": (sa.Numeric, NUMBER),
+    "number": (sa.Numeric, NUMBER),
     "decimal(10,2)": (sa.Numeric, on_all("NUMERIC(10, 2)")),
-    "numeric(12, 4)": (sa.Numeric, on_all("NUMERIC(12, 4)")),
-    "number(5)": (sa.Numeric, on_all("NUMERIC(5)")),
+    "numeric(12, 4)": (
+        sa.Numeric,
+        per_dialect(
+            "NUMERIC(12, 4)", "NUMERIC(12, 4)", "NUMERIC(12, 4)", "NUMERIC(12, 4)", "NUMERIC(12, 4)", "NUMBER(12, 4)"
+        ),
+    ),
+    "number(5)": (
+        sa.Numeric,
+        per_dialect("NUMERIC(5)", "NUMERIC(5)", "NUMERIC(5)", "NUMERIC(5)", "NUMERIC(5)", "NUMBER(5)"),
+    ),
     "currency": (sa.Numeric, on_all("NUMERIC(18, 4)")),
     "float": (sa.Float, on_all("FLOAT")),
     "real": (sa.REAL, on_all("REAL")),
     "double": (sa.Double, DOUBLE),
     "double precision": (sa.Double, DOUBLE),
     "text": (sa.Text, per_dialect("TEXT", "TEXT", "TEXT", "TEXT", "VARCHAR(max)", "CLOB")),
+    "tinytext": (sa.Text, per_dialect("TEXT", "TEXT", "TINYTEXT", "TINYTEXT", "VARCHAR(max)", "CLOB")),
+    "mediumtext": (sa.Text, per_dialect("TEXT", "TEXT", "MEDIUMTEXT", "MEDIUMTEXT", "VARCHAR(max)", "CLOB")),
     "clob": (sa.Text, LONG_TEXT),
     "longtext": (sa.Text, LONG_TEXT),
-    "nclob": (sa.UnicodeText, per_dialect("TEXT", "TEXT", "LONGTEXT", "LONGTEXT", "NVARCHAR(max)", "CLOB")),
+    "longvarchar": (sa.Text, LONG_TEXT),
+    "nclob": (sa.UnicodeText, LONG_NTEXT),
+    "longnvarchar": (sa.UnicodeText, LONG_NTEXT),
     "blob": (sa.LargeBinary, BLOB),
     "bytea": (sa.LargeBinary, BLOB),
-    "longblob": (sa.LargeBinary, per_dialect("BLOB", "BYTEA", "LONGBLOB", "LONGBLOB", "VARBINARY(max)", "BLOB")),
+    "tinyblob": (sa.LargeBinary, per_dialect("BLOB", "BYTEA", "TINYBLOB", "TINYBLOB", "VARBINARY(max)", "BLOB")),
+    "mediumblob": (sa.LargeBinary, per_dialect("BLOB", "BYTEA", "MEDIUMBLOB", "MEDIUMBLOB", "VARBINARY(max)", "BLOB")),
+    "longblob": (sa.LargeBinary, LONG_BLOB),
+    "longvarbinary": (sa.LargeBinary, LONG_BLOB),
     "binary(16)": (
         sa.BINARY,
         per_dialect("BINARY(16)", "BYTEA", "BINARY(16)", "BINARY(16)", "BINARY(16)", "RAW(16)"),
@@ -130,63 +150,8 @@ CASES: dict[str, tuple[type[sa.types.TypeEngine[Any]], dict[str, str]]] = {
     "json": (sa.JSON, per_dialect("JSON", "JSON", "JSON", "JSON", "NVARCHAR(max)", "JSON")),
 }
 
-MSSQL_OFFLINE = (
-    "BUG: update-sql for SQL Server renders types for a pre-2008 server: date/time become DATETIME, text/clob TEXT, "
-    "nclob NTEXT, blob IMAGE (TextSink configures Alembic's dialect with no server version and "
-    "deprecate_large_types=None; set them for a current SQL Server)"
-)
-MSSQL_TIMESTAMP = (
-    "BUG: 'timestamp' on SQL Server renders TIMESTAMP, which there is a rowversion, not a date-time; Liquibase "
-    "renders DATETIME2 (DATETIMEOFFSET with a time zone). types.py TYPE_MAP maps it to sa.TIMESTAMP with no variant"
-)
-MYSQL_LONG = (
-    "BUG: clob/longtext/nclob/longblob on MySQL/MariaDB render TEXT/BLOB (64 KB) instead of LONGTEXT/LONGBLOB "
-    "(Liquibase's mapping), truncating data; types.py TYPE_MAP maps them to plain sa.Text/sa.LargeBinary"
-)
-NO_BINARY = (
-    "BUG: binary/varbinary render BINARY/VARBINARY on PostgreSQL and Oracle, which have no such types "
-    "(BYTEA; RAW(n)); types.py TYPE_MAP needs dialect variants"
-)
-
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("date", "mssql"): MSSQL_OFFLINE,
-    ("time", "mssql"): MSSQL_OFFLINE,
-    ("text", "mssql"): MSSQL_OFFLINE,
-    ("clob", "mssql"): MSSQL_OFFLINE,
-    ("longtext", "mssql"): MSSQL_OFFLINE,
-    ("nclob", "mssql"): MSSQL_OFFLINE,
-    ("blob", "mssql"): MSSQL_OFFLINE,
-    ("bytea", "mssql"): MSSQL_OFFLINE,
-    ("longblob", "mssql"): MSSQL_OFFLINE,
-    ("timestamp", "mssql"): MSSQL_TIMESTAMP,
-    ("timestamp without time zone", "mssql"): MSSQL_TIMESTAMP,
-    ("timestamp with time zone", "mssql"): MSSQL_TIMESTAMP,
-    ("timestamptz", "mssql"): MSSQL_TIMESTAMP,
-    ("clob", "mysql"): MYSQL_LONG,
-    ("clob", "mariadb"): MYSQL_LONG,
-    ("longtext", "mysql"): MYSQL_LONG,
-    ("longtext", "mariadb"): MYSQL_LONG,
-    ("nclob", "mysql"): MYSQL_LONG,
-    ("nclob", "mariadb"): MYSQL_LONG,
-    ("longblob", "mysql"): MYSQL_LONG,
-    ("longblob", "mariadb"): MYSQL_LONG,
-    ("binary(16)", "postgresql"): NO_BINARY,
-    ("binary(16)", "oracle"): NO_BINARY,
-    ("varbinary(16)", "postgresql"): NO_BINARY,
-    ("varbinary(16)", "oracle"): NO_BINARY,
-    ("time", "oracle"): (
-        "BUG: 'time' on Oracle renders TIME, a type Oracle does not have (Liquibase renders DATE); "
-        "types.py TYPE_MAP needs an Oracle variant"
-    ),
-    ("datetime", "oracle"): (
-        "BUG: 'datetime' on Oracle renders DATE, which drops fractional seconds (Liquibase renders TIMESTAMP); "
-        "types.py TYPE_MAP maps it to sa.DateTime, whose Oracle form is DATE"
-    ),
-    ("number", "oracle"): (
-        "BUG: 'number' on Oracle renders NUMERIC, which Oracle reads as NUMBER(38,0) (integers only) instead of its "
-        "own NUMBER (Liquibase keeps NUMBER); types.py TYPE_MAP maps it to sa.Numeric"
-    ),
-}
+# (spec, dialect) → "BUG: ..." for expectations yamlbase does not meet yet; each becomes a strict xfail.
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _params() -> list[Any]:
@@ -271,24 +236,26 @@ def test_varchar_without_length_is_refused_where_the_database_needs_one(dialect_
         ddl("varchar", dialect_name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: 'varbinary' without a length crashes MySQL compilation with a TypeError (uncaught by "
-    "commands._apply_changes, so a traceback) instead of a CompileError like 'varchar'; types.py should refuse it",
-)
 @pytest.mark.parametrize("dialect_name", ["mysql", "mariadb"])
 def test_varbinary_without_length_is_refused_cleanly(dialect_name: str) -> None:
-    with pytest.raises(sa.exc.CompileError):
+    with pytest.raises(sa.exc.CompileError, match=f"VARBINARY requires a length on dialect {dialect_name}"):
         ddl("varbinary", dialect_name)
 
 
-PRECISION_DROPPED = (
-    "BUG: fractional-second precision is dropped (timestamp(3) → TIMESTAMP; on MySQL/MariaDB DATETIME(6) → DATETIME "
-    "keeps no fraction at all); types.py TYPE_MAP's date-time factories ignore their argument"
+@pytest.mark.parametrize("spec", ["binary", "varbinary"])
+def test_raw_without_length_is_refused_on_oracle(spec: str) -> None:
+    with pytest.raises(sa.exc.CompileError, match="RAW requires a length on dialect oracle"):
+        ddl(spec, "oracle")
+
+
+@pytest.mark.parametrize(
+    ("dialect_name", "expected"),
+    [("sqlite", "VARBINARY"), ("postgresql", "BYTEA"), ("mssql", "VARBINARY(max)")],
 )
+def test_varbinary_without_length_where_the_database_allows_it(dialect_name: str, expected: str) -> None:
+    assert ddl("varbinary", dialect_name) == expected
 
 
-@pytest.mark.xfail(strict=True, reason=PRECISION_DROPPED)
 @pytest.mark.parametrize(
     ("spec", "dialect_name", "expected"),
     [
@@ -300,20 +267,31 @@ PRECISION_DROPPED = (
         ("datetime(3)", "mariadb", "DATETIME(3)"),
         ("time(3)", "mysql", "TIME(3)"),
         ("time(3)", "postgresql", "TIME(3) WITHOUT TIME ZONE"),
+        ("timestamp(3)", "mssql", "DATETIME2(3)"),
+        ("datetime(3)", "postgresql", "TIMESTAMP(3) WITHOUT TIME ZONE"),
+        ("datetime(3)", "oracle", "TIMESTAMP(3)"),
+        ("datetime(3)", "mssql", "DATETIME"),  # DATETIME has a fixed 1/300 s there (Liquibase drops it too)
+        ("time(3)", "mssql", "TIME(3)"),
+        ("time(3)", "oracle", "DATE"),
+        ("timestamp(3) with time zone", "postgresql", "TIMESTAMP(3) WITH TIME ZONE"),
+        ("timestamp(3) with time zone", "oracle", "TIMESTAMP(3) WITH TIME ZONE"),
+        ("timestamp(3) with time zone", "mssql", "DATETIMEOFFSET(3)"),
+        ("timestamp(3) without time zone", "postgresql", "TIMESTAMP(3) WITHOUT TIME ZONE"),
+        ("TIMESTAMPTZ(6)", "postgresql", "TIMESTAMP(6) WITH TIME ZONE"),
     ],
 )
 def test_fractional_second_precision_is_kept(spec: str, dialect_name: str, expected: str) -> None:
     assert ddl(spec, dialect_name) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Oracle's 'varchar2(30 char)' loses its length (types._ints keeps only all-digit arguments), "
-    "rendering VARCHAR2 (invalid) on Oracle and VARCHAR(max) on SQL Server",
-)
 @pytest.mark.parametrize(
     ("dialect_name", "expected"),
-    [("oracle", "VARCHAR2(30 CHAR)"), ("postgresql", "VARCHAR(30)"), ("mysql", "VARCHAR(30)")],
+    [
+        ("oracle", "VARCHAR2(30 CHAR)"),
+        ("postgresql", "VARCHAR(30)"),
+        ("mysql", "VARCHAR(30)"),
+        ("mssql", "VARCHAR(30)"),
+    ],
 )
 def test_varchar2_with_char_semantics_keeps_its_length(dialect_name: str, expected: str) -> None:
     assert ddl("varchar2(30 char)", dialect_name) == expected
@@ -344,12 +322,6 @@ def test_java_sql_types_prefix(spec: str, dialect_name: str, expected: str) -> N
     assert ddl(spec, dialect_name) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: java.sql.Types names Liquibase knows but TYPE_MAP lacks (TIMESTAMP_WITH_TIMEZONE, LONGVARCHAR, "
-    "LONGNVARCHAR, LONGVARBINARY) are sent verbatim *with* the Java prefix, which no database accepts "
-    "(types.to_sqlalchemy returns Verbatim(spec) with the prefix still on)",
-)
 @pytest.mark.parametrize(
     ("spec", "dialect_name", "expected"),
     [
@@ -358,17 +330,26 @@ def test_java_sql_types_prefix(spec: str, dialect_name: str, expected: str) -> N
         ("java.sql.Types.LONGVARCHAR", "postgresql", "TEXT"),
         ("java.sql.Types.LONGNVARCHAR", "postgresql", "TEXT"),
         ("java.sql.Types.LONGVARBINARY", "postgresql", "BYTEA"),
+        ("java.sql.Types.TIMESTAMP_WITH_TIMEZONE", "mssql", "DATETIMEOFFSET"),
+        ("java.sql.Types.LONGVARCHAR", "mysql", "LONGTEXT"),
+        ("java.sql.Types.LONGNVARCHAR", "mssql", "NVARCHAR(max)"),
+        ("java.sql.Types.LONGVARBINARY", "mariadb", "LONGBLOB"),
+        ("java.sql.Types.NCLOB", "mysql", "LONGTEXT"),
+        ("java.sql.Types.NUMERIC(10,2)", "oracle", "NUMBER(10, 2)"),
+        ("java.sql.Types.TINYINT", "postgresql", "SMALLINT"),
+        ("java.sql.Types.REAL", "mysql", "REAL"),
+        ("java.sql.Types.FLOAT", "oracle", "FLOAT"),
+        ("java.sql.Types.TIME", "oracle", "DATE"),
+        ("java.sql.Types.NCHAR(2)", "mssql", "NCHAR(2)"),
+        ("java.sql.Types.BINARY(16)", "oracle", "RAW(16)"),
+        ("java.sql.Types.VARBINARY(16)", "postgresql", "BYTEA"),
+        ("java.sql.Types.LONGBLOB", "mysql", "LONGBLOB"),
     ],
 )
 def test_java_sql_types_that_liquibase_knows(spec: str, dialect_name: str, expected: str) -> None:
     assert ddl(spec, dialect_name) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: MySQL text names that Liquibase maps everywhere (tinytext, mediumtext → TEXT) are sent verbatim, "
-    "invalid on PostgreSQL/Oracle/SQL Server; types.py TYPE_MAP lacks them",
-)
 @pytest.mark.parametrize(
     ("spec", "dialect_name", "expected"),
     [
@@ -378,6 +359,20 @@ def test_java_sql_types_that_liquibase_knows(spec: str, dialect_name: str, expec
     ],
 )
 def test_liquibase_text_aliases(spec: str, dialect_name: str, expected: str) -> None:
+    assert ddl(spec, dialect_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "dialect_name", "expected"),
+    [
+        ("number(10,2)", "oracle", "NUMBER(10, 2)"),
+        ("NUMBER(38, 0)", "oracle", "NUMBER(38, 0)"),
+        ("numeric(10,2)", "oracle", "NUMBER(10, 2)"),
+        ("number(10,2)", "postgresql", "NUMERIC(10, 2)"),
+        ("number(10,-2)", "oracle", "NUMBER(10, -2)"),
+    ],
+)
+def test_oracle_number_keeps_precision_and_scale(spec: str, dialect_name: str, expected: str) -> None:
     assert ddl(spec, dialect_name) == expected
 
 
@@ -393,6 +388,12 @@ def test_unknown_names_are_passed_verbatim(spec: str) -> None:
     assert isinstance(type_, Verbatim)
     assert type_.spec == spec
     assert {name: ddl(f"  {spec} ", name) for name in DIALECTS} == on_all(spec)
+
+
+@pytest.mark.parametrize("spec", ["java.sql.Types.ARRAY", "java.sql.Types.OTHER"])
+def test_unknown_java_sql_types_lose_the_java_prefix(spec: str) -> None:
+    bare = spec.rsplit(".", 1)[1]
+    assert {name: ddl(spec, name) for name in DIALECTS} == on_all(bare)
 
 
 def test_verbatim_types_in_a_table() -> None:

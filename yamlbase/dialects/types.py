@@ -1,84 +1,212 @@
 """Liquibase type names (``varchar(50)``, ``decimal(10,2)``, ``java.sql.Types.INTEGER``, …) → SQLAlchemy types.
 
-One table, ``TYPE_MAP``, is the single source of this fact. A name it does not know is passed to the
-database verbatim, as Liquibase does.
+One table, ``TYPE_MAP``, is the single source of this fact. Where a database needs another type than SQLAlchemy's
+default for it (Liquibase's mapping: ``clob`` is LONGTEXT on MySQL, ``timestamp`` DATETIME2 on SQL Server, …), the
+entry says so with a per-dialect variant (:meth:`~sqlalchemy.types.TypeEngine.with_variant`). A name it does not
+know is passed to the database verbatim, as Liquibase does.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mssql, mysql, oracle, postgresql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import TypeCompiler
 from sqlalchemy.types import TypeEngine, UserDefinedType
 
+Factory = Callable[[list[str]], TypeEngine[Any]]
+
 _TYPE = re.compile(r"^\s*(?P<name>[A-Za-z_][\w .]*)(?:\((?P<args>[^)]*)\))?\s*(?P<rest>.*?)\s*$")
+_JAVA_PREFIX = "java.sql.types."
+_INTEGER = re.compile(r"[+-]?\d+")
+
+# ``mysql=`` in a variant list stands for both: SQLAlchemy looks variants up by the exact dialect name.
+_DIALECT_NAMES = {"mysql": ("mysql", "mariadb")}
 
 
-def _ints(args: list[str]) -> list[int]:
-    return [int(a) for a in args if a.strip().isdigit()]
+# --- types SQLAlchemy lacks ---------------------------------------------------------------------------------
 
 
-def _length(factory: Callable[..., TypeEngine]) -> Callable[[list[str]], TypeEngine]:
-    def build(args: list[str]) -> TypeEngine:
-        n = _ints(args[:1])
-        return factory(n[0]) if n else factory()
+class _OracleTimestamp(oracle.TIMESTAMP):
+    """Oracle's ``TIMESTAMP(p)``: SQLAlchemy's Oracle TIMESTAMP has no fractional-second precision."""
+
+    def __init__(self, timezone: bool = False, precision: int | None = None) -> None:
+        super().__init__(timezone=timezone)
+        self.precision = precision
+
+
+@compiles(_OracleTimestamp, "oracle")
+def _oracle_timestamp(type_: _OracleTimestamp, compiler: TypeCompiler, **kw: Any) -> str:
+    sql: str = compiler.visit_TIMESTAMP(type_, **kw)
+    return sql if type_.precision is None else sql.replace("TIMESTAMP", f"TIMESTAMP({type_.precision})", 1)
+
+
+class _SizedVarBinary(sa.VARBINARY):
+    """VARBINARY where the database requires a length (MySQL/MariaDB)."""
+
+
+class _SizedRaw(oracle.RAW):
+    """Oracle's RAW, which always requires a length."""
+
+
+@compiles(_SizedVarBinary)
+@compiles(_SizedRaw)
+def _refuse_without_length(type_: _SizedVarBinary | _SizedRaw, compiler: TypeCompiler, **kw: Any) -> str:
+    # Refused like SQLAlchemy refuses a length-less VARCHAR on MySQL, rather than a TypeError or invalid DDL.
+    name = type_.__visit_name__
+    if type_.length is None:
+        raise sa.exc.CompileError(f"{name} requires a length on dialect {compiler.dialect.name}")
+    return getattr(compiler, f"visit_{name}")(type_, **kw)
+
+
+# --- arguments and variants ---------------------------------------------------------------------------------
+
+
+def _arg(args: list[str], i: int = 0) -> int | None:
+    """The number that argument ``i`` starts with (30 for ``30 char``); None when absent or not a number."""
+    match = _INTEGER.match(args[i]) if i < len(args) else None
+    return int(match[0]) if match else None
+
+
+def _vary(type_: TypeEngine[Any], **variants: TypeEngine[Any]) -> TypeEngine[Any]:
+    """``type_`` with one variant per dialect keyword (``mysql=`` covers MariaDB too)."""
+    for name, variant in variants.items():
+        type_ = type_.with_variant(variant, *_DIALECT_NAMES.get(name, (name,)))
+    return type_
+
+
+def _plain(type_: Callable[[], TypeEngine[Any]], **variants: Callable[[], TypeEngine[Any]]) -> Factory:
+    """A type without arguments (a display width such as ``int(11)`` is ignored), with per-dialect variants."""
+    return lambda args: _vary(type_(), **{name: variant() for name, variant in variants.items()})
+
+
+def _sized(type_: Callable[..., TypeEngine[Any]]) -> Factory:
+    """A type with an optional length: ``varchar(30)``, Oracle's ``varchar2(30 char)``."""
+    return lambda args: type_(_arg(args))
+
+
+def _binary(type_: type[sa.BINARY] | type[sa.VARBINARY], mysql_type: type[sa.VARBINARY] | None = None) -> Factory:
+    """BINARY/VARBINARY(n): BYTEA on PostgreSQL and RAW(n) on Oracle, which have no such types."""
+
+    def build(args: list[str]) -> TypeEngine[Any]:
+        n = _arg(args)
+        variants: dict[str, TypeEngine[Any]] = {"postgresql": postgresql.BYTEA(), "oracle": _SizedRaw(n)}
+        if mysql_type is not None:
+            variants["mysql"] = mysql_type(n)
+        return _vary(type_(n), **variants)
 
     return build
 
 
-def _numeric(args: list[str]) -> TypeEngine:
-    return sa.Numeric(*_ints(args[:2]))
+def _numeric(args: list[str]) -> TypeEngine[Any]:
+    return sa.Numeric(_arg(args), _arg(args, 1))
 
 
-TYPE_MAP: dict[str, Callable[[list[str]], TypeEngine]] = {
-    "int": lambda a: sa.Integer(),
-    "integer": lambda a: sa.Integer(),
-    "int4": lambda a: sa.Integer(),
-    "mediumint": lambda a: sa.Integer(),
-    "bigint": lambda a: sa.BigInteger(),
-    "int8": lambda a: sa.BigInteger(),
-    "long": lambda a: sa.BigInteger(),
-    "smallint": lambda a: sa.SmallInteger(),
-    "int2": lambda a: sa.SmallInteger(),
-    "tinyint": lambda a: sa.SmallInteger(),
-    "varchar": _length(sa.String),
-    "varchar2": _length(sa.String),
-    "character varying": _length(sa.String),
-    "string": _length(sa.String),
-    "nvarchar": _length(sa.Unicode),
-    "char": _length(sa.CHAR),
-    "character": _length(sa.CHAR),
-    "nchar": _length(sa.NCHAR),
-    "boolean": lambda a: sa.Boolean(),
-    "bool": lambda a: sa.Boolean(),
-    "bit": lambda a: sa.Boolean(),
-    "date": lambda a: sa.Date(),
-    "time": lambda a: sa.Time(),
-    "datetime": lambda a: sa.DateTime(),
-    "timestamp": lambda a: sa.TIMESTAMP(),
-    "timestamp with time zone": lambda a: sa.TIMESTAMP(timezone=True),
-    "timestamptz": lambda a: sa.TIMESTAMP(timezone=True),
-    "timestamp without time zone": lambda a: sa.TIMESTAMP(),
+def _number(args: list[str]) -> TypeEngine[Any]:
+    """NUMBER(p,s) on Oracle: a bare NUMERIC there has scale 0, integers only."""
+    precision, scale = _arg(args), _arg(args, 1)
+    return _vary(sa.Numeric(precision, scale), oracle=oracle.NUMBER(precision, scale, asdecimal=True))
+
+
+def _time(args: list[str]) -> TypeEngine[Any]:
+    p = _arg(args)
+    return _vary(
+        sa.Time(),
+        postgresql=postgresql.TIME(precision=p),
+        mysql=mysql.TIME(fsp=p),
+        mssql=mssql.TIME(precision=p),
+        oracle=oracle.DATE(),  # Oracle has no TIME; Liquibase uses DATE, which has a time of day
+    )
+
+
+def _datetime(args: list[str]) -> TypeEngine[Any]:
+    p = _arg(args)
+    return _vary(
+        sa.DateTime(),
+        postgresql=postgresql.TIMESTAMP(precision=p),
+        mysql=mysql.DATETIME(fsp=p),
+        oracle=_OracleTimestamp(precision=p),  # Oracle's DATE has no fractional seconds
+    )
+
+
+def _timestamp(timezone: bool) -> Factory:
+    def build(args: list[str]) -> TypeEngine[Any]:
+        p = _arg(args)
+        return _vary(
+            sa.TIMESTAMP(timezone=timezone),
+            postgresql=postgresql.TIMESTAMP(timezone=timezone, precision=p),
+            mysql=mysql.TIMESTAMP(timezone=timezone, fsp=p),
+            # TIMESTAMP is a row version on SQL Server, not a date-time
+            mssql=mssql.DATETIMEOFFSET(precision=p) if timezone else mssql.DATETIME2(precision=p),
+            oracle=_OracleTimestamp(timezone=timezone, precision=p),
+        )
+
+    return build
+
+
+# --- the table ----------------------------------------------------------------------------------------------
+
+# Names are lower case, words single-spaced; ``java.sql.Types.X`` is looked up as ``x``.
+TYPE_MAP: dict[str, Factory] = {
+    "int": _plain(sa.Integer),
+    "integer": _plain(sa.Integer),
+    "int4": _plain(sa.Integer),
+    "mediumint": _plain(sa.Integer),
+    "bigint": _plain(sa.BigInteger),
+    "int8": _plain(sa.BigInteger),
+    "long": _plain(sa.BigInteger),
+    "smallint": _plain(sa.SmallInteger),
+    "int2": _plain(sa.SmallInteger),
+    "tinyint": _plain(sa.SmallInteger),
+    "varchar": _sized(sa.String),
+    "varchar2": _sized(sa.String),
+    "character varying": _sized(sa.String),
+    "string": _sized(sa.String),
+    "nvarchar": _sized(sa.Unicode),
+    "char": _sized(sa.CHAR),
+    "character": _sized(sa.CHAR),
+    "nchar": _sized(sa.NCHAR),
+    "boolean": _plain(sa.Boolean),
+    "bool": _plain(sa.Boolean),
+    "bit": _plain(sa.Boolean),
+    "date": _plain(sa.Date),
+    "time": _time,
+    "datetime": _datetime,
+    "timestamp": _timestamp(timezone=False),
+    "timestamp without time zone": _timestamp(timezone=False),
+    "timestamp with time zone": _timestamp(timezone=True),
+    "timestamptz": _timestamp(timezone=True),
+    "timestamp_with_timezone": _timestamp(timezone=True),
     "decimal": _numeric,
-    "numeric": _numeric,
-    "number": _numeric,
-    "currency": lambda a: sa.Numeric(18, 4),
-    "float": lambda a: sa.Float(),
-    "real": lambda a: sa.REAL(),
-    "double": lambda a: sa.Double(),
-    "double precision": lambda a: sa.Double(),
-    "text": lambda a: sa.Text(),
-    "clob": lambda a: sa.Text(),
-    "longtext": lambda a: sa.Text(),
-    "nclob": lambda a: sa.UnicodeText(),
-    "blob": lambda a: sa.LargeBinary(),
-    "longblob": lambda a: sa.LargeBinary(),
-    "bytea": lambda a: sa.LargeBinary(),
-    "binary": _length(sa.BINARY),
-    "varbinary": _length(sa.VARBINARY),
-    "uuid": lambda a: sa.Uuid(),
-    "json": lambda a: sa.JSON(),
+    "numeric": _number,
+    "number": _number,
+    "currency": lambda args: sa.Numeric(18, 4),
+    "float": _plain(sa.Float),
+    "real": _plain(sa.REAL),
+    "double": _plain(sa.Double),
+    "double precision": _plain(sa.Double),
+    "text": _plain(sa.Text),
+    "tinytext": _plain(sa.Text, mysql=mysql.TINYTEXT),
+    "mediumtext": _plain(sa.Text, mysql=mysql.MEDIUMTEXT),
+    "clob": _plain(sa.Text, mysql=mysql.LONGTEXT),
+    "longtext": _plain(sa.Text, mysql=mysql.LONGTEXT),
+    "longvarchar": _plain(sa.Text, mysql=mysql.LONGTEXT),
+    "nclob": _plain(sa.UnicodeText, mysql=mysql.LONGTEXT),
+    "longnvarchar": _plain(sa.UnicodeText, mysql=mysql.LONGTEXT),
+    "blob": _plain(sa.LargeBinary),
+    "bytea": _plain(sa.LargeBinary),
+    "tinyblob": _plain(sa.LargeBinary, mysql=mysql.TINYBLOB),
+    "mediumblob": _plain(sa.LargeBinary, mysql=mysql.MEDIUMBLOB),
+    "longblob": _plain(sa.LargeBinary, mysql=mysql.LONGBLOB),
+    "longvarbinary": _plain(sa.LargeBinary, mysql=mysql.LONGBLOB),
+    "binary": _binary(sa.BINARY),
+    "varbinary": _binary(sa.VARBINARY, mysql_type=_SizedVarBinary),
+    "uuid": _plain(sa.Uuid),
+    "json": _plain(sa.JSON),
 }
 
 
@@ -94,15 +222,18 @@ class Verbatim(UserDefinedType):
         return self.spec
 
 
-def to_sqlalchemy(spec: str) -> TypeEngine:
-    """The SQLAlchemy type for a Liquibase type string; unknown names become :class:`Verbatim`."""
+def to_sqlalchemy(spec: str) -> TypeEngine[Any]:
+    """The SQLAlchemy type for a Liquibase type string; unknown names become :class:`Verbatim`.
+
+    The words after the arguments belong to the name: ``timestamp(3) with time zone``.
+    """
     text = spec.strip()
-    if text.lower().startswith("java.sql.types."):
-        text = text[len("java.sql.types.") :]
+    if text.lower().startswith(_JAVA_PREFIX):
+        text = text[len(_JAVA_PREFIX) :]  # a Java name, never SQL: unknown ones go out without the prefix
     match = _TYPE.match(text)
-    if match and not match["rest"]:
-        factory = TYPE_MAP.get(" ".join(match["name"].lower().split()))  # "double  precision" too
+    if match:
+        factory = TYPE_MAP.get(" ".join(f"{match['name']} {match['rest']}".lower().split()))
         if factory is not None:
             args = [a.strip() for a in (match["args"] or "").split(",") if a.strip()]
             return factory(args)
-    return Verbatim(spec.strip())
+    return Verbatim(text)
