@@ -153,12 +153,14 @@ def postgresql_server() -> Iterator[str]:
         cluster = PostgresCluster(bindir)
     except OSError as exc:
         unavailable(f"PostgreSQL cannot start: {exc}")
+    failure = ""
     try:
         url = cluster.start()
     except Exception as exc:
-        reason = f"PostgreSQL ({bindir}) did not start: {_describe(exc)}\n--- {cluster.log} ---\n{cluster.log_tail()}"
-        cluster.stop()  # removes the log too: its text is in the reason
-        unavailable(reason)
+        failure = f"PostgreSQL ({bindir}) did not start: {_describe(exc)}\n--- {cluster.log} ---\n{cluster.log_tail()}"
+    if failure:
+        cluster.stop()  # removes the log too: its text is in the message
+        unavailable(failure)
     try:
         yield url
     finally:

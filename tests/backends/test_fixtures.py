@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -33,7 +35,7 @@ def test_database_is_empty_again_in_the_next_test(db_url: str) -> None:
 def test_sqlite_url_is_a_new_file(sqlite_url: str) -> None:
     url = sa.make_url(sqlite_url)
     assert url.get_backend_name() == "sqlite"
-    assert url.database
+    assert url.database and not Path(url.database).exists()
     _use_fresh_database(sqlite_url)
 
 
