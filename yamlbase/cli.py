@@ -142,6 +142,22 @@ def _emit(options: Options, data: Any, text: str) -> None:
 def main(ctx: click.Context, **given: Any) -> None:
     """yamlbase: apply Liquibase-style YAML changelogs to a database, with rollbacks and a locked history."""
     ctx.ensure_object(Options).merge(**given)
+    _log_warnings_to_stderr()
+
+
+def _log_warnings_to_stderr() -> None:
+    """yamlbase's warnings (a lock being waited for or taken over) go to stderr as ``warning: …`` lines."""
+    import logging
+
+    class ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            click.echo(f"warning: {record.getMessage()}", err=True)  # the current stderr, also under CliRunner
+
+    logger = logging.getLogger("yamlbase")
+    if not any(type(h).__name__ == "ToStderr" for h in logger.handlers):
+        logger.addHandler(ToStderr())
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
 
 
 def _progress(options: Options, verb: str) -> Callable[[str], None]:
@@ -358,8 +374,15 @@ def list_locks(options: Options) -> None:
     state = commands.list_locks(options.settings().url)
     held = state is not None and state.locked
     text = f"locked by {state.locked_by} since {state.granted}" if held and state else "not locked"
+    if held and state and state.alive is False:
+        text += " (that process is gone: the next update takes the lock over)"
     _emit(
         options,
-        {"locked": held, "locked_by": state.locked_by if state else None, "granted": state.granted if state else None},
+        {
+            "locked": held,
+            "locked_by": state.locked_by if state else None,
+            "granted": state.granted if state else None,
+            "holder_alive": state.alive if state else None,
+        },
         text,
     )

@@ -185,7 +185,7 @@ class Target:
         finally:
             self.sink.comment("Release Database Lock")
             with self.sink.transaction():
-                self.lock.release(self.sink)
+                self.lock.release(self.sink, self.reader if self.sink.online else None)
 
 
 @contextlib.contextmanager
@@ -475,13 +475,17 @@ def release_locks(url: str) -> None:
 
 
 def list_locks(url: str) -> LockState | None:
-    """The lock row's state, or None when the lock table does not exist."""
+    """The lock row's state (with whether its holder is still alive, where that can be told), or None
+    when the lock table does not exist."""
     if _sqlite_file_missing(url):
         return None
     with _online(url) as target:
         if target.reader is None or not target.lock.exists(target.reader):
             return None
-        return target.lock.state(target.reader)
+        state = target.lock.state(target.reader)
+        if state is not None:
+            state.alive = target.lock.holder_alive(target.reader, state)
+        return state
 
 
 def _check_dialect(dialect: str | None) -> None:

@@ -224,7 +224,7 @@ def test_update_count_and_update_to_tag(run: Run, example: Path, example_ids: li
         ("status", 0, {"pending": "IDS"}),
         ("update", 0, {"applied": "IDS"}),
         ("history", 0, []),
-        ("list-locks", 0, {"locked": False, "locked_by": None, "granted": None}),
+        ("list-locks", 0, {"locked": False, "locked_by": None, "granted": None, "holder_alive": None}),
         ("tag-exists", 1, {"tag": "v1.0", "exists": False}),
     ],
 )

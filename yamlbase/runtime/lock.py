@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -17,6 +20,7 @@ from yamlbase.errors import LockError
 from yamlbase.runtime.sink import Sink
 
 RUN_ID = uuid.uuid4().hex[:8]
+log = logging.getLogger("yamlbase")
 
 
 def lock_owner() -> str:
@@ -29,6 +33,8 @@ class LockState:
     locked: bool
     granted: dt.datetime | None
     locked_by: str | None
+    # Whether the holder is still running, where yamlbase can tell (its own holders); else None.
+    alive: bool | None = None
 
 
 class ChangeLogLock:
@@ -48,6 +54,7 @@ class ChangeLogLock:
             schema=schema,
         )
         self.id, self.locked, self.granted, self.by = self.table.columns
+        self.advisory = AdvisoryLock(dialect)
 
     def exists(self, connection: Connection) -> bool:
         return sa.inspect(connection).has_table(self.table.name, schema=self.table.schema)
@@ -68,11 +75,13 @@ class ChangeLogLock:
         row = connection.execute(sa.select(self.locked, self.granted, self.by).where(self.id == 1)).first()
         return LockState(bool(row[0]), row[1], row[2]) if row else None
 
-    def try_acquire(self, sink: Sink) -> bool:
-        """One atomic attempt. Online, True when this process now holds the lock; offline, rendered."""
+    def try_acquire(self, sink: Sink, *, taking_over: str | None = None) -> bool:
+        """One atomic attempt: a conditional UPDATE whose row count decides. With ``taking_over``, the
+        condition is that this (stale) holder still has it. Offline the statement is rendered and True."""
+        condition = self.by == taking_over if taking_over is not None else self.locked == sa.false()
         statement = (
             self.table.update()
-            .where(self.id == 1, self.locked == sa.false())
+            .where(self.id == 1, condition)
             .values(
                 {
                     self.locked.name: True,
@@ -85,25 +94,126 @@ class ChangeLogLock:
         return result is None or result.rowcount == 1
 
     def acquire(self, sink: Sink, connection: Connection | None, timeout: float) -> None:
-        """Take the lock, waiting up to ``timeout`` seconds; raises :class:`LockError` naming the holder."""
+        """Take the lock, waiting up to ``timeout`` seconds; raises :class:`LockError` naming the holder.
+
+        A row held by a yamlbase process that is gone is taken over, with a warning: on PostgreSQL and
+        MySQL/MariaDB every holder also holds a session-level advisory lock, which the server frees when
+        the holder's connection dies; on SQLite a holder on this host whose process no longer exists.
+        A holder yamlbase cannot judge (Liquibase, another host) is waited for.
+        """
+        if connection is None:  # rendering: the statement, no waiting
+            self.try_acquire(sink)
+            return
         deadline = time.monotonic() + timeout
+        announced = False
         while True:
             with sink.transaction():
-                if self.try_acquire(sink):
-                    return
-            if time.monotonic() >= deadline or connection is None:
+                advisory = self.advisory.try_take(connection)
+                if advisory is not False:
+                    if self.try_acquire(sink):
+                        return
+                    held = self.state(connection)
+                    if held is not None and held.locked and self._is_stale(held, advisory is True):
+                        log.warning(
+                            "taking over DATABASECHANGELOGLOCK from %s (held since %s): that process is gone",
+                            held.locked_by,
+                            held.granted,
+                        )
+                        if self.try_acquire(sink, taking_over=held.locked_by or ""):
+                            return
+                    if advisory is True:  # hold the advisory lock only together with the row
+                        self.advisory.release(connection)
+                held = self.state(connection)
+            if time.monotonic() >= deadline:
                 break
-            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
-        held = self.state(connection) if connection is not None else None
+            if not announced:
+                holder = f"{held.locked_by} since {held.granted}" if held else "another process"
+                log.warning("waiting up to %gs for DATABASECHANGELOGLOCK, held by %s", timeout, holder)
+                announced = True
+            time.sleep(min(0.5, max(0.02, deadline - time.monotonic())))
         holder = f"{held.locked_by} since {held.granted}" if held else "another process"
         raise LockError(
             f"DATABASECHANGELOGLOCK is held by {holder}; waited {timeout:g}s. If that process is gone, "
             "run `yamlbase release-locks`."
         )
 
-    def release(self, sink: Sink) -> None:
+    def _is_stale(self, held: LockState, advisory_free: bool) -> bool:
+        owner = parse_owner(held.locked_by)
+        if owner is None:  # not a yamlbase holder (Liquibase, a hand-made lock): never judged
+            return False
+        if self.advisory.supported:
+            return advisory_free
+        host, pid = owner
+        return host == socket.gethostname() and pid != os.getpid() and not _process_exists(pid)
+
+    def release(self, sink: Sink, connection: Connection | None = None) -> None:
         sink.execute(
             self.table.update()
             .where(self.id == 1)
             .values({self.locked.name: False, self.granted.name: None, self.by.name: None})
         )
+        if connection is not None:
+            self.advisory.release(connection)
+
+    def holder_alive(self, connection: Connection, held: LockState) -> bool | None:
+        """Whether the row's holder is still running: True/False where yamlbase can tell, else None."""
+        if not held.locked or parse_owner(held.locked_by) is None:
+            return None
+        if self.advisory.supported:
+            free = self.advisory.try_take(connection)
+            if free:
+                self.advisory.release(connection)
+            return not free
+        return not self._is_stale(held, advisory_free=False)
+
+
+_OWNER = re.compile(r"^(?P<host>\S+) pid=(?P<pid>\d+) run=[0-9a-f]+$")
+
+
+def parse_owner(locked_by: str | None) -> tuple[str, int] | None:
+    """(host, pid) of a LOCKEDBY value written by yamlbase, else None."""
+    match = _OWNER.match(locked_by or "")
+    return (match["host"], int(match["pid"])) if match else None
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, but another user's
+        return True
+    return True
+
+
+class AdvisoryLock:
+    """A session-level advisory lock beside the row: the server frees it when the holder's connection dies."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.supported = dialect in ("postgresql", "mysql", "mariadb")
+
+    def _name(self, connection: Connection) -> str:
+        database = connection.exec_driver_sql("SELECT DATABASE()").scalar() or ""
+        return f"yamlbase.{database}"[:64]
+
+    def try_take(self, connection: Connection) -> bool | None:
+        """True when taken (or already ours), False when another session holds it, None when unsupported."""
+        if self.dialect == "postgresql":
+            return bool(connection.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+        if self.dialect in ("mysql", "mariadb"):
+            got = connection.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": self._name(connection)}).scalar()
+            return got == 1
+        return None
+
+    def release(self, connection: Connection) -> None:
+        # PostgreSQL advisory locks stack: release every level this session took.
+        if self.dialect == "postgresql":
+            while connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY}).scalar():
+                pass
+        elif self.dialect in ("mysql", "mariadb"):
+            connection.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": self._name(connection)})
+
+
+# One key for every yamlbase on a database (PostgreSQL scopes advisory locks to the current database).
+ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"yamlbase DATABASECHANGELOGLOCK").digest()[:8], "big", signed=True)
