@@ -70,8 +70,10 @@ def _mask_password(text: str) -> str:
 def create_engine(url: str) -> Engine:
     """An engine for ``url``. SQLite gets real transactions around DDL (pysqlite's default skips them)."""
     parsed = parse_url(url)
+    # SQLite: wait for a busy database rather than fail at once (several instances may start together).
+    connect_args = {"timeout": 60} if parsed.get_backend_name() == "sqlite" else {}
     try:
-        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args=connect_args)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise DatabaseError(
             f"no database driver for {safe_url(parsed)}: {exc}. "
@@ -85,7 +87,9 @@ def create_engine(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front: a deferred transaction that later writes can fail
+            # with "database is locked" at once instead of waiting for the other writer.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -1,0 +1,5 @@
+"""``python -m yamlbase`` runs the command line."""
+
+from yamlbase.cli import main
+
+main()
