@@ -28,7 +28,7 @@ from yamlbase.changes import REGISTRY, Change, NoInverse, PlanContext
 from yamlbase.changes.column import AddColumn, ColumnConfig, ColumnItem, ColumnName, ColumnNameItem, DropColumn
 from yamlbase.changes.index import DropIndex
 from yamlbase.changes.meta import TagDatabase
-from yamlbase.changes.sql import Sql, split_sql
+from yamlbase.changes.sql import Sql, dbms_matches, split_sql
 from yamlbase.changes.table import CreateTable, DropTable, RenameTable
 from yamlbase.errors import ChecksumMismatchError, Location, RollbackImpossibleError, YamlbaseError
 from yamlbase.runtime import plan
@@ -834,11 +834,6 @@ SQL_PLSQL = Case(
         endDelimiter: /
     """,
     {"oracle": f"{PLSQL_BLOCK}\n\n/\n\n{PLSQL_BLOCK}\n\n/"},
-    bugs={
-        "oracle": "BUG: PL/SQL blocks are broken: with splitStatements false the final ';' of END; is cut "
-        "(changes/sql.py _trim_delimiter), and endDelimiter '/' splits at every slash, '10 / 2' included "
-        "(changes/sql.py _delimiter_pattern; Liquibase counts '/' only at the start of a line)"
-    },
 )
 
 SQL_LINE_COMMENT_LAST = Case(
@@ -850,15 +845,10 @@ SQL_LINE_COMMENT_LAST = Case(
     },
 )
 
+# Liquibase 4.28 runs a change with dbms: mysql on MySQL only, not on MariaDB (short name "mariadb")
 SQL_DBMS = Case(
     '- sql: {sql: "select 1", dbms: mysql}',
     {d: ("select 1;" if d == "mysql" else "") for d in DIALECTS},
-    bugs={
-        d: "BUG: the sql change's dbms attribute is accepted and ignored: SQL meant for one database runs on all "
-        "(changes/sql.py Sql.operations never looks at dbms)"
-        for d in DIALECTS
-        if d != "mysql"
-    },
 )
 
 TAG_DATABASE = Case("- tagDatabase: {tag: v1.0}", dict.fromkeys(DIALECTS, ""))
@@ -1075,13 +1065,12 @@ def test_update_sql_renders_the_changes_like_the_sink(tmp_path: Path) -> None:
         pytest.param("select 'it''s;'; select 2", {}, ["select 'it''s;'", "select 2"], id="doubled-quote"),
         pytest.param("select 1 -- no; split\n; select 2", {}, ["select 1 -- no; split", "select 2"], id="line-comment"),
         pytest.param("select 1 /* ; */; select 2", {}, ["select 1 /* ; */", "select 2"], id="block-comment"),
+        # on purpose unlike Liquibase, which sends "-- the end\n/* really */" (MySQL: "Query was empty")
         pytest.param("select 1; -- the end\n/* really */", {}, ["select 1"], id="comment-only-pieces-dropped"),
         pytest.param("a;;b;", {}, ["a", "b"], id="empty-statements-dropped"),
         pytest.param("", {}, [], id="empty"),
         pytest.param("  \n\t", {}, [], id="blank"),
-        pytest.param(
-            "select 1\nGO\nselect 2\n  go  \nselect 3", {}, ["select 1", "select 2", "select 3"], id="go-lines"
-        ),
+        pytest.param("select 1\nGO\nselect 2\ngo  \nselect 3", {}, ["select 1", "select 2", "select 3"], id="go-lines"),
         pytest.param("select 1\r\nGO\r\nselect 2", {}, ["select 1", "select 2"], id="go-crlf"),
         pytest.param("select 1\ngopher\n", {}, ["select 1\ngopher"], id="go-prefix-is-not-go"),
         pytest.param("select 1 GO select 2", {}, ["select 1 GO select 2"], id="go-inside-a-line"),
@@ -1104,7 +1093,7 @@ def test_update_sql_renders_the_changes_like_the_sink(tmp_path: Path) -> None:
         pytest.param("  select 1\n", {"split": False}, ["select 1"], id="no-split-trimmed"),
         pytest.param("a\nGO\nb\ngo\nc", {"delimiter": "go"}, ["a", "b", "c"], id="word-delimiter-alone-on-its-line"),
         pytest.param(
-            "select 1 go\nselect 2", {"delimiter": "go"}, ["select 1 go\nselect 2"], id="word-delimiter-in-a-line"
+            "select 1 go\nselect 2", {"delimiter": "go"}, ["select 1", "select 2"], id="word-delimiter-anywhere"
         ),
         pytest.param(
             "select 1; select 2$$\nselect 3$$",
@@ -1127,66 +1116,88 @@ def test_split_sql(sql: str, options: dict[str, Any], expected: list[str]) -> No
             {"delimiter": "/"},
             ["DECLARE\n  x NUMBER;\nBEGIN\n  x := 10 / 2;\nEND;", "BEGIN\n  NULL; /* done */\nEND;"],
             id="slash-delimiter-only-at-line-start",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: endDelimiter '/' splits at every slash (division, comments); Liquibase counts it only at "
-                "the start of a line (changes/sql.py _delimiter_pattern)",
-            ),
         ),
         pytest.param(
             "insert into t values ('http://x')//\ninsert into t values (2)//",
             {"delimiter": "//"},
             ["insert into t values ('http://x')", "insert into t values (2)"],
             id="custom-delimiter-inside-quotes",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: a custom endDelimiter splits inside quoted strings and comments (changes/sql.py split_sql "
-                "uses a bare re.split for custom delimiters)",
-            ),
         ),
         pytest.param(
             "select '--not a comment'; select 2",
             {"strip_comments": True},
             ["select '--not a comment'", "select 2"],
             id="strip-comments-respects-quotes",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: stripComments deletes '--' and '/*' inside string literals, corrupting the SQL and "
-                "swallowing the statements after it (changes/sql.py _COMMENTS regex ignores quotes)",
-            ),
         ),
         pytest.param(
             "select 1 from dual\n/\nselect 2 from dual\n/\n",
             {},
             ["select 1 from dual", "select 2 from dual"],
             id="slash-line-is-a-default-delimiter",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: a line holding only '/' is not a statement end by default (Liquibase's isDelimiter counts "
-                "';', and 'GO' or '/' at the start of a line); the '/' is sent as SQL (changes/sql.py _split_default)",
-            ),
         ),
         pytest.param(
             "GO\nselect 1",
             {},
             ["select 1"],
             id="go-on-the-first-line",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: GO on the very first line is not recognised (changes/sql.py _split_default only looks "
-                "after a newline), so 'GO' is sent to the server",
-            ),
         ),
         pytest.param(
             "create trigger tr before insert on t for each row begin set new.x = 1; set new.y = 2; end; select 1",
             {},
             ["create trigger tr before insert on t for each row begin set new.x = 1; set new.y = 2; end", "select 1"],
             id="begin-end-block-kept-whole",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: ';' inside BEGIN … END splits a trigger/procedure body; Liquibase's processMultiLineSQL "
-                "does not split inside BEGIN … END (changes/sql.py _split_default)",
-            ),
+        ),
+        # the cases below were also checked against Liquibase 4.28's StringUtil.processMultiLineSQL
+        pytest.param(
+            "select 1\nGO\nselect 2\n  /\nselect 3\n  go\nselect 4",
+            {},
+            ["select 1", "select 2\n  /\nselect 3\n  go\nselect 4"],
+            id="indented-go-or-slash-is-no-delimiter",
+        ),
+        pytest.param("  /\nselect 1", {}, ["select 1"], id="text-trimmed-before-splitting"),
+        pytest.param(
+            "x := 10 /\n2;\nEND;\n  /\n/",
+            {"delimiter": "/"},
+            ["x := 10 /\n2;\nEND;\n  /"],
+            id="slash-delimiter-not-indented",
+        ),
+        pytest.param(
+            "BEGIN TRANSACTION;\ninsert into t values (1);\nCOMMIT;",
+            {},
+            ["BEGIN TRANSACTION", "insert into t values (1)", "COMMIT"],
+            id="begin-transaction-is-no-block",
+        ),
+        pytest.param(
+            "create procedure p begin if x then set y = 1; end if; set z = 2; end; select 1",
+            {},
+            ["create procedure p begin if x then set y = 1; end if", "set z = 2", "end", "select 1"],
+            id="any-end-closes-the-block",
+        ),
+        pytest.param(
+            "select [a;b], `c;d` from t; select N'e;f', E'g\\'h;'; select 2",
+            {},
+            ["select [a;b], `c;d` from t", "select N'e;f', E'g\\'h;'", "select 2"],
+            id="quoted-names-prefixed-strings-backslash-escapes",
+        ),
+        pytest.param(
+            "select 'abc; select 2; /* open; select 3",
+            {},
+            ["select 'abc", "select 2", "/* open", "select 3"],
+            id="unterminated-quote-or-comment-is-plain-text",
+        ),
+        pytest.param(
+            "BEGIN NULL; END;", {"split": False}, ["BEGIN NULL; END;"], id="no-split-keeps-the-last-semicolon"
+        ),
+        pytest.param("select 1;", {"split": False, "delimiter": ";"}, ["select 1"], id="no-split-drops-end-delimiter"),
+        pytest.param("select 1 // 2//", {"delimiter": "//"}, ["select 1", "2"], id="symbol-delimiter-anywhere"),
+        pytest.param(
+            "select 3$$ select a$$ x$$",
+            {"delimiter": "$$"},
+            ["select 3", "select a$$ x$$"],
+            id="delimiter-inside-a-name",
+        ),
+        pytest.param(
+            "select 1\ngo\nselect 2 go", {"delimiter": "\\ngo"}, ["select 1", "select 2 go"], id="regex-delimiter"
         ),
     ],
 )
@@ -1198,7 +1209,47 @@ def test_sql_change_statements_use_its_options() -> None:
     change = Sql(sql="select 1; -- c\nselect 2", stripComments=True)
     assert change.statements() == ["select 1", "select 2"]
     assert Sql(sql="select 1; select 2", splitStatements=False).statements() == ["select 1; select 2"]
-    assert Sql(sql="a GO\nb\nGO\nc", endDelimiter="GO").statements() == ["a GO\nb", "c"]
+    assert Sql(sql="a GO\nb\nGO\nc", endDelimiter="GO").statements() == ["a", "b", "c"]
+
+
+# Which databases run a change with this dbms, as Liquibase 4.28's update-sql showed on each (offline:<name>, SQLite)
+ALL_BUT = set(DIALECTS).difference
+
+
+@pytest.mark.parametrize(
+    ("spec", "admitted"),
+    [
+        (None, set(DIALECTS)),
+        ("", set(DIALECTS)),
+        (" , ", set(DIALECTS)),  # Java's split drops the trailing empty names: no names, no restriction
+        ("mysql", {"mysql"}),  # not MariaDB, whose short name is mariadb
+        ("MySQL", set()),  # names are compared case-sensitively
+        ("mariadb", {"mariadb"}),
+        ("sqlite", {"sqlite"}),
+        ("mysql, oracle", {"mysql", "oracle"}),
+        ("mysql ,", {"mysql"}),
+        ("!mysql", ALL_BUT({"mysql"})),
+        ("!mariadb", ALL_BUT({"mariadb"})),
+        ("!mysql,!oracle", ALL_BUT({"mysql", "oracle"})),
+        ("all", set(DIALECTS)),
+        ("all,!mariadb", set(DIALECTS)),  # all wins
+        ("none", set()),
+        ("mysql,none", set()),  # none wins over names
+        ("!mariadb,mariadb", set()),  # an exclusion wins over the name
+    ],
+)
+def test_dbms_matches_like_liquibase(spec: str | None, admitted: set[str]) -> None:
+    assert {d for d in DIALECTS if dbms_matches(spec, d)} == admitted
+
+
+def test_sql_change_runs_only_where_its_dbms_admits() -> None:
+    from yamlbase.changes.base import RawSQL
+
+    change = Sql(sql="select 1; select 2", dbms="postgresql, sqlite")
+    assert change.operations(PlanContext("sqlite")) == [RawSQL("select 1"), RawSQL("select 2")]
+    assert change.operations(PlanContext("oracle")) == []
+    assert Sql(sql="select 1", dbms="!oracle").operations(PlanContext("oracle")) == []
+    assert Sql(sql="select 1").operations(PlanContext("oracle")) == [RawSQL("select 1")]
 
 
 # --- inverses -------------------------------------------------------------------------------------------------

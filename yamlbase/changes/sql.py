@@ -369,7 +369,7 @@ class Sql(Change):
     split_statements: bool | None = Field(None, description="split on ';' and GO (default true)")
     strip_comments: bool | None = Field(None, description="remove -- and /* */ comments (default false)")
     end_delimiter: str | None = Field(None, description="statement delimiter instead of ';'")
-    dbms: str | None = Field(None, description="databases to run on: short names, !name, all, none")
+    dbms: str | None = None
     comment: str | None = None
 
     def statements(self) -> list[str]:
