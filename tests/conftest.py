@@ -301,3 +301,15 @@ def mariadb_url(mariadb_server: str) -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest) -> str:
     """A new, empty database on each backend in turn."""
     return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def second_db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Another new, empty database on the same backend as ``db_url`` (for a reference run)."""
+    backend = sa.make_url(db_url).get_backend_name()
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+    elif backend == "postgresql":
+        yield from _fresh_postgresql_database(request.getfixturevalue("postgresql_server"))
+    else:
+        yield from _fresh_mariadb_database(request.getfixturevalue("mariadb_server"))

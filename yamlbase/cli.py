@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -82,10 +83,21 @@ def _run(fn: Callable[..., Any]) -> Callable[..., Any]:
         options.merge(
             url=url, changelog_file=changelog_file, lock_timeout=lock_timeout, output_format=output_format, debug=debug
         )
+        previous = {signum: signal.signal(signum, _request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
             fn(options, **kwargs)
         except click.exceptions.Exit:
             raise
+        except KeyboardInterrupt as interrupt:  # SIGINT, or SIGTERM through _terminate
+            if options.debug:
+                raise
+            signum = interrupt.signum if isinstance(interrupt, Terminated) else signal.SIGINT
+            click.echo(
+                f"error: interrupted by {signal.Signals(signum).name} in the middle of a changeSet: it was rolled "
+                "back where the database allows and not recorded",
+                err=True,
+            )
+            sys.exit(128 + signum)
         except Exception as exc:
             from yamlbase.errors import YamlbaseError
 
@@ -99,8 +111,32 @@ def _run(fn: Callable[..., Any]) -> Callable[..., Any]:
             else:
                 click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
             sys.exit(exc.exit_code if isinstance(exc, YamlbaseError) else 1)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     return wrapper
+
+
+class Terminated(KeyboardInterrupt):
+    """A second SIGINT/SIGTERM, raised where the process is, so that the transaction and the lock unwind."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _request_stop(signum: int, _frame: object) -> None:
+    """First SIGINT/SIGTERM: stop after the current changeSet. A second one: stop now."""
+    from yamlbase.commands import StopRequest
+
+    if StopRequest.signum is not None:
+        raise Terminated(signum)
+    StopRequest.signum = signum
+    click.echo(
+        f"warning: {signal.Signals(signum).name}: stopping after the current changeSet (again to abort it now)",
+        err=True,
+    )
 
 
 def _error_text(exc: Exception) -> str:

@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import re
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +20,30 @@ from yamlbase.changelog import ChangeLog, ChangeSet, parse_changelog
 from yamlbase.changes import Change
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
 from yamlbase.dialects import DIALECT_NAMES, capabilities
-from yamlbase.errors import DatabaseError, MigrationError, UsageError, YamlbaseError
+from yamlbase.errors import DatabaseError, Interrupted, MigrationError, UsageError, YamlbaseError
 from yamlbase.runtime import plan
 from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, new_deployment_id
 from yamlbase.runtime.lock import ChangeLogLock, LockState
-from yamlbase.runtime.sink import ConnectionSink, Sink, TextSink
+from yamlbase.runtime.sink import WRITES, ConnectionSink, Sink, TextSink
 
 Report = Callable[[str], None]
+
+
+class StopRequest:
+    """Set by a signal handler (the CLI's); runs stop between changeSets, never in the middle of one."""
+
+    signum: int | None = None
+
+    @classmethod
+    def check(cls, done: int) -> None:
+        if cls.signum is not None:
+            name = signal.Signals(cls.signum).name
+            raise Interrupted(
+                cls.signum,
+                f"interrupted by {name} after {done} changeSet{'s' if done != 1 else ''}; the one in progress "
+                "was finished first, and the lock was released",
+            )
+
 
 # The drivers yamlbase's extras install, for URLs that name no driver.
 _DRIVERS = {
@@ -87,9 +105,10 @@ def create_engine(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            # IMMEDIATE takes the write lock up front: a deferred transaction that later writes can fail
-            # with "database is locked" at once instead of waiting for the other writer.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that later
+            # writes fails with "database is locked" at once instead of waiting. Reads stay deferred, so
+            # they do not queue behind writers.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(WRITES) else "BEGIN")
 
     return engine
 
@@ -298,7 +317,8 @@ def _run_update(
             todo = todo[:count]
         order = max((row.order_executed for row in rows), default=0)
         deployment = new_deployment_id()
-        for cs in todo:
+        for done, cs in enumerate(todo):
+            StopRequest.check(done)
             order += 1
             sink.comment(f"Changeset {cs.identifier}" + (f"\n{cs.comment}" if cs.comment else ""))
             with sink.transaction():
@@ -335,7 +355,8 @@ def _run_rollback(
     with target.locked(lock_timeout):
         rows = select(target.rows())
         steps = plan.rollback_plan(changelog, rows, sink.context)
-        for row, cs, changes in steps:
+        for done, (row, cs, changes) in enumerate(steps):
+            StopRequest.check(done)
             sink.comment(f"Rolling Back ChangeSet: {row.identifier}")
             with sink.transaction():
                 _apply_changes(target, cs, changes)

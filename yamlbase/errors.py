@@ -93,3 +93,12 @@ class MigrationError(YamlbaseError):
                 f" were not undone; the changeSet is not recorded as run:\n{done}"
             )
         return text
+
+
+class Interrupted(YamlbaseError):
+    """A stop was requested (SIGINT/SIGTERM): the run ended between changeSets, the lock released."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(message)

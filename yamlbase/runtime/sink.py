@@ -18,6 +18,9 @@ from sqlalchemy.engine import Connection
 
 from yamlbase.changes.base import Batch, Change, PlanContext, RawSQL, Step
 
+# Connection.info flag: the transaction being begun will write (SQLite then begins IMMEDIATE).
+WRITES = "yamlbase.writes"
+
 
 def raw_text(sql: str) -> sa.TextClause:
     """SQL written by the user as a ``text()`` with no bind parameters: ``:name`` stays literal."""
@@ -135,8 +138,12 @@ class ConnectionSink(Sink):
     def transaction(self) -> Iterator[None]:
         if self.connection.in_transaction():
             self.connection.commit()
-        with self.connection.begin():
-            yield
+        self.connection.info[WRITES] = True
+        try:
+            with self.connection.begin():
+                yield
+        finally:
+            self.connection.info[WRITES] = False
 
 
 class TextSink(Sink):
