@@ -422,3 +422,26 @@ def list_locks(options: Options) -> None:
         },
         text,
     )
+
+
+@main.command("mark-next-changeset-ran")
+@_run
+def mark_next_changeset_ran(options: Options) -> None:
+    """Record the next pending changeSet as run without running it (after finishing it by hand)."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    cs = commands.mark_next_changeset_ran(settings.url, settings.changelog_file, lock_timeout=settings.lock_timeout)
+    _emit(options, {"marked": cs.identifier if cs else None},
+          f"marked {cs.identifier} as run" if cs else "nothing is pending")  # fmt: skip
+
+
+@main.command("clear-incomplete")
+@_run
+def clear_incomplete(options: Options) -> None:
+    """Forget changeSets that stopped part-way, after undoing their statements by hand; update reruns them."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    cleared = commands.clear_incomplete(settings.url, lock_timeout=settings.lock_timeout)
+    _emit(options, {"cleared": cleared}, "\n".join(f"cleared {c}" for c in cleared) or "nothing was incomplete")

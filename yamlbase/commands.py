@@ -20,9 +20,16 @@ from yamlbase.changelog import ChangeLog, ChangeSet, parse_changelog
 from yamlbase.changes import Change
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
 from yamlbase.dialects import DIALECT_NAMES, capabilities
-from yamlbase.errors import DatabaseError, Interrupted, MigrationError, UsageError, YamlbaseError
+from yamlbase.errors import (
+    DatabaseError,
+    IncompleteChangeSetError,
+    Interrupted,
+    MigrationError,
+    UsageError,
+    YamlbaseError,
+)
 from yamlbase.runtime import plan
-from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, new_deployment_id
+from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, IncompleteTable, new_deployment_id
 from yamlbase.runtime.lock import ChangeLogLock, LockState
 from yamlbase.runtime.sink import WRITES, ConnectionSink, Sink, TextSink
 
@@ -158,6 +165,16 @@ class Target:
     reader: Connection | None
     history: HistoryTable
     lock: ChangeLogLock
+
+    @property
+    def incomplete(self) -> IncompleteTable:
+        return IncompleteTable(self.sink.dialect_name)
+
+    def incomplete_records(self) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+        """changeSets that stopped part-way (databases without transactional DDL only)."""
+        if self.reader is None or capabilities(self.sink.dialect_name).transactional_ddl:
+            return {}
+        return self.incomplete.read(self.reader)
 
     def rows(self) -> list[HistoryRow]:
         if self.reader is None or not self.history.exists(self.reader):
@@ -315,32 +332,57 @@ def _run_update(
             todo = plan.up_to_tag(todo, to_tag)
         if count is not None:
             todo = todo[:count]
+        incomplete = target.incomplete_records()
+        blocked = [cs for cs in todo if cs.key in incomplete]
+        if blocked:
+            raise IncompleteChangeSetError(_incomplete_message(blocked[0], incomplete[blocked[0].key]))
         order = max((row.order_executed for row in rows), default=0)
         deployment = new_deployment_id()
         for done, cs in enumerate(todo):
             StopRequest.check(done)
             order += 1
             sink.comment(f"Changeset {cs.identifier}" + (f"\n{cs.comment}" if cs.comment else ""))
-            with sink.transaction():
-                _apply_changes(target, cs, cs.changes)
-                history.insert(
-                    sink,
-                    {
-                        "ID": cs.id,
-                        "AUTHOR": cs.author,
-                        "FILENAME": cs.path,
-                        "ORDEREXECUTED": order,
-                        "EXECTYPE": "EXECUTED",
-                        "MD5SUM": cs.checksum_for(dbms),
-                        "DESCRIPTION": cs.description(),
-                        "COMMENTS": (cs.comment or "")[:255],
-                        "TAG": cs.tag,
-                        "LIQUIBASE": LIQUIBASE_COLUMN,
-                        "DEPLOYMENT_ID": deployment,
-                    },
-                )
+            try:
+                with sink.transaction():
+                    _apply_changes(target, cs, cs.changes)
+                    _record_run(target, cs, order, deployment, "EXECUTED")
+            except MigrationError as error:
+                if error.took_effect and target.reader is not None:
+                    with sink.transaction():
+                        target.incomplete.record(sink, target.reader, cs.key, error.took_effect, error.cause)
+                raise
             report(cs.identifier)
     return todo
+
+
+def _record_run(target: Target, cs: ChangeSet, order: int, deployment: str, exec_type: str) -> None:
+    target.history.insert(
+        target.sink,
+        {
+            "ID": cs.id,
+            "AUTHOR": cs.author,
+            "FILENAME": cs.path,
+            "ORDEREXECUTED": order,
+            "EXECTYPE": exec_type,
+            "MD5SUM": cs.checksum_for(target.sink.dialect_name),
+            "DESCRIPTION": cs.description(),
+            "COMMENTS": (cs.comment or "")[:255],
+            "TAG": cs.tag,
+            "LIQUIBASE": LIQUIBASE_COLUMN,
+            "DEPLOYMENT_ID": deployment,
+        },
+    )
+
+
+def _incomplete_message(cs: ChangeSet, record: tuple[Any, ...]) -> str:
+    failed, statements, error = record
+    done = "\n".join(f"    {line}" for line in statements.split(";\n"))
+    return (
+        f"changeSet {cs.identifier} stopped part-way on {failed} ({error}), and this database cannot roll DDL "
+        f"back; these statements of it took effect:\n{done}\n"
+        "Nothing was run. Either undo them by hand and run `yamlbase clear-incomplete` (update then runs the "
+        "whole changeSet again), or finish the rest by hand and run `yamlbase mark-next-changeset-ran`."
+    )
 
 
 def _run_rollback(
@@ -511,6 +553,37 @@ def list_locks(url: str) -> LockState | None:
         if state is not None:
             state.alive = target.lock.holder_alive(target.reader, state)
         return state
+
+
+def mark_next_changeset_ran(
+    url: str, changelog: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> ChangeSet | None:
+    """Record the next pending changeSet as run (EXECTYPE MARK_RAN) without running it; returns it, or None."""
+    model = parse_changelog(changelog)
+    _require_database(url)
+    with _online(url) as target, target.locked(lock_timeout):
+        rows = target.rows()
+        todo = plan.pending(model, {row.key: row for row in rows})
+        if not todo:
+            return None
+        cs = todo[0]
+        with target.sink.transaction():
+            order = max((row.order_executed for row in rows), default=0) + 1
+            _record_run(target, cs, order, new_deployment_id(), "MARK_RAN")
+            if target.reader is not None:
+                target.incomplete.forget(target.sink, target.reader, cs.key)
+        return cs
+
+
+def clear_incomplete(url: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> list[str]:
+    """Forget that changeSets stopped part-way (their statements were undone by hand); returns their names."""
+    _require_database(url)
+    with _online(url) as target, target.locked(lock_timeout):
+        records = target.incomplete.read(target.reader) if target.reader is not None else {}
+        with target.sink.transaction():
+            for key in records:
+                target.incomplete.forget(target.sink, target.reader, key)  # type: ignore[arg-type]
+        return ["::".join(key) for key in records]
 
 
 def _check_dialect(dialect: str | None) -> None:

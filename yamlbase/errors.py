@@ -102,3 +102,7 @@ class Interrupted(YamlbaseError):
         self.signum = signum
         self.exit_code = 128 + signum
         super().__init__(message)
+
+
+class IncompleteChangeSetError(YamlbaseError):
+    """A pending changeSet stopped part-way earlier (DDL that commits as it runs): a person must decide."""

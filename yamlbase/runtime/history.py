@@ -107,3 +107,64 @@ class HistoryTable:
 
     def set_checksum(self, sink: Sink, key: tuple[str, str, str], checksum: str) -> None:
         sink.execute(self.table.update().where(self._where(key)).values({self.c["MD5SUM"].name: checksum}))
+
+
+class IncompleteTable:
+    """``YAMLBASE_INCOMPLETE``: changeSets that failed part-way on a database whose DDL commits as it runs.
+
+    Not a Liquibase table (Liquibase has no such record; it would re-run the changeSet blindly). While a
+    changeSet is listed here, ``update`` refuses to run it and says what took effect and how to go on.
+    """
+
+    def __init__(self, dialect: str, schema: str | None = None) -> None:
+        n = lambda s: _name(dialect, s)  # noqa: E731
+        self.table = sa.Table(
+            n("YAMLBASE_INCOMPLETE"),
+            sa.MetaData(),
+            sa.Column(n("FILENAME"), sa.String(255), nullable=False),
+            sa.Column(n("ID"), sa.String(255), nullable=False),
+            sa.Column(n("AUTHOR"), sa.String(255), nullable=False),
+            sa.Column(n("DATEFAILED"), sa.DateTime(), nullable=False),
+            sa.Column(n("STATEMENTS"), sa.Text(), nullable=False),
+            sa.Column(n("ERROR"), sa.Text()),
+            schema=schema,
+        )
+        self.c = {col.name.upper(): col for col in self.table.columns}
+
+    def exists(self, connection: Connection) -> bool:
+        return sa.inspect(connection).has_table(self.table.name, schema=self.table.schema)
+
+    def read(self, connection: Connection) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+        """(path, id, author) → (date failed, statements that took effect, error)."""
+        if not self.exists(connection):
+            return {}
+        c = self.c
+        query = sa.select(c["FILENAME"], c["ID"], c["AUTHOR"], c["DATEFAILED"], c["STATEMENTS"], c["ERROR"])
+        return {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in connection.execute(query)}
+
+    def record(
+        self, sink: Sink, connection: Connection, key: tuple[str, str, str], statements: list[str], error: str
+    ) -> None:
+        if not self.exists(connection):
+            sink.execute(sa.schema.CreateTable(self.table))
+        self.forget(sink, connection, key)
+        filename, id_, author = key
+        c = self.c
+        sink.execute(
+            self.table.insert().values(
+                {
+                    c["FILENAME"].name: filename,
+                    c["ID"].name: id_,
+                    c["AUTHOR"].name: author,
+                    c["DATEFAILED"].name: sa.func.current_timestamp(),
+                    c["STATEMENTS"].name: ";\n".join(" ".join(s.split()) for s in statements),
+                    c["ERROR"].name: error,
+                }
+            )
+        )
+
+    def forget(self, sink: Sink, connection: Connection, key: tuple[str, str, str]) -> None:
+        if self.exists(connection):
+            filename, id_, author = key
+            c = self.c
+            sink.execute(self.table.delete().where(c["FILENAME"] == filename, c["ID"] == id_, c["AUTHOR"] == author))
