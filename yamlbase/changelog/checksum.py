@@ -171,7 +171,7 @@ def _jinteger(value: Any) -> str:
     return _jbiginteger(value)
 
 
-def _java_trim(text: str) -> str:
+def java_trim(text: str) -> str:
     """``String.trim()``: drops every character up to U+0020 at both ends."""
     start, end = 0, len(text)
     while start < end and text[start] <= " ":
@@ -714,12 +714,12 @@ def _load_change(name: str, params: Any, version: int) -> _Obj:
 def _setter_logic(name: str, fields: dict[str, Any], values: Mapping[str, Any]) -> None:
     """Setters that change what they are given."""
     if name == "sql" and "sql" in fields:
-        fields["sql"] = _java_trim(fields["sql"]) or None
+        fields["sql"] = java_trim(fields["sql"]) or None
     elif name in ("output", "stop"):
         # setMessage()/setTarget() trim to null; output's getTarget() then answers STDERR
         for key in ("message", "target"):
             if values.get(key) is not None:
-                fields[key] = _java_trim(fields[key]) or ("STDERR" if key == "target" else None)
+                fields[key] = java_trim(fields[key]) or ("STDERR" if key == "target" else None)
     elif name in ("loadData", "loadUpdateData"):
         if fields.get("separator") == "\\t":
             fields["separator"] = "\t"
@@ -828,7 +828,7 @@ def _decode(data: bytes, encoding: str | None = None) -> str:
 
 def _sql_checksum(values: Mapping[str, Any], version: int) -> str:
     raw = values.get("sql")
-    sql = _java_trim(_jstr(raw)) if raw is not None else ""
+    sql = java_trim(_jstr(raw)) if raw is not None else ""
     data = sql.encode("utf-8", "replace")
     if version >= 9:
         return hash_bytes(_strip_whitespace(data), version)
@@ -955,13 +955,13 @@ def change_checksum(name: str, params: Any, version: int = 9, *, file_content: b
 
 def _dbms_matches(definition: Any, dbms: str) -> bool:
     """``DatabaseList.definitionMatches(definition, database, true)``."""
-    text = _java_trim(_jstr(definition)) if definition is not None else ""
+    text = java_trim(_jstr(definition)) if definition is not None else ""
     if not text:
         return True
     pieces = text.split(",")
     while pieces and pieces[-1] == "":
         pieces.pop()  # String.split drops trailing empty strings
-    parts = [_java_trim(piece) for piece in pieces]
+    parts = [java_trim(piece) for piece in pieces]
     if not parts:
         return True
     if "all" in parts:

@@ -38,6 +38,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from yamlbase.changelog.checksum import java_trim
 from yamlbase.changes.base import Change, PlanContext, RawSQL, Step, register
 
 TokenKind = Literal["space", "comment", "code"]
@@ -233,16 +234,6 @@ def tokenize(sql: str) -> list[Token]:
     return tokens
 
 
-def _java_trim(text: str) -> str:
-    """``String.trim()``: drops every character up to U+0020 at both ends."""
-    start, end = 0, len(text)
-    while start < end and text[start] <= " ":
-        start += 1
-    while end > start and text[end - 1] <= " ":
-        end -= 1
-    return text[start:end]
-
-
 def _join_delimiter(tokens: list[Token], delimiter: str) -> list[Token]:
     """Join runs of tokens that spell ``delimiter`` (``/`` ``/`` → ``//``) into one token.
 
@@ -297,7 +288,7 @@ def _is_delimiter(piece: str, previous: str | None, delimiter: str | None) -> bo
 
 def split_sql(sql: str, *, split: bool = True, strip_comments: bool = False, delimiter: str | None = None) -> list[str]:
     """The statements of ``sql`` after Liquibase's ``stripComments``/``splitStatements``/``endDelimiter``."""
-    tokens = tokenize(_java_trim(sql).replace("\r", ""))
+    tokens = tokenize(java_trim(sql).replace("\r", ""))
     if strip_comments:
         tokens = [t for t in tokens if t.kind != "comment"]
     if delimiter is not None:
@@ -307,13 +298,13 @@ def split_sql(sql: str, *, split: bool = True, strip_comments: bool = False, del
     ahead: str | None = None
     for index in range(len(tokens) - 1, -1, -1):
         following[index] = ahead
-        ahead = _java_trim(tokens[index].text) or ahead
+        ahead = java_trim(tokens[index].text) or ahead
 
     statements: list[str] = []
     current: list[Token] = []
 
     def finish() -> None:
-        text = _java_trim("".join(t.text for t in current))
+        text = java_trim("".join(t.text for t in current))
         if text and any(t.kind == "code" for t in current):
             statements.append(text)
         current.clear()
@@ -330,7 +321,7 @@ def split_sql(sql: str, *, split: bool = True, strip_comments: bool = False, del
             depth -= 1
         if split and depth == 0 and _is_delimiter(piece, previous, delimiter):
             finish()
-        elif current or _java_trim(piece):
+        elif current or java_trim(piece):
             current.append(token)
         previous = piece
     finish()
@@ -345,11 +336,11 @@ def dbms_matches(spec: str | None, dialect: str) -> bool:
     or absent list admits every database; ``all`` wins over everything, then ``none``, then ``!name``; a list
     of exclusions only admits every other database. As in Liquibase 4.28, ``mysql`` does not admit MariaDB.
     """
-    text = _java_trim(spec) if spec is not None else ""
+    text = java_trim(spec) if spec is not None else ""
     names = text.split(",") if text else []
     while names and names[-1] == "":
         names.pop()  # Java's String.split drops trailing empty strings
-    names = [_java_trim(name) for name in names]
+    names = [java_trim(name) for name in names]
     if not names:
         return True
     if "all" in names:
