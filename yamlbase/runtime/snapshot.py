@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-HISTORY_TABLES = {"databasechangelog", "databasechangeloglock"}
+HISTORY_TABLES = {"databasechangelog", "databasechangeloglock", "yamlbase_incomplete"}
 
 
 def _type_name(type_: Any) -> str:
