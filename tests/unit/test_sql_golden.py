@@ -362,14 +362,9 @@ CREATE_TABLE_SEQUENCE_DEFAULT = Case(
     """,
     each(
         postgresql="CREATE TABLE t (\n    id BIGINT DEFAULT nextval('seq_t')\n)",
-        mariadb="CREATE TABLE t (\n    id BIGINT DEFAULT NEXT VALUE FOR seq_t\n)",
+        mariadb="CREATE TABLE t (\n    id BIGINT DEFAULT (NEXT VALUE FOR seq_t)\n)",  # an expression default
         mssql="CREATE TABLE t (\n    id BIGINT NULL DEFAULT NEXT VALUE FOR seq_t\n)",
         oracle="CREATE TABLE t (\n    id NUMBER(19) DEFAULT seq_t.NEXTVAL\n)",
-    ),
-    bugs=dict.fromkeys(
-        ("mariadb", "mssql", "oracle"),
-        "BUG: defaultValueSequenceNext renders PostgreSQL's nextval('seq') on every dialect "
-        "(changes/column.py ColumnConfig.server_default)",
     ),
 )
 
@@ -749,10 +744,6 @@ CREATE_INDEX_COMPUTED = Case(
         mysql="CREATE INDEX ix_person_lower_name ON person ((lower(name)))",
         oracle="CREATE INDEX ix_person_lower_name ON person (lower(name))",
     ),
-    bugs={
-        "mysql": "BUG: a computed index column is rendered bare on MySQL, which reads 'lower(name)' as a column "
-        "prefix and fails; functional key parts need their own parentheses (changes/index.py CreateIndex.operations)"
-    },
 )
 
 DROP_INDEX = Case(

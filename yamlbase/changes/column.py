@@ -17,6 +17,17 @@ from yamlbase.dialects.types import to_sqlalchemy
 Scalar = str | bool | int | float
 
 
+def next_value_sql(sequence: str, dialect: str) -> str:
+    """The next value of ``sequence`` in ``dialect``'s words."""
+    if dialect == "postgresql":
+        return f"nextval('{sequence}')"
+    if dialect == "oracle":
+        return f"{sequence}.NEXTVAL"
+    if dialect in ("mssql", "mariadb"):
+        return f"NEXT VALUE FOR {sequence}"
+    raise ValueError(f"defaultValueSequenceNext: {dialect} has no sequences")
+
+
 class ColumnConstraints(Model):
     """The ``constraints`` block of a column."""
 
@@ -74,12 +85,25 @@ class ColumnConfig(Model):
     before_column: str | None = None
     constraints: ColumnConstraints | None = None
 
-    def server_default(self) -> Any:
+    def has_default(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.default_value,
+                self.default_value_numeric,
+                self.default_value_boolean,
+                self.default_value_date,
+                self.default_value_computed,
+                self.default_value_sequence_next,
+            )
+        )
+
+    def server_default(self, ctx: PlanContext) -> Any:
         """The SQLAlchemy ``server_default`` for this column's ``defaultValue*`` attributes."""
         if self.default_value_computed is not None:
             return sa.text(self.default_value_computed)
         if self.default_value_sequence_next is not None:
-            return sa.text(f"nextval('{self.default_value_sequence_next}')")
+            return sa.text(next_value_sql(self.default_value_sequence_next, ctx.dialect))
         if self.default_value_boolean is not None:
             value = self.default_value_boolean
             truth = value if isinstance(value, bool) else str(value).lower() in ("true", "1", "t", "yes")
@@ -128,7 +152,7 @@ class ColumnConfig(Model):
             self.sa_type(ctx),
             *args,
             nullable=nullable,
-            server_default=self.server_default(),
+            server_default=self.server_default(ctx),
             comment=self.remarks,
             # Only an explicit autoIncrement: a plain integer key is no SERIAL / AUTO_INCREMENT / IDENTITY.
             autoincrement=bool(self.auto_increment),
@@ -142,7 +166,7 @@ def _sqlite_cannot_add(col: ColumnConfig) -> bool:
     not_null = c is not None and (c.nullable is False or bool(c.primary_key))
     return bool(
         (c is not None and (c.primary_key or c.unique))
-        or (not_null and col.server_default() is None)
+        or (not_null and not col.has_default())
         or col.default_value_computed is not None
     )
 

@@ -33,7 +33,8 @@ class CreateIndex(Change):
         for item in self.columns:
             col = item.column
             if col.computed:
-                cols.append(sa.text(col.name))
+                # MySQL reads a bare expression as a column prefix: a functional key part needs parentheses.
+                cols.append(sa.text(f"({col.name})" if ctx.dialect == "mysql" else col.name))
             elif col.descending:
                 cols.append(sa.column(col.name).desc())
             else:
