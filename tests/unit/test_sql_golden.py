@@ -347,10 +347,6 @@ CREATE_TABLE_IF_NOT_EXISTS = Case(
         mssql="IF OBJECT_ID(N't', N'U') IS NULL\nCREATE TABLE t (\n    id INTEGER NULL\n)",
         oracle="CREATE TABLE IF NOT EXISTS t (\n    id INTEGER\n)",  # Oracle 23ai
     ),
-    bugs={
-        "mssql": "BUG: ifNotExists renders CREATE TABLE IF NOT EXISTS on SQL Server, which T-SQL does not have "
-        "(changes/table.py CreateTable passes if_not_exists to every dialect)"
-    },
 )
 
 CREATE_TABLE_SEQUENCE_DEFAULT = Case(

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from pydantic import Field
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateTable as CreateTableDDL
 from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
@@ -40,6 +41,21 @@ class CreateTable(Change):
 
     def inverse(self, ctx: PlanContext) -> list[Change]:
         return [DropTable(catalogName=self.catalog_name, schemaName=self.schema_name, tableName=self.table_name)]
+
+
+@compiles(CreateTableDDL, "mssql")
+def _create_table_if_not_exists_mssql(element: CreateTableDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    """T-SQL has no CREATE TABLE IF NOT EXISTS: guard the statement with OBJECT_ID instead."""
+    if not getattr(element, "if_not_exists", False):
+        return compiler.visit_create_table(element, **kw)
+    element.if_not_exists = False
+    try:
+        sql = compiler.visit_create_table(element, **kw).strip()
+    finally:
+        element.if_not_exists = True
+    table = element.element
+    name = f"{table.schema}.{table.name}" if table.schema else table.name
+    return f"IF OBJECT_ID(N'{name.replace(chr(39), chr(39) * 2)}', N'U') IS NULL\n{sql}"
 
 
 class DropTableCascade(DDLElement):
