@@ -7,6 +7,7 @@ everything else is checked by :mod:`yamlbase.changelog.validate` against the pub
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,15 @@ FOREIGN_SUFFIXES = (".xml", ".sql")
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 # Alias expansion is bounded so that an "alias bomb" is an error, not a hang.
 MAX_NODES = 2_000_000
+# Nodes built again because an alias repeats a collection: a few hundred bytes of "alias bomb" must not
+# cost seconds and gigabytes before MAX_NODES is reached. Sharing a column list or two costs far less.
+MAX_ALIAS_NODES = 100_000
+# Nesting levels (collections and their scalars). libyaml's composer recurses in C and overflows the stack
+# (a crash, not an exception) some ten thousand levels down; SnakeYAML, and so Liquibase, refuses more than
+# 50 nested collections. A changelog needs about a dozen.
+MAX_DEPTH = 100
+MERGE_TAG = "tag:yaml.org,2002:merge"
+VALUE_TAG = "tag:yaml.org,2002:value"
 
 JsonPath = tuple[str | int, ...]
 
@@ -78,6 +88,11 @@ class DocumentError(Exception):
         super().__init__(str(problem))
 
 
+def shown(text: object) -> str:
+    """``text`` for a message: characters that would act on a terminal (ESC, NUL, bidi overrides) escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
 def _display(path: Path) -> str:
     """The path as a person would type it: relative to the working folder when inside it, else absolute."""
     try:
@@ -85,6 +100,85 @@ def _display(path: Path) -> str:
     except ValueError:  # pragma: no cover - another drive on Windows
         return str(path)
     return str(path) if relative.startswith("..") else relative
+
+
+class _TooDeep(Exception):
+    """Nesting went past MAX_DEPTH while composing; the position is found again afterwards."""
+
+
+class _BoundedLoader(SafeLoader):  # type: ignore[misc, valid-type]
+    """The safe loader with bounds on nesting and on merge keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    # The composer (in C or in Python) calls these around every node: the one place to bound its recursion.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep
+        if self.yaml_path_resolvers:  # none unless someone registered one: skip the call, it is per node
+            super().descend_resolver(current_node, current_index)
+
+    def ascend_resolver(self) -> None:
+        self.depth -= 1
+        if self.yaml_path_resolvers:
+            super().ascend_resolver()
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """Apply ``<<`` merge keys; a key written in the mapping overrides a merged one (YAML 1.1, SnakeYAML).
+
+        Overridden merged pairs are dropped at every level (PyYAML recurses through this method), so only
+        a key written twice in one mapping is a duplicate, and merges of merges cannot multiply.
+        """
+        tags = [key.tag for key, _ in node.value]
+        if MERGE_TAG not in tags and VALUE_TAG not in tags:
+            return
+        own = len(tags) - tags.count(MERGE_TAG)
+        super().flatten_mapping(node)
+        split = len(node.value) - own
+        merged, written = node.value[:split], node.value[split:]
+        if not merged:
+            return
+        later = {key.value for key, _ in written if isinstance(key, yaml.ScalarNode)}
+        kept = []
+        for key, value in reversed(merged):  # PyYAML lets the later of two merged pairs win
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is None or name not in later:
+                kept.append((key, value))
+                later.add(name)
+        node.value = kept[::-1] + written
+
+
+def _too_deep_mark(text: str) -> Any:
+    """Where nesting first goes past MAX_DEPTH (read again from the parser's events, which carry marks)."""
+    parser = SafeLoader(text)
+    depth = 0
+    try:
+        while (event := parser.get_event()) is not None and not isinstance(event, yaml.StreamEndEvent):
+            if isinstance(event, yaml.CollectionStartEvent | yaml.ScalarEvent) and depth + 1 > MAX_DEPTH:
+                return event.start_mark
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    finally:
+        parser.dispose()
+    return None
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``, counting line breaks as YAML does."""
+    before = text[:index]
+    breaks = list(_LINE_BREAK.finditer(before))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, index - start + 1
+
+
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
 def read_document(path: Path, logical_path: str) -> Document:
@@ -104,41 +198,93 @@ def read_document(path: Path, logical_path: str) -> Document:
         where = Location(_display(path), line, column)
         raise DocumentError(Problem(where, f"not UTF-8 text ({exc.reason})")) from None
     doc = Document(path=path, logical_path=logical_path, data=None)
-    loader = SafeLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)  # the pure-Python reader checks every character here already
         node = loader.get_single_node()
-        doc.data = _construct(loader, node, (), doc, [0]) if node is not None else None
+        doc.data = _construct(loader, node, (), doc, _Budget()) if node is not None else None
+    except _TooDeep:
+        mark = _too_deep_mark(text)
+        loc = Location(_display(path), mark.line + 1, mark.column + 1) if mark else Location(_display(path), 1, 1)
+        raise DocumentError(Problem(loc, f"nesting deeper than {MAX_DEPTH} levels")) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML forbids (NUL, other control characters): locate it, the reader gives only an offset.
+        found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+        line, column = _line_column(text, found.start()) if found else (1, 1)
+        character = f"U+{ord(found.group()):04X}" if found else repr(exc.character)
+        loc = Location(_display(path), line, column)
+        raise DocumentError(Problem(loc, f"character {character} is not allowed in YAML")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        loc = Location(_display(path), mark.line + 1, mark.column + 1) if mark else Location(_display(path))
+        loc = Location(_display(path), mark.line + 1, mark.column + 1) if mark else Location(_display(path), 1, 1)
         raise DocumentError(Problem(loc, f"YAML syntax error: {message}")) from None
+    # Not expected any more (each is located above); still an error in the file, at its start, not a crash.
     except yaml.YAMLError as exc:
-        raise DocumentError(Problem(Location(_display(path)), f"YAML error: {exc}")) from None
+        raise DocumentError(Problem(Location(_display(path), 1, 1), f"YAML error: {exc}")) from None
     except (ValueError, TypeError, OverflowError) as exc:
-        raise DocumentError(Problem(Location(_display(path)), f"unreadable value: {exc}")) from None
+        raise DocumentError(Problem(Location(_display(path), 1, 1), f"unreadable value: {exc}")) from None
     except RecursionError:
-        raise DocumentError(Problem(Location(_display(path)), "nesting too deep")) from None
+        raise DocumentError(Problem(Location(_display(path), 1, 1), "nesting too deep")) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return doc
 
 
-def _construct(loader: Any, node: yaml.Node, path: JsonPath, doc: Document, count: list[int]) -> Any:
-    count[0] += 1
-    if count[0] > MAX_NODES:
-        raise DocumentError(
-            Problem(
-                Location(_display(doc.path), node.start_mark.line + 1, node.start_mark.column + 1),
-                f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?)",
-            )
-        )
+@dataclass
+class _Budget:
+    """What building a document has cost so far: nodes, and nodes built again for aliases."""
+
+    nodes: int = 0
+    alias_nodes: int = 0
+    built: set[int] = field(default_factory=set)  # ids of the collection nodes built at least once
+
+
+def _node_location(doc: Document, node: yaml.Node) -> Location:
+    return Location(_display(doc.path), node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _scalar(loader: Any, node: yaml.Node, doc: Document) -> Any:
+    try:
+        value = loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError) as exc:  # 10_000-digit integers, February 30th, !!int x
+        raise DocumentError(Problem(_node_location(doc, node), f"unreadable value: {exc}")) from None
+    # "\ud800" is refused by libyaml but not by PyYAML's pure-Python scanner: text that cannot be printed or stored
+    if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
+        raise DocumentError(Problem(_node_location(doc, node), "a lone UTF-16 surrogate escape is not text"))
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _construct(loader: Any, node: yaml.Node, path: JsonPath, doc: Document, budget: _Budget, copy: bool = False) -> Any:
+    budget.nodes += 1
+    if budget.nodes > MAX_NODES:
+        message = f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?)"
+        raise DocumentError(Problem(_node_location(doc, node), message))
+    if isinstance(node, yaml.CollectionNode):
+        if len(path) >= MAX_DEPTH:  # aliases nest without the composer seeing it, or refer to themselves
+            message = f"nesting deeper than {MAX_DEPTH} levels (through aliases)"
+            raise DocumentError(Problem(_node_location(doc, node), message))
+        copy = copy or id(node) in budget.built
+        budget.built.add(id(node))
+    if copy:
+        budget.alias_nodes += 1
+        if budget.alias_nodes > MAX_ALIAS_NODES:
+            message = f"aliases repeat more than {MAX_ALIAS_NODES} nodes (YAML alias bomb?)"
+            raise DocumentError(Problem(_node_location(doc, node), message))
     doc.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain value", key_node.start_mark
+                )
+            key = _scalar(loader, key_node, doc)
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise yaml.constructor.ConstructorError(
                     None, None, "a mapping key must be a plain value", key_node.start_mark
@@ -149,19 +295,19 @@ def _construct(loader: Any, node: yaml.Node, path: JsonPath, doc: Document, coun
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
-                    f'"{key}" appears twice in one mapping (first at line {first_line}:{first_col})',
+                    f'"{shown(key)}" appears twice in one mapping (first at line {first_line}:{first_col})',
                     key_node.start_mark,
                 )
             doc.key_marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _construct(loader, value_node, (*path, key), doc, count)
+            result[key] = _construct(loader, value_node, (*path, key), doc, budget, copy)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, (*path, i), doc, count) for i, item in enumerate(node.value)]
+        return [_construct(loader, item, (*path, i), doc, budget, copy) for i, item in enumerate(node.value)]
     if node.tag == TIMESTAMP_TAG:
         # Liquibase reads an unquoted date (id: 2024-01-01, valueDate: 2020-01-01T10:00:00) as text; the
         # checksum still needs the parsed moment (Liquibase hashes what SnakeYAML made of it).
-        return YamlTimestamp(node.value, loader.construct_object(node, deep=True))
-    return loader.construct_object(node, deep=True)
+        return YamlTimestamp(node.value, _scalar(loader, node, doc))
+    return _scalar(loader, node, doc)
 
 
 def entries(doc: Document) -> Iterator[tuple[int, str, Any]]:

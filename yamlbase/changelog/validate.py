@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from yamlbase.changelog.loader import Document
+from yamlbase.changelog.loader import Document, shown
 from yamlbase.errors import Problem
 
 _TYPE_NAMES = {
@@ -58,6 +58,8 @@ def suggest(word: str, choices: list[str]) -> str:
 def _kind(instance: Any) -> str:
     if isinstance(instance, bool):
         return "boolean"
+    if isinstance(instance, bytes):  # !!binary
+        return "binary data"
     if isinstance(instance, int | float):
         return "number"
     if instance is None:
@@ -83,11 +85,11 @@ def _describe(doc: Document, error: Any) -> list[Problem]:
                 continue
             hint = suggest(str(key), allowed)
             if title == "change":
-                message = f'unknown change type "{key}"{hint}'
+                message = f'unknown change type "{shown(key)}"{hint}'
             elif title == "databaseChangeLog entry":
-                message = f'unknown entry "{key}": expected changeSet, include or includeAll{hint}'
+                message = f'unknown entry "{shown(key)}": expected changeSet, include or includeAll{hint}'
             else:
-                message = f'{where}unknown attribute "{key}"{hint}'
+                message = f'{where}unknown attribute "{shown(key)}"{hint}'
             problems.append(Problem(doc.location((*path, key), key=True), message))
         return problems
     if validator == "required":
