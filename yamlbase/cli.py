@@ -164,6 +164,13 @@ def _error_data(exc: Exception) -> dict[str, Any]:
     return data
 
 
+def _shown(text: object) -> str:
+    """Text from a changelog, with characters that would act on a terminal escaped."""
+    from yamlbase.changelog.loader import shown
+
+    return shown(text)
+
+
 def _emit(options: Options, data: Any, text: str) -> None:
     if options.json:
         click.echo(json.dumps(data, indent=2, default=str))
@@ -199,7 +206,7 @@ def _log_warnings_to_stderr() -> None:
 def _progress(options: Options, verb: str) -> Callable[[str], None]:
     def report(identifier: str) -> None:
         if not options.json:
-            click.echo(f"{verb} {identifier}")
+            click.echo(f"{verb} {_shown(identifier)}")
 
     return report
 
@@ -335,7 +342,9 @@ def status(options: Options) -> None:
 
     settings = options.settings()
     todo = commands.status(settings.url, settings.changelog_file)
-    lines = [f"{len(todo)} changeSet{'s' if len(todo) != 1 else ''} pending"] + [f"  {cs.identifier}" for cs in todo]
+    lines = [f"{len(todo)} changeSet{'s' if len(todo) != 1 else ''} pending"] + [
+        f"  {_shown(cs.identifier)}" for cs in todo
+    ]
     _emit(options, {"pending": [cs.identifier for cs in todo]}, "\n".join(lines))
 
 
@@ -359,7 +368,7 @@ def history(options: Options) -> None:
         for r in rows
     ]
     lines = [
-        f"{r['order']:>5}  {r['executed']}  {r['type']:<8}  {r['changeset']}"
+        f"{r['order']:>5}  {r['executed']}  {r['type']:<8}  {_shown(r['changeset'])}"
         + (f"  [tag {r['tag']}]" if r["tag"] else "")
         for r in data
     ]
@@ -375,7 +384,7 @@ def tag(options: Options, name: str) -> None:
 
     settings = options.settings()
     row = commands.tag(settings.url, name, lock_timeout=settings.lock_timeout)
-    _emit(options, {"tag": name, "changeset": row.identifier}, f'tagged {row.identifier} as "{name}"')
+    _emit(options, {"tag": name, "changeset": row.identifier}, f'tagged {_shown(row.identifier)} as "{_shown(name)}"')
 
 
 @main.command("tag-exists")
@@ -433,7 +442,7 @@ def mark_next_changeset_ran(options: Options) -> None:
     settings = options.settings()
     cs = commands.mark_next_changeset_ran(settings.url, settings.changelog_file, lock_timeout=settings.lock_timeout)
     _emit(options, {"marked": cs.identifier if cs else None},
-          f"marked {cs.identifier} as run" if cs else "nothing is pending")  # fmt: skip
+          f"marked {_shown(cs.identifier)} as run" if cs else "nothing is pending")  # fmt: skip
 
 
 @main.command("clear-incomplete")

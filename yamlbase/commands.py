@@ -79,12 +79,21 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
+_SECRET_QUERY_KEYS = ("password", "passwd", "pwd")
+
+
 def safe_url(url: str | URL) -> str:
-    """The URL with its password hidden, for messages."""
+    """The URL with its password hidden (also one given as a query parameter), for messages."""
     try:
-        return (url if isinstance(url, URL) else make_url(url)).render_as_string(hide_password=True)
+        parsed = url if isinstance(url, URL) else make_url(url)
     except (sa.exc.ArgumentError, ValueError):
         return _mask_password(str(url))
+    hidden = {k: "***" for k in parsed.query if k.lower() in _SECRET_QUERY_KEYS}
+    return (
+        parsed.update_query_dict(hidden).render_as_string(hide_password=True)
+        if hidden
+        else parsed.render_as_string(hide_password=True)
+    )
 
 
 def _mask_password(text: str) -> str:
@@ -194,7 +203,7 @@ class Target:
     def ensure_lock_table(self) -> None:
         """Create DATABASECHANGELOGLOCK and its row if missing (rendered, when offline)."""
         reader = self.reader
-        if reader is None:
+        if reader is None or (not self.sink.online and not self.lock.exists(reader)):
             with self.sink.transaction():
                 self.lock.create(self.sink)
                 self.lock.reset(self.sink)

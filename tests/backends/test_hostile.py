@@ -61,14 +61,6 @@ CANNOT_HOLD = {
     ("mariadb", "trailing "): r"Incorrect (table|column) name",
 }
 
-PERCENT_BUG = (
-    "BUG: update-sql doubles % in identifiers for PostgreSQL and MySQL/MariaDB ('per%%cent'): the TextSink's "
-    "offline MigrationContext keeps the driver's pyformat paramstyle, so SQLAlchemy escapes % for a driver "
-    "that never sees the text. Cause: yamlbase/runtime/sink.py TextSink.__init__ (MigrationContext.configure "
-    "without dialect_opts). Fix: configure(..., dialect_opts={'paramstyle': 'named'}) as Alembic's offline "
-    "env.py template does"
-)
-
 
 def related_names(name: str) -> dict[str, str]:
     return {
@@ -344,8 +336,6 @@ def test_an_update_sql_script_does_what_update_does(
     db_url: str, engine: sa.Engine, name: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     backend = backend_of(db_url)
-    if "%" in name and backend != "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=PERCENT_BUG))
     n = related_names(name)
     insert = f"INSERT INTO {quote(backend, n['table'])} ({quote(backend, n['column'])}, id) VALUES (1, 1)"
     changelog = write_changelog(tmp_path, changelog_for(name, insert_sql=insert))
@@ -370,16 +360,6 @@ def test_an_update_sql_script_does_what_update_does(
     assert history_ids(engine) == STEPS
 
 
-UPDATE_SQL_BUG = (
-    "BUG: update-sql with a URL of a reachable database that has no DATABASECHANGELOGLOCK yet fails with "
-    "'relation databasechangeloglock does not exist': Target.ensure_lock_table (yamlbase/commands.py) renders "
-    "the CREATE TABLE into the text sink, then reads the lock row with self.lock.state(reader) from the real "
-    "database. Fix: when the sink is offline, render create + reset as in the reader-is-None branch whenever "
-    "the table does not exist, and read the state only when it does"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=UPDATE_SQL_BUG)
 def test_update_sql_on_a_database_without_history_tables(db_url: str, engine: sa.Engine, tmp_path: Path) -> None:
     changelog = write_changelog(tmp_path, changelog_for("plain"))
     script = commands.update_sql(db_url, changelog)
@@ -550,15 +530,7 @@ def test_a_password_in_the_url_never_shows(
     engine.dispose()
 
 
-PASSWORD_IN_QUERY_BUG = (
-    "BUG: a password given as a URL query parameter (postgresql://u@h/db?password=..., which libpq and psycopg "
-    "accept) is printed: commands.safe_url (yamlbase/commands.py) hides only URL.password. Fix: also mask "
-    "query parameters named password/passwd/pwd in safe_url"
-)
-
-
 @pytest.mark.backend
-@pytest.mark.xfail(strict=True, reason=PASSWORD_IN_QUERY_BUG)
 def test_a_password_in_the_url_query_never_shows(
     postgresql_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

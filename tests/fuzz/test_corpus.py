@@ -37,12 +37,7 @@ SUFFIXES = (".yaml", ".yml", ".json")
 BROKEN_FILES = sorted(p.name for p in CORPUS.iterdir() if p.suffix in SUFFIXES)
 VALID_FILES = sorted(p.name for p in VALID.iterdir() if p.suffix in SUFFIXES)
 
-NUL_PATH_BUG = (
-    "BUG: a NUL character in an include's file/path (YAML escape \\0) makes Path.resolve() raise ValueError "
-    "('embedded null byte') in yamlbase/changelog/__init__.py _Reader._resolve (and folder.is_dir() in "
-    "_include_all); it should be a located problem such as 'included file name is not a valid path'"
-)
-KNOWN_BUGS = {"include-nul-byte.yaml": NUL_PATH_BUG, "includeAll-nul-byte.yaml": NUL_PATH_BUG}
+KNOWN_BUGS: dict[str, str] = {}  # corpus file → "BUG: …" while a known bug stands
 
 # What some files must be refused for: the bound that stops them, not some later symptom.
 EXPECTED = {
@@ -203,16 +198,6 @@ def test_problems_do_not_send_terminal_control_characters() -> None:
     assert "\\x1b[2J" in result.stderr  # shown escaped instead
 
 
-TERMINAL_BUG = (
-    'BUG: changeSet identifiers are printed raw: an id such as "\\e[2J..." (valid YAML escapes) clears the '
-    "terminal of whoever runs update/history/status, and a NUL or bidi override garbles the line. Cause: "
-    "yamlbase/cli.py prints cs.identifier / row.identifier as they are (_progress, history, status); click strips "
-    "ANSI codes only when stdout is not a terminal. Fix: print identifiers through an escape of non-printable "
-    "characters, as yamlbase.changelog.loader.shown does for changelog problems"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=TERMINAL_BUG)
 def test_identifiers_do_not_send_terminal_control_characters(tmp_path: Path) -> None:
     path = str(VALID / "escaped-control-characters.yaml")
     url = f"sqlite:///{tmp_path / 'escapes.db'}"

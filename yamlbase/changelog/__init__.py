@@ -13,6 +13,7 @@ from yamlbase.changelog.loader import (
     changelog_files_in,
     entries,
     read_document,
+    shown,
 )
 from yamlbase.changelog.model import ChangeLog, ChangeSet, build_changeset
 from yamlbase.changelog.validate import validate_document
@@ -78,18 +79,28 @@ class _Reader:
             if kind == "changeSet" and not whole_file_bad and index not in spoiled:
                 self._add(doc, index, body)
             elif kind == "include" and isinstance(body, dict) and isinstance(body.get("file"), str):
-                target = self._resolve(doc, body["file"], body.get("relativeToChangelogFile") is True)
                 where = doc.location(("databaseChangeLog", index, "include", "file"))
-                self.visit(target, where, (*stack, file))
+                target = self._resolve(doc, body["file"], body.get("relativeToChangelogFile") is True, where)
+                if target is not None:
+                    self.visit(target, where, (*stack, file))
             elif kind == "includeAll" and isinstance(body, dict) and isinstance(body.get("path"), str):
                 self._include_all(doc, index, body, (*stack, file))
 
-    def _resolve(self, doc: Document, name: str, relative: bool) -> Path:
-        return ((doc.path.parent if relative else self.base) / name).resolve()
+    def _resolve(self, doc: Document, name: str, relative: bool, where: Location) -> Path | None:
+        """The included path, or None with a located problem when it is no valid path (a NUL byte, …)."""
+        try:
+            path = ((doc.path.parent if relative else self.base) / name).resolve()
+            path.exists()  # the OS's own objections surface here
+        except (ValueError, OSError) as exc:
+            self.problems.append(Problem(where, f"not a valid path: {shown(name)} ({exc})"))
+            return None
+        return path
 
     def _include_all(self, doc: Document, index: int, body: dict[str, Any], stack: tuple[Path, ...]) -> None:
-        folder = self._resolve(doc, body["path"], body.get("relativeToChangelogFile") is True)
         where = doc.location(("databaseChangeLog", index, "includeAll", "path"))
+        folder = self._resolve(doc, body["path"], body.get("relativeToChangelogFile") is True, where)
+        if folder is None:
+            return
         files = changelog_files_in(folder) if folder.is_dir() else []
         if not files:
             if body.get("errorIfMissingOrEmpty", True):

@@ -162,6 +162,8 @@ class TextSink(Sink):
             MigrationContext.configure(
                 dialect_name=dialect_name,
                 opts={"as_sql": True, "output_buffer": out, "literal_binds": True},
+                # As Alembic's offline mode: with no bind parameters, '%' in a name must not be doubled.
+                dialect_opts={"paramstyle": "named"},
             )
         )
         self.shadow = ConnectionSink(shadow) if shadow is not None else None
