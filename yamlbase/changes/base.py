@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from alembic.operations.ops import MigrateOperation
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+from sqlalchemy.engine import Connection
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,16 @@ Step = MigrateOperation | Batch | RawSQL
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What a change may know while planning: the target dialect's name and capabilities."""
+    """What a change may know while planning: the target dialect and, where there is one, the schema as it is.
+
+    ``connection`` shows the database at this point of the plan: the target itself when applying, the private
+    in-memory copy during a SQLite preview, and None when SQL is rendered blind (``update-sql --dialect``). A change
+    whose statements depend on what exists (``dropAllForeignKeyConstraints``) reflects through it, and says so
+    when it is None.
+    """
 
     dialect: str
+    connection: Connection | None = field(default=None, compare=False)
 
     @property
     def recreates_tables(self) -> bool:

@@ -41,7 +41,7 @@ class Sink:
 
     @property
     def context(self) -> PlanContext:
-        return PlanContext(self.dialect_name)
+        return PlanContext(self.dialect_name, self.reflection)
 
     def apply(self, change: Change) -> None:
         """Apply (or render) every step of ``change``."""
