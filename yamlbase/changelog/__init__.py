@@ -321,7 +321,7 @@ def read_properties_file(path: Path) -> list[tuple[str, str]]:
         text = line.strip()
         if not text or text[0] in "#!":
             continue
-        match = re.match(r"((?:[^=:\\s]|\\.)+)\s*[=:\s]\s*(.*)", text)
+        match = re.match(r"((?:[^=:\s\\]|\\.)+)\s*[=:\s]\s*(.*)", text)
         if match:
             pairs.append((match.group(1).replace("\\", ""), match.group(2)))
         else:
