@@ -7,7 +7,7 @@ import io
 import os
 import re
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,7 +28,7 @@ from yamlbase.errors import (
     UsageError,
     YamlbaseError,
 )
-from yamlbase.runtime import plan
+from yamlbase.runtime import plan, preconditions
 from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, IncompleteTable, new_deployment_id
 from yamlbase.runtime.lock import ChangeLogLock, LockState
 from yamlbase.runtime.sink import WRITES, ConnectionSink, Sink, TextSink
@@ -347,10 +347,21 @@ def _run_update(
             raise IncompleteChangeSetError(_incomplete_message(blocked[0], incomplete[blocked[0].key]))
         order = max((row.order_executed for row in rows), default=0)
         deployment = new_deployment_id()
+        gate = PreconditionGate(target, changelog, set(applied))
+        gate.check_changelog()
+        ran: list[ChangeSet] = []
         for done, cs in enumerate(todo):
             StopRequest.check(done)
-            order += 1
             sink.comment(f"Changeset {cs.identifier}" + (f"\n{cs.comment}" if cs.comment else ""))
+            action = gate.check(cs)
+            if action == "skip":
+                continue
+            order += 1
+            if action == "mark_ran":
+                with sink.transaction():
+                    _record_run(target, cs, order, deployment, "MARK_RAN")
+                gate.ran.add(cs.key)
+                continue
             try:
                 with sink.transaction():
                     _apply_changes(target, cs, cs.changes)
@@ -360,8 +371,56 @@ def _run_update(
                     with sink.transaction():
                         target.incomplete.record(sink, target.reader, cs.key, error.took_effect, error.cause)
                 raise
+            gate.ran.add(cs.key)
+            ran.append(cs)
             report(cs.identifier)
-    return todo
+    return ran
+
+
+class PreconditionGate:
+    """Checks preConditions during an update: the changelog's once, then each changeSet's before it runs."""
+
+    def __init__(
+        self,
+        target: Target,
+        changelog: ChangeLog,
+        ran: set[tuple[str, str, str]],
+        properties: Mapping[str, str] | None = None,
+    ) -> None:
+        self.target = target
+        self.changelog = changelog
+        self.ran = ran  # (path, id, author) in the history or run so far (changeSetExecuted)
+        self.properties = properties or {}  # what changeLogPropertyDefined sees
+
+    def _probe(self) -> preconditions.Probe:
+        return preconditions.Probe(
+            self.target.sink.dialect_name,
+            self.target.reader,
+            self.properties,
+            lambda path, id_, author: (path, id_, author) in self.ran,
+        )
+
+    def check_changelog(self) -> None:
+        for block in self.changelog.preconditions:
+            decision = preconditions.decide(
+                block,
+                self._probe(),
+                online=self.target.sink.online,
+                subject=f"changelog {block.location.path}",
+                changelog_level=True,
+            )
+            if decision.comment:
+                self.target.sink.comment(decision.comment)
+
+    def check(self, cs: ChangeSet) -> preconditions.Action:
+        if cs.preconditions is None:
+            return "run"
+        decision = preconditions.decide(
+            cs.preconditions, self._probe(), online=self.target.sink.online, subject=f"changeSet {cs.identifier}"
+        )
+        if decision.comment:
+            self.target.sink.comment(decision.comment)
+        return decision.action
 
 
 def _record_run(target: Target, cs: ChangeSet, order: int, deployment: str, exec_type: str) -> None:

@@ -16,6 +16,7 @@ from yamlbase.changelog.loader import (
     shown,
 )
 from yamlbase.changelog.model import ChangeLog, ChangeSet, build_changeset
+from yamlbase.changelog.preconditions import Preconditions, build_preconditions
 from yamlbase.changelog.validate import validate_document
 from yamlbase.errors import ChangeLogError, Location, Problem
 
@@ -35,7 +36,7 @@ def parse_changelog(path: str | os.PathLike[str]) -> ChangeLog:
     reader.visit(root, None, ())
     if reader.problems:
         raise ChangeLogError(reader.problems)
-    return ChangeLog(path=_logical(root, base), changesets=reader.changesets)
+    return ChangeLog(path=_logical(root, base), changesets=reader.changesets, preconditions=reader.preconditions)
 
 
 def _logical(file: Path, base: Path) -> str:
@@ -51,6 +52,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.changesets: list[ChangeSet] = []
         self.seen: dict[tuple[str, str, str], ChangeSet] = {}
+        self.preconditions: list[Preconditions] = []
 
     def visit(self, file: Path, included_at: Location | None, stack: tuple[Path, ...]) -> None:
         if file in stack:
@@ -85,6 +87,10 @@ class _Reader:
                     self.visit(target, where, (*stack, file))
             elif kind == "includeAll" and isinstance(body, dict) and isinstance(body.get("path"), str):
                 self._include_all(doc, index, body, (*stack, file))
+            elif kind == "preConditions" and body is not None and not whole_file_bad and index not in spoiled:
+                block = build_preconditions(doc, ("databaseChangeLog", index, "preConditions"), body, self.problems)
+                if block is not None:
+                    self.preconditions.append(block)
 
     def _resolve(self, doc: Document, name: str, relative: bool, where: Location) -> Path | None:
         """The included path, or None with a located problem when it is no valid path (a NUL byte, …)."""

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from yamlbase.changelog.loader import Document, JsonPath, YamlTimestamp
+from yamlbase.changelog.preconditions import Preconditions, build_preconditions
 from yamlbase.changes import REGISTRY, Change
 from yamlbase.errors import Location, Problem
 
@@ -26,6 +27,8 @@ class ChangeSet:
     comment: str | None = None
     # None: no rollback block (generate one); a list, possibly empty: the explicit rollback.
     rollback: list[Change] | None = None
+    # Checked before the changeSet runs; not part of its checksum (as in Liquibase).
+    preconditions: Preconditions | None = None
     _checksums: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -74,6 +77,8 @@ class ChangeLog:
 
     path: str
     changesets: list[ChangeSet] = field(default_factory=list)
+    # ``- preConditions:`` entries of the changelog files, checked once before anything runs.
+    preconditions: list[Preconditions] = field(default_factory=list)
 
     def by_key(self) -> dict[tuple[str, str, str], ChangeSet]:
         return {cs.key: cs for cs in self.changesets}
@@ -135,6 +140,9 @@ def build_changeset(doc: Document, index: int, body: dict[str, Any], problems: l
             change = build_change(doc, loc, item, problems)
             if change is not None:
                 rollback.append(change)
+    preconditions = None
+    if body.get("preConditions") is not None:
+        preconditions = build_preconditions(doc, (*base, "preConditions"), body["preConditions"], problems)
     if len(problems) > before:
         return None
     return ChangeSet(
@@ -146,4 +154,5 @@ def build_changeset(doc: Document, index: int, body: dict[str, Any], problems: l
         raw_changes=raw,
         comment=body.get("comment"),
         rollback=rollback,
+        preconditions=preconditions,
     )

@@ -129,6 +129,10 @@ def build_schema() -> dict[str, Any]:
             },
         },
     }
+    from yamlbase.changelog.preconditions import schema_defs as precondition_defs
+
+    defs.update(precondition_defs(_simplify))
+    defs["changeSet"]["properties"]["preConditions"] = _ref("preConditions")
     defs["entry"] = {
         "title": "databaseChangeLog entry",
         "type": "object",
@@ -139,6 +143,7 @@ def build_schema() -> dict[str, Any]:
             "changeSet": _ref("changeSet"),
             "include": _ref("include"),
             "includeAll": _ref("includeAll"),
+            "preConditions": _ref("preConditions"),
         },
     }
     return {
