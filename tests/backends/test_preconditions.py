@@ -654,3 +654,52 @@ def test_update_sql_on_sql_output_test(sqlite_url: str, tmp_path: Path) -> None:
     assert history(sqlite_url) == []  # update-sql wrote nothing
     with pytest.raises(PreconditionError, match="no database to check against"):
         commands.update_sql(None, passing, dialect="sqlite")
+
+
+def test_documentation_sample_warn_runs_the_drop(db_url: str, tmp_path: Path) -> None:
+    """Liquibase's sample: onFail WARN on ``select count(*) from oldtable`` = 0. WARN only warns, so the table
+    is dropped although it has rows (Liquibase does the same: liquibase/liquibase#1578)."""
+    dialect = commands.create_engine(db_url).dialect.name
+    with commands.connect(db_url) as connection, connection.begin():
+        connection.exec_driver_sql("CREATE TABLE oldtable (id INT)")
+        connection.exec_driver_sql("INSERT INTO oldtable VALUES (1)")
+    text = f"""
+        databaseChangeLog:
+          - preConditions:
+              - dbms:
+                  type: {dialect}
+          - changeSet:
+              id: 1
+              author: bob
+              preConditions:
+                - onFail: WARN
+                - sqlCheck:
+                    expectedResult: 0
+                    sql: select count(*) from oldtable
+              comment: Comments should go after preCondition. If they are before then liquibase usually gives error.
+              changes:
+                - dropTable:
+                    tableName: oldtable
+        """
+    commands.update(db_url, changelog(tmp_path, text))
+    assert history(db_url) == [("1", "EXECUTED")]
+    assert tables(db_url) == set()
+
+
+def test_cli_exit_code_and_messages(sqlite_url: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from yamlbase.cli import main
+
+    warned = changelog(tmp_path, guarded("onFail", "WARN", MISSING), "warned.yaml")
+    result = CliRunner().invoke(main, ["update", "--url", sqlite_url, "--changelog-file", str(warned)])
+    assert result.exit_code == 0, result.output
+    assert 'warning: changeSet warned.yaml::2::bob: preconditions failed: table "nope" does not exist' in result.stderr
+    halted = changelog(tmp_path, guarded("onFail", "HALT", MISSING), "halted.yaml")
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = CliRunner().invoke(main, ["update", "--url", fresh, "--changelog-file", str(halted)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        'error: changeSet halted.yaml::2::bob: preconditions failed (onFail HALT): table "nope" does not exist'
+    )
+    assert "Traceback" not in result.output + result.stderr
