@@ -7,7 +7,7 @@ import io
 import os
 import re
 import signal
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -347,8 +347,8 @@ def _run_update(
             raise IncompleteChangeSetError(_incomplete_message(blocked[0], incomplete[blocked[0].key]))
         order = max((row.order_executed for row in rows), default=0)
         deployment = new_deployment_id()
-        gate = PreconditionGate(target, changelog, set(applied))
-        gate.check_changelog()
+        gate = preconditions.Gate(sink, target.reader, set(applied))
+        gate.check_changelog(changelog.preconditions)
         ran: list[ChangeSet] = []
         for done, cs in enumerate(todo):
             StopRequest.check(done)
@@ -375,52 +375,6 @@ def _run_update(
             ran.append(cs)
             report(cs.identifier)
     return ran
-
-
-class PreconditionGate:
-    """Checks preConditions during an update: the changelog's once, then each changeSet's before it runs."""
-
-    def __init__(
-        self,
-        target: Target,
-        changelog: ChangeLog,
-        ran: set[tuple[str, str, str]],
-        properties: Mapping[str, str] | None = None,
-    ) -> None:
-        self.target = target
-        self.changelog = changelog
-        self.ran = ran  # (path, id, author) in the history or run so far (changeSetExecuted)
-        self.properties = properties or {}  # what changeLogPropertyDefined sees
-
-    def _probe(self) -> preconditions.Probe:
-        return preconditions.Probe(
-            self.target.sink.dialect_name,
-            self.target.reader,
-            self.properties,
-            lambda path, id_, author: (path, id_, author) in self.ran,
-        )
-
-    def check_changelog(self) -> None:
-        for block in self.changelog.preconditions:
-            decision = preconditions.decide(
-                block,
-                self._probe(),
-                online=self.target.sink.online,
-                subject=f"changelog {block.location.path}",
-                changelog_level=True,
-            )
-            if decision.comment:
-                self.target.sink.comment(decision.comment)
-
-    def check(self, cs: ChangeSet) -> preconditions.Action:
-        if cs.preconditions is None:
-            return "run"
-        decision = preconditions.decide(
-            cs.preconditions, self._probe(), online=self.target.sink.online, subject=f"changeSet {cs.identifier}"
-        )
-        if decision.comment:
-            self.target.sink.comment(decision.comment)
-        return decision.action
 
 
 def _record_run(target: Target, cs: ChangeSet, order: int, deployment: str, exec_type: str) -> None:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -21,6 +21,10 @@ from sqlalchemy.engine.reflection import Inspector
 from yamlbase.changelog import preconditions as pc
 from yamlbase.changes.sql import dbms_matches
 from yamlbase.errors import PreconditionError
+
+if TYPE_CHECKING:
+    from yamlbase.changelog.model import ChangeSet
+    from yamlbase.runtime.sink import Sink
 
 log = logging.getLogger("yamlbase")
 
@@ -455,3 +459,42 @@ def decide(
         return Decision("skip", f"{text}; skipped, it stays pending (CONTINUE)")
     log.warning(f"{text}; marked as ran without running it (MARK_RAN)")
     return Decision("mark_ran", f"{text}; marked as ran (MARK_RAN)")
+
+
+class Gate:
+    """Checks preConditions during an update: the changelog's blocks once, then each changeSet's before it runs.
+    Decisions that update-sql should show are written to the sink as comments."""
+
+    def __init__(
+        self,
+        sink: Sink,
+        reader: Connection | None,
+        ran: set[tuple[str, str, str]],
+        properties: Mapping[str, str] | None = None,
+    ) -> None:
+        self.sink = sink
+        self.reader = reader
+        self.ran = ran  # (path, id, author) in the history or run so far, for changeSetExecuted
+        self.properties = properties or {}  # what changeLogPropertyDefined sees
+
+    def _probe(self) -> Probe:
+        return Probe(self.sink.dialect_name, self.reader, self.properties, lambda *key: key in self.ran)
+
+    def _decide(self, block: pc.Preconditions, subject: str, changelog_level: bool = False) -> Action:
+        decision = decide(
+            block, self._probe(), online=self.sink.online, subject=subject, changelog_level=changelog_level
+        )
+        if decision.comment:
+            self.sink.comment(decision.comment)
+        return decision.action
+
+    def check_changelog(self, blocks: list[pc.Preconditions]) -> None:
+        """Raises :class:`PreconditionError` unless every changelog-level block passes (or only warns)."""
+        for block in blocks:
+            self._decide(block, f"changelog {block.location.path}", changelog_level=True)
+
+    def check(self, cs: ChangeSet) -> Action:
+        """Whether to run ``cs``, skip it, or record it as MARK_RAN; raises for HALT."""
+        if cs.preconditions is None:
+            return "run"
+        return self._decide(cs.preconditions, f"changeSet {cs.identifier}")
