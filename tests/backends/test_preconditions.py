@@ -190,6 +190,9 @@ def _cases(dialect: str, user: str | None) -> list[tuple[str, list[dict[str, Any
             "failed",
         ),
         ("not", [{"not": [{"tableExists": {"tableName": "nope"}}]}], "passed"),
+        ("empty-and", [{"and": []}], "passed"),
+        ("empty-or", [{"or": []}], "failed"),
+        ("empty-not", [{"not": []}], "passed"),
         (
             "not-any-passes",
             [{"not": [{"tableExists": {"tableName": "nope"}}, {"tableExists": {"tableName": "person"}}]}],

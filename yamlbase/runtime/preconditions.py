@@ -118,7 +118,8 @@ def _node(node: pc.Node, probe: Probe) -> None:
                 return
             except _Failed as failed:
                 reasons.extend(failed.reasons)
-        raise _Failed([f"none of the alternatives passed: {' / '.join(reasons)}"] if reasons else [])
+        # As in Liquibase, an empty ``or`` fails: nothing in it passed.
+        raise _Failed([f"none of the alternatives passed: {' / '.join(reasons) or f'or at {node.location} is empty'}"])
     else:  # not
         for item in node.items:
             try:
