@@ -156,7 +156,7 @@ def _cases(dialect: str, user: str | None) -> list[tuple[str, list[dict[str, Any
             [{"changeSetExecuted": {"id": "2", "author": "bob", "changeLogFile": "db/main.yaml"}}],
             "failed",
         ),
-        ("changeLogPropertyDefined", [{"changeLogPropertyDefined": {"property": "ENV"}}], "passed"),
+        ("changeLogPropertyDefined", [{"changeLogPropertyDefined": {"property": "env"}}], "passed"),
         (
             "changeLogPropertyDefined-value",
             [{"changeLogPropertyDefined": {"property": "env", "value": "prod"}}],
@@ -242,7 +242,7 @@ def test_each_check_passes_and_fails(db_url: str, tmp_path: Path) -> None:
             probe = Probe(
                 dialect,
                 connection,
-                {"env": "prod"},
+                {"env": "prod"}.get,
                 lambda path, id_, author: (path, id_, author) == ("db/main.yaml", "1", "bob"),
             )
             outcome = evaluate(cs.preconditions.items, probe)
@@ -706,3 +706,86 @@ def test_cli_exit_code_and_messages(sqlite_url: str, tmp_path: Path) -> None:
         'error: changeSet halted.yaml::2::bob: preconditions failed (onFail HALT): table "nope" does not exist'
     )
     assert "Traceback" not in result.output + result.stderr
+
+
+def test_change_log_property_defined(sqlite_url: str, tmp_path: Path) -> None:
+    """changeLogPropertyDefined sees what ${...} sees: property entries of the file, -D / properties=, the
+    environment; a property that is not global is seen only in its own file."""
+    changelog(
+        tmp_path,
+        """
+        databaseChangeLog:
+          - property: {name: local_only, value: x, global: false}
+          - changeSet:
+              id: child
+              author: bob
+              preConditions:
+                - onFail: CONTINUE
+                - changeLogPropertyDefined: {property: local_only, value: x}
+              changes:
+                - sql: select 1
+        """,
+        "child.yaml",
+    )
+    text = """
+        databaseChangeLog:
+          - property: {name: region, value: eu}
+          - changeSet:
+              id: 1
+              author: bob
+              preConditions:
+                - onFail: CONTINUE
+                - changeLogPropertyDefined: {property: REGION, value: eu}
+                - changeLogPropertyDefined: {property: deploy_env}
+              changes:
+                - sql: select 1
+          - changeSet:
+              id: 2
+              author: bob
+              preConditions:
+                - onFail: CONTINUE
+                - changeLogPropertyDefined: {property: local_only}
+              changes:
+                - sql: select 1
+          - changeSet:
+              id: 3
+              author: bob
+              preConditions:
+                - onFail: CONTINUE
+                - changeLogPropertyDefined: {property: region, value: us}
+              changes:
+                - sql: select 1
+          - include:
+              file: child.yaml
+        """
+    path = changelog(tmp_path, text)
+    commands.update(sqlite_url, path)
+    assert history(sqlite_url) == [("child", "EXECUTED")]  # deploy_env undefined; local_only not visible here
+    applied = commands.update(sqlite_url, path, properties={"deploy_env": "prod"})
+    assert [cs.id for cs in applied] == ["1"]
+    assert history(sqlite_url) == [("child", "EXECUTED"), ("1", "EXECUTED")]
+
+
+def test_mark_ran_on_a_changeset_that_runs_again(db_url: str, tmp_path: Path) -> None:
+    """runAlways with MARK_RAN: the one history row is updated, never duplicated."""
+    text = """
+        databaseChangeLog:
+          - changeSet:
+              id: 1
+              author: bob
+              runAlways: true
+              preConditions:
+                - onFail: MARK_RAN
+                - tableExists:
+                    tableName: flag
+              changes:
+                - sql: select 1
+        """
+    path = changelog(tmp_path, text)
+    commands.update(db_url, path)
+    commands.update(db_url, path)
+    assert history(db_url) == [("1", "MARK_RAN")]
+    with commands.connect(db_url) as connection, connection.begin():
+        connection.exec_driver_sql("CREATE TABLE flag (id INT)")
+    assert [cs.id for cs in commands.update(db_url, path)] == ["1"]
+    assert history(db_url) == [("1", "RERAN")]

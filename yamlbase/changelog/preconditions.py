@@ -281,6 +281,8 @@ class Preconditions:
     items: tuple[Node, ...]
     location: Location
     options: PreconditionsOptions = field(default_factory=PreconditionsOptions)
+    # The changelog file's logical path: properties are looked up as for the file's ${...}.
+    file: str = ""
 
     @property
     def on_fail(self) -> str:
@@ -356,7 +358,7 @@ def build_preconditions(doc: Document, path: JsonPath, value: Any, problems: lis
         return None
     if len(problems) > before:
         return None
-    return Preconditions(tuple(items), doc.location(path, key=True), parsed)
+    return Preconditions(tuple(items), doc.location(path, key=True), parsed, doc.logical_path)
 
 
 # --- the JSON Schema parts ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ the evaluation at once. The database is reflected only here, and only for a chan
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +24,7 @@ from yamlbase.errors import PreconditionError
 
 if TYPE_CHECKING:
     from yamlbase.changelog.model import ChangeSet
+    from yamlbase.changelog.properties import Properties
     from yamlbase.runtime.sink import Sink
 
 log = logging.getLogger("yamlbase")
@@ -59,7 +60,8 @@ class Probe:
 
     dialect: str
     connection: Connection | None
-    properties: Mapping[str, str] = field(default_factory=dict)
+    # The value of a changelog property (names are case-insensitive), or None when it is not defined.
+    property_value: Callable[[str], str | None] = lambda _name: None
     executed: Callable[[str, str, str], bool] = lambda _path, _id, _author: False
     _inspector: Inspector | None = field(default=None, init=False, repr=False)
 
@@ -354,8 +356,7 @@ def _changeset_executed(check: pc.ChangeSetExecutedPrecondition, probe: Probe) -
 
 
 def _property_defined(check: pc.ChangeLogPropertyDefinedPrecondition, probe: Probe) -> str | None:
-    lowered = {k.casefold(): v for k, v in probe.properties.items()}  # property names are case-insensitive
-    value = lowered.get(check.property.casefold())
+    value = probe.property_value(check.property)
     if value is None:
         return f'property "{check.property}" is not defined'
     if check.value is not None and value != check.value:
@@ -471,19 +472,24 @@ class Gate:
         sink: Sink,
         reader: Connection | None,
         ran: set[tuple[str, str, str]],
-        properties: Mapping[str, str] | None = None,
+        properties: Properties | None = None,
     ) -> None:
         self.sink = sink
         self.reader = reader
         self.ran = ran  # (path, id, author) in the history or run so far, for changeSetExecuted
-        self.properties = properties or {}  # what changeLogPropertyDefined sees
+        self.properties = properties  # what changeLogPropertyDefined sees
 
-    def _probe(self) -> Probe:
-        return Probe(self.sink.dialect_name, self.reader, self.properties, lambda *key: key in self.ran)
+    def _probe(self, file: str) -> Probe:
+        known = self.properties
+
+        def value(name: str) -> str | None:
+            return known.lookup(name, file) if known is not None else None
+
+        return Probe(self.sink.dialect_name, self.reader, value, lambda *key: key in self.ran)
 
     def _decide(self, block: pc.Preconditions, subject: str, changelog_level: bool = False) -> Action:
         decision = decide(
-            block, self._probe(), online=self.sink.online, subject=subject, changelog_level=changelog_level
+            block, self._probe(block.file), online=self.sink.online, subject=subject, changelog_level=changelog_level
         )
         if decision.comment:
             self.sink.comment(decision.comment)
