@@ -49,11 +49,16 @@ def check_checksums(
     changelog: ChangeLog, applied: dict[tuple[str, str, str], HistoryRow], dbms: str | None = None
 ) -> ChecksumVerdict:
     """Compare stored checksums with the changelog's. NULL (cleared) and matching version-8 values are
-    refreshed to version 9, as Liquibase does; any other difference means the changeSet was edited."""
+    refreshed to version 9, as Liquibase does; any other difference means the changeSet was edited.
+
+    As in Liquibase, only the changeSets the run selects are checked: one left out by the run's contexts may
+    read differently under them (a property defined for another context) and is not this run's business.
+    """
     verdict = ChecksumVerdict([], [])
+    selection = changelog.selection
     for cs in changelog.changesets:
         row = applied.get(cs.key)
-        if row is None:
+        if row is None or not cs.selected_by(selection.contexts, selection.label_filter):
             continue
         stored = row.md5sum
         current = cs.checksum_for(dbms)
