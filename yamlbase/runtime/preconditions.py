@@ -498,7 +498,7 @@ class Gate:
     def check_changelog(self, blocks: list[pc.Preconditions]) -> None:
         """Raises :class:`PreconditionError` unless every changelog-level block passes (or only warns)."""
         for block in blocks:
-            self._decide(block, f"changelog {block.location.path}", changelog_level=True)
+            self._decide(block, f"changelog {block.file}", changelog_level=True)
 
     def check(self, cs: ChangeSet) -> Action:
         """Whether to run ``cs``, skip it, or record it as MARK_RAN; raises for HALT."""
