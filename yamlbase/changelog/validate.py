@@ -143,6 +143,8 @@ def _describe(doc: Document, error: Any) -> list[Problem]:
             hint = suggest(str(key), allowed)
             if title == "change":
                 message = f'unknown change type "{shown(key)}"{hint}'
+            elif title == "precondition":
+                message = f'unknown precondition "{shown(key)}"{hint}'
             elif title == "databaseChangeLog entry":
                 message = f'unknown entry "{shown(key)}": expected changeSet, include or includeAll{hint}'
             else:
@@ -170,6 +172,17 @@ def _describe(doc: Document, error: Any) -> list[Problem]:
         return [Problem(doc.location(path), f"{_field(path)}must be {wanted}, not {_kind(error.instance)}")]
     if validator == "anyOf" and error.context:
         return _describe_any_of(doc, error)
+    if validator == "enum" and isinstance(error.validator_value, list) and "preConditions" in path:
+        # onFail / onError / onSqlOutput: case variants (WARN / warn) are accepted but listed once.
+        first: dict[str, str] = {}
+        for value in error.validator_value:
+            first.setdefault(str(value).lower(), str(value))
+        names = list(first.values())
+        hint = suggest(str(error.instance), names) if isinstance(error.instance, str) else ""
+        wanted = ", ".join(names)
+        return [
+            Problem(doc.location(path), f"{_field(path)}must be one of {wanted}, not {shown(error.instance)}{hint}")
+        ]
     if validator == "minItems":
         return [Problem(doc.location(path), f"{_field(path)}needs at least {error.validator_value} item(s)")]
     return [Problem(doc.location(path), f"{_field(path)}{error.message}")]
