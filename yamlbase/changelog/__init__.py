@@ -11,6 +11,7 @@ from pathlib import Path, PurePath
 from pydantic import ValidationError
 
 from yamlbase.changelog.entries import IncludeAllEntry, IncludeEntry, PropertyEntry
+from yamlbase.changelog.filters import dbms_matches
 from yamlbase.changelog.loader import (
     FOREIGN_SUFFIXES,
     Document,
@@ -24,7 +25,6 @@ from yamlbase.changelog.model import ChangeLog, ChangeSet, build_changeset
 from yamlbase.changelog.preconditions import Preconditions, build_preconditions
 from yamlbase.changelog.properties import Definition, Properties, Selection, expand_tree
 from yamlbase.changelog.validate import validate_document
-from yamlbase.changes.sql import dbms_matches
 from yamlbase.errors import ChangeLogError, Location, Problem
 
 __all__ = ["ChangeLog", "ChangeSet", "Selection", "parse_changelog"]

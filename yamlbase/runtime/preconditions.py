@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.reflection import Inspector
 
 from yamlbase.changelog import preconditions as pc
-from yamlbase.changes.sql import dbms_matches
+from yamlbase.changelog.filters import dbms_matches
 from yamlbase.errors import PreconditionError
 
 if TYPE_CHECKING:
