@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yamlbase.changes import column, index, meta, sql, table
+from yamlbase.changes import column, composite, index, meta, procedure, remarks, sequence, sql, table, view
 from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Step
 
 __all__ = [
@@ -14,8 +14,13 @@ __all__ = [
     "RawSQL",
     "Step",
     "column",
+    "composite",
     "index",
     "meta",
+    "procedure",
+    "remarks",
+    "sequence",
     "sql",
     "table",
+    "view",
 ]

@@ -7,6 +7,8 @@ statement or writes it to the output buffer, so ``update-sql`` prints exactly wh
 from __future__ import annotations
 
 import contextlib
+import logging
+import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -16,7 +18,19 @@ from alembic.operations.ops import DropColumnOp, DropConstraintOp, DropIndexOp, 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from yamlbase.changes.base import Batch, Change, PlanContext, RawSQL, Step
+from yamlbase.changes.base import Batch, Change, Halt, HaltRequested, Message, PlanContext, RawSQL, Step
+
+# Where an ``output`` change's message goes when its target is a log level (Liquibase's names).
+_LOG_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "WARNING": logging.WARNING,
+    "SEVERE": logging.ERROR,
+    "ERROR": logging.ERROR,
+    "FATAL": logging.CRITICAL,
+}
+OUTPUT_LOG = logging.getLogger("yamlbase.output")
 
 # Connection.info flag: the transaction being begun will write (SQLite then begins IMMEDIATE).
 WRITES = "yamlbase.writes"
@@ -74,6 +88,10 @@ class Sink:
             self.operations.invoke(step)
         elif isinstance(step, MigrateOperation):
             self.operations.invoke(step)
+        elif isinstance(step, Message):
+            self.say(step)
+        elif isinstance(step, Halt):
+            raise HaltRequested(step.message)
         else:  # pragma: no cover - a programming error, not user input
             raise TypeError(f"not a step: {step!r}")
 
@@ -108,6 +126,9 @@ class Sink:
     def comment(self, text: str) -> None:
         """A comment in SQL output; nothing online."""
 
+    def say(self, message: Message) -> None:
+        """Online: write ``message`` to its target; in SQL output: a comment."""
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         yield
@@ -118,8 +139,10 @@ class ConnectionSink(Sink):
 
     online = True
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, *, quiet: bool = False) -> None:
         self.connection = connection
+        # The SQLite preview's shadow replays changes silently: their messages are the preview's comments.
+        self.quiet = quiet
         self.operations = Operations(MigrationContext.configure(connection=connection))
         self.executed = []
 
@@ -133,6 +156,15 @@ class ConnectionSink(Sink):
     @property
     def reflection(self) -> Connection | None:
         return self.connection
+
+    def say(self, message: Message) -> None:
+        if self.quiet:
+            return
+        target = message.target.upper()
+        if target in ("STDOUT", "STDERR"):
+            print(message.text, file=sys.stdout if target == "STDOUT" else sys.stderr, flush=True)
+        else:
+            OUTPUT_LOG.log(_LOG_LEVELS.get(target, logging.WARNING), "%s", message.text)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -166,7 +198,7 @@ class TextSink(Sink):
                 dialect_opts={"paramstyle": "named"},
             )
         )
-        self.shadow = ConnectionSink(shadow) if shadow is not None else None
+        self.shadow = ConnectionSink(shadow, quiet=True) if shadow is not None else None
         dialect = self.operations.migration_context.dialect
         if dialect.name == "mssql":
             # No server to ask: render for a current SQL Server (VARCHAR(max), DATETIME2, schema dbo).
@@ -216,6 +248,9 @@ class TextSink(Sink):
     def execute(self, statement: sa.Executable) -> Any:
         self.operations.execute(statement)
         return None
+
+    def say(self, message: Message) -> None:
+        self.comment(message.text)
 
     def comment(self, text: str) -> None:
         for line in text.splitlines() or [""]:
