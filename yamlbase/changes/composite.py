@@ -9,7 +9,6 @@ from alembic.operations import ops
 from pydantic import Field
 
 from yamlbase.changes.base import Batch, Change, NoInverse, PlanContext, Step, register
-from yamlbase.changes.column import ColumnConfig, ColumnConstraints, constraint_ops
 from yamlbase.dialects.types import to_sqlalchemy
 
 
@@ -70,21 +69,20 @@ class AddLookupTable(Change):
         fill = new_table.insert().from_select(
             [self.new_column_name], sa.select(old_column).distinct().where(old_column.is_not(None))
         )
-        fk = ColumnConfig(
-            name=self.existing_column_name,
-            constraints=ColumnConstraints(
-                referencedTableName=self.new_table_name,
-                referencedColumnNames=self.new_column_name,
-                referencedTableSchemaName=new_schema,
-                foreignKeyName=self.final_constraint_name(),
-            ),
+        add_fk = ops.CreateForeignKeyOp(
+            self.final_constraint_name(),
+            self.existing_table_name,
+            self.new_table_name,
+            [self.existing_column_name],
+            [self.new_column_name],
+            source_schema=old_schema,
+            referent_schema=new_schema,
         )
-        add_fk = constraint_ops(self.existing_table_name, old_schema, [fk], ctx)
         steps: list[Step] = [create, ops.ExecuteSQLOp(fill)]
         if ctx.recreates_tables:  # SQLite adds a foreign key only by recreating the table
-            steps.append(Batch(self.existing_table_name, old_schema, list(add_fk), recreate="always"))
+            steps.append(Batch(self.existing_table_name, old_schema, [add_fk], recreate="always"))
         else:
-            steps += add_fk
+            steps.append(add_fk)
         return steps
 
     def inverse(self, ctx: PlanContext) -> list[Change]:

@@ -223,13 +223,11 @@ class TextSink(Sink):
                 impl.static_output(impl.batch_separator)
         else:
             super().run(step)
-
-    def apply(self, change: Change) -> None:
-        super().apply(change)
         if self.shadow is not None:
-            # A statement the shadow cannot run (SQL for another database) only costs later previews detail.
+            # Step by step, so that a later step of the same change (a table recreation) sees what earlier ones
+            # did. A statement the shadow cannot run (SQL for another database) only costs later previews detail.
             with contextlib.suppress(sa.exc.SQLAlchemyError):
-                self.shadow.apply(change)
+                self.shadow.run(step)
 
     def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
         if self.shadow is None:
