@@ -144,14 +144,47 @@ DROP_VIEW_IF_EXISTS = Case(
 )
 
 RENAME_VIEW = Case(
-    "- renameView: {oldViewName: v_person, newViewName: People View}",
+    """
+    - createView: {viewName: v_person, selectQuery: "SELECT id, name FROM person"}
+    - renameView: {oldViewName: v_person, newViewName: People View}
+    """,
     each(
-        postgresql='ALTER VIEW v_person RENAME TO "People View"',
-        mysql="RENAME TABLE v_person TO `People View`",
-        mariadb="RENAME TABLE v_person TO `People View`",
-        mssql="EXEC sp_rename 'v_person', [People View]",
-        oracle='RENAME v_person TO "People View"',
+        # SQLite cannot rename a view: it is created anew from its stored definition, and the old one dropped
+        sqlite=(
+            "CREATE VIEW v_person AS SELECT id, name FROM person",
+            'CREATE VIEW "People View" AS SELECT id, name FROM person',
+            "DROP VIEW v_person",
+        ),
+        postgresql=(
+            "CREATE VIEW v_person AS SELECT id, name FROM person",
+            'ALTER VIEW v_person RENAME TO "People View"',
+        ),
+        mysql=("CREATE VIEW v_person AS SELECT id, name FROM person", "RENAME TABLE v_person TO `People View`"),
+        mariadb=("CREATE VIEW v_person AS SELECT id, name FROM person", "RENAME TABLE v_person TO `People View`"),
+        mssql=("CREATE VIEW v_person AS SELECT id, name FROM person", "EXEC sp_rename 'v_person', [People View]"),
+        oracle=("CREATE VIEW v_person AS SELECT id, name FROM person", 'RENAME v_person TO "People View"'),
     ),
+)
+
+RENAME_VIEW_SQLITE_DEFINITION = Case(
+    """
+    - createView:
+        viewName: v2
+        fullDefinition: true
+        selectQuery: |
+          create view if not exists "v2" (a, b) as
+          select id, name from person -- both
+    - renameView: {oldViewName: v2, newViewName: v3}
+    """,
+    {
+        # the column list and query are kept, comments aside; the statement ending in a comment gets its own line
+        "sqlite": laid_out(
+            "sqlite",
+            'create view if not exists "v2" (a, b) as\nselect id, name from person -- both\n',
+            "CREATE VIEW v3 (a, b) as\nselect id, name from person",
+            "DROP VIEW v2",
+        )
+    },
 )
 
 # --- sequences --------------------------------------------------------------------------------------------------
@@ -519,6 +552,7 @@ CASES: dict[str, Case] = {
     "dropView": DROP_VIEW,
     "dropView-ifExists": DROP_VIEW_IF_EXISTS,
     "renameView": RENAME_VIEW,
+    "renameView-sqlite-definition": RENAME_VIEW_SQLITE_DEFINITION,
     "createSequence": CREATE_SEQUENCE,
     "createSequence-no-cache": CREATE_SEQUENCE_NO_CACHE,
     "createSequence-typed": CREATE_SEQUENCE_TYPED,
@@ -544,7 +578,6 @@ CASES: dict[str, Case] = {
 # (case, dialect, what the refusal says): a change the dialect cannot express is refused, never rendered wrong.
 NO_SEQUENCES = [name for name in CASES if "Sequence" in name]
 REFUSED: list[tuple[str, str, str]] = [
-    ("renameView", "sqlite", "renameView is not supported on sqlite"),
     ("dropView-ifExists", "oracle", "dropView: ifExists is not supported on oracle"),
     *(
         (name, d, f"{name.split('-')[0]} is not supported on {d}: .* has no sequences")
@@ -562,8 +595,11 @@ REFUSED: list[tuple[str, str, str]] = [
     ("setColumnRemarks-no-type", "mysql", "setColumnRemarks needs columnDataType on mysql"),
     ("setColumnRemarks-no-type", "mariadb", "setColumnRemarks needs columnDataType on mariadb"),
 ]
-# Not rendered, for a reason that is no refusal: SQLite's preview shadow holds no "app" schema to recreate from.
-NOT_RENDERED = {("addLookupTable-named", "sqlite")}
+# Not rendered, for a reason that is no refusal: SQLite's preview shadow holds no "app" schema to recreate from;
+# and the case for SQLite's view definitions is about SQLite alone.
+NOT_RENDERED = {("addLookupTable-named", "sqlite")} | {
+    ("renameView-sqlite-definition", d) for d in DIALECTS if d != "sqlite"
+}
 
 
 def _golden_params() -> list[Any]:
@@ -778,6 +814,14 @@ def test_create_procedure_wants_one_text_and_a_name_to_replace() -> None:
         changes_from("- createProcedure: {procedureText: a, procedureBody: b}")
     with pytest.raises(ValueError, match="procedureName is required if replaceIfExists"):
         changes_from("- createProcedure: {procedureText: a, replaceIfExists: true}")
+
+
+def test_rename_view_on_sqlite_needs_the_view() -> None:
+    with pytest.raises(ValueError, match="renameView: there is no view 'nowhere'"):
+        render("sqlite", "- renameView: {oldViewName: nowhere, newViewName: v}")
+    (change,) = changes_from("- renameView: {oldViewName: a, newViewName: b}")
+    with pytest.raises(ValueError, match="needs the database"):
+        change.operations(PlanContext("sqlite"))
 
 
 def test_alter_sequence_that_changes_nothing_is_refused() -> None:

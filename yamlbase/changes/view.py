@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import sqlalchemy as sa
 from alembic.operations import ops
 from pydantic import Field
 from sqlalchemy.ext.compiler import compiles
@@ -17,6 +18,7 @@ from sqlalchemy.sql.compiler import DDLCompiler
 
 from yamlbase.changes.base import Change, NoInverse, PlanContext, Step, register
 from yamlbase.changes.remarks import remarks_steps
+from yamlbase.changes.sql import tokenize
 
 
 def object_name(compiler: DDLCompiler, schema: str | None, name: str) -> str:
@@ -53,6 +55,8 @@ def _create_view(element: CreateViewDDL, compiler: DDLCompiler, **kw: Any) -> st
         # SQL Server 2016 SP1+ says CREATE OR ALTER; SQLite has neither (the change drops the view first).
         words = "CREATE OR ALTER" if compiler.dialect.name == "mssql" else "CREATE OR REPLACE"
         sql = _LEADING_CREATE.sub(lambda m: m.group(1) + words, sql, count=1)
+    if "--" in sql.rsplit("\n", 1)[-1]:
+        sql += "\n"  # a terminator written after it must not land in a trailing line comment
     return verbatim(compiler, sql)
 
 
@@ -88,6 +92,40 @@ def _rename_view(element: RenameViewDDL, compiler: DDLCompiler, **kw: Any) -> st
     if dialect == "oracle":
         return f"RENAME {old} TO {compiler.preparer.quote(element.new)}"
     return f"ALTER VIEW {old} RENAME TO {compiler.preparer.quote(element.new)}"
+
+
+class CreateViewAsDDL(DDLElement):
+    """``CREATE VIEW name`` followed by the rest of an existing view's definition (its columns and query)."""
+
+    def __init__(self, schema: str | None, name: str, rest: str) -> None:
+        self.schema, self.name, self.rest = schema, name, rest
+
+
+@compiles(CreateViewAsDDL)
+def _create_view_as(element: CreateViewAsDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    return verbatim(compiler, f"CREATE VIEW {object_name(compiler, element.schema, element.name)}{element.rest}")
+
+
+def _after_view_name(definition: str) -> str:
+    """What follows the view's name in SQLite's ``CREATE VIEW [IF NOT EXISTS] name …`` text."""
+    tokens = [t for t in tokenize(definition) if t.kind != "comment"]
+    words = [i for i, t in enumerate(tokens) if t.kind == "code"]
+    position = next(n for n, i in enumerate(words) if tokens[i].text.upper() == "VIEW") + 1
+    if [tokens[i].text.upper() for i in words[position : position + 3]] == ["IF", "NOT", "EXISTS"]:
+        position += 3
+    return "".join(t.text for t in tokens[words[position] + 1 :])
+
+
+def _sqlite_view_definition(ctx: PlanContext, schema: str | None, name: str) -> str:
+    if ctx.connection is None:
+        raise ValueError("renameView on sqlite recreates the view from its definition, which needs the database")
+    master = f'"{schema.replace(chr(34), chr(34) * 2)}".sqlite_master' if schema else "sqlite_master"
+    definition = ctx.connection.execute(
+        sa.text(f"SELECT sql FROM {master} WHERE type = 'view' AND name = :name"), {"name": name}
+    ).scalar()
+    if definition is None:
+        raise ValueError(f"renameView: there is no view {name!r}")
+    return str(definition)
 
 
 @register
@@ -162,7 +200,13 @@ class RenameView(Change):
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         if ctx.dialect == "sqlite":
-            raise ValueError("renameView is not supported on sqlite (a view cannot be renamed; drop and create it)")
+            # SQLite cannot rename a view (Liquibase sends RENAME, which fails): create it anew under the new
+            # name from its stored definition, then drop the old one.
+            rest = _after_view_name(_sqlite_view_definition(ctx, self.schema_name, self.old_view_name))
+            return [
+                ops.ExecuteSQLOp(CreateViewAsDDL(self.schema_name, self.new_view_name, rest)),
+                ops.ExecuteSQLOp(DropViewDDL(self.schema_name, self.old_view_name, if_exists=False)),
+            ]
         if ctx.dialect == "oracle" and self.schema_name:
             raise ValueError("renameView: schemaName is not supported on oracle (RENAME works in the own schema)")
         return [ops.ExecuteSQLOp(RenameViewDDL(self.schema_name, self.old_view_name, self.new_view_name))]
