@@ -453,6 +453,14 @@ ADD_LOOKUP_TABLE = Case(
     ),
 )
 
+ADD_LOOKUP_TABLE_NO_TYPE = Case(
+    """
+    - addLookupTable: {existingTableName: person, existingColumnName: name, newTableName: person_name, newColumnName: name}
+    """,
+    # without newColumnDataType the existing column's type is read from the database (here SQLite's preview copy)
+    {"sqlite": ADD_LOOKUP_TABLE.sql["sqlite"]},
+)
+
 ADD_LOOKUP_TABLE_NAMED = Case(
     """
     - addLookupTable:
@@ -569,6 +577,7 @@ CASES: dict[str, Case] = {
     "setColumnRemarks": SET_COLUMN_REMARKS,
     "setColumnRemarks-no-type": SET_COLUMN_REMARKS_NO_TYPE,
     "addLookupTable": ADD_LOOKUP_TABLE,
+    "addLookupTable-no-type": ADD_LOOKUP_TABLE_NO_TYPE,
     "addLookupTable-named": ADD_LOOKUP_TABLE_NAMED,
     "mergeColumns": MERGE_COLUMNS,
     "empty": EMPTY,
@@ -592,6 +601,15 @@ REFUSED: list[tuple[str, str, str]] = [
     ("createProcedure-replace", "sqlite", "SQLite has no stored procedures"),
     ("createProcedure-replace", "oracle", "replaceIfExists is not supported on oracle"),
     ("dropProcedure", "sqlite", "dropProcedure is not supported on sqlite: SQLite has no stored procedures"),
+    *(
+        (
+            "addLookupTable-no-type",
+            d,
+            "addLookupTable needs newColumnDataType when the SQL is rendered without a database",
+        )
+        for d in DIALECTS
+        if d != "sqlite"
+    ),
     ("setColumnRemarks-no-type", "mysql", "setColumnRemarks needs columnDataType on mysql"),
     ("setColumnRemarks-no-type", "mariadb", "setColumnRemarks needs columnDataType on mariadb"),
 ]
@@ -767,6 +785,14 @@ def test_add_lookup_table_inverse_drops_the_foreign_key_then_the_table(dialect: 
         assert tail.endswith(laid_out("sqlite", "DROP TABLE person_name"))
     else:
         assert sql.endswith(laid_out(dialect, drop_fk, "DROP TABLE person_name"))
+
+
+def test_add_lookup_table_without_type_needs_the_column() -> None:
+    with pytest.raises(ValueError, match=r"addLookupTable: column person.nickname not found"):
+        render(
+            "sqlite",
+            "- addLookupTable: {existingTableName: person, existingColumnName: nickname, newTableName: n, newColumnName: n}",
+        )
 
 
 def test_add_lookup_table_default_constraint_name_is_liquibase_s() -> None:

@@ -64,7 +64,8 @@ class CreateProcedure(Change):
     procedure_body: str | None = Field(None, description="the SQL that creates the procedure (older name)")
     replace_if_exists: bool | None = Field(None, description="replace a procedure of that name")
     dbms: str | None = None
-    comment: str | None = None
+    comment: str | None = Field(None, description="a comment (not applied to the database)")
+    comments: str | None = Field(None, description="a comment (Liquibase 4's name for it)")
 
     @model_validator(mode="after")
     def _one_text(self) -> CreateProcedure:
