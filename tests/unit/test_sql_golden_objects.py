@@ -369,10 +369,15 @@ SET_COLUMN_REMARKS = Case(
     "- setColumnRemarks: {tableName: person, columnName: Nick Name, remarks: what friends say, columnDataType: varchar(20)}",
     {
         "sqlite": "-- SQLite has no comments: the remarks on table person column Nick Name are not stored",
+        # MySQL restates the column (as Liquibase, with its warning)
+        **{
+            d: f"-- setColumnRemarks on {d} restates table person column Nick Name as varchar(20): a NOT NULL, "
+            "DEFAULT or AUTO_INCREMENT it had is lost\n\n"
+            + laid_out(d, "ALTER TABLE person MODIFY `Nick Name` VARCHAR(20) NULL COMMENT 'what friends say'")
+            for d in ("mysql", "mariadb")
+        },
         **each(
             postgresql="""COMMENT ON COLUMN person."Nick Name" IS 'what friends say'""",
-            mysql="ALTER TABLE person MODIFY `Nick Name` VARCHAR(20) NULL COMMENT 'what friends say'",
-            mariadb="ALTER TABLE person MODIFY `Nick Name` VARCHAR(20) NULL COMMENT 'what friends say'",
             mssql=mssql_description("person", "what friends say", "Nick Name"),
             oracle="""COMMENT ON COLUMN person."Nick Name" IS 'what friends say'""",
         ),

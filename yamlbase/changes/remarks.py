@@ -98,7 +98,13 @@ def remarks_steps(
         if not column_type:
             raise ValueError(f"setColumnRemarks needs columnDataType on {ctx.dialect} (MODIFY restates the column)")
         type_ = to_sqlalchemy(column_type)
-        return [ops.AlterColumnOp(table, column, schema=schema, modify_comment=text, existing_type=type_)]
+        # As Liquibase (which warns the same): MODIFY redefines the column from columnDataType alone.
+        warning = Message(
+            f"setColumnRemarks on {ctx.dialect} restates {what} as {column_type}: "
+            "a NOT NULL, DEFAULT or AUTO_INCREMENT it had is lost",
+            "WARN",
+        )
+        return [warning, ops.AlterColumnOp(table, column, schema=schema, modify_comment=text, existing_type=type_)]
     return [ops.ExecuteSQLOp(CommentOnDDL(parent, schema, table, column, text))]
 
 
