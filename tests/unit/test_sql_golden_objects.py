@@ -855,6 +855,14 @@ def test_rename_view_on_sqlite_needs_the_view() -> None:
         change.operations(PlanContext("sqlite"))
 
 
+@pytest.mark.parametrize("attribute", ["startValue", "incrementBy", "minValue", "maxValue", "cacheSize"])
+def test_sequence_numbers_must_be_whole(attribute: str) -> None:
+    with pytest.raises(ValueError, match=f"{attribute} must be a whole number, not '1.5'"):
+        changes_from(f"- createSequence: {{sequenceName: s, {attribute}: '1.5'}}")
+    # quoted whole numbers are numbers, as Liquibase's BigInteger attributes read them
+    assert " 12" in render("postgresql", f"- createSequence: {{sequenceName: s, {attribute}: '12'}}")
+
+
 def test_alter_sequence_that_changes_nothing_is_refused() -> None:
     with pytest.raises(ValueError, match="alterSequence changes nothing"):
         render("postgresql", "- alterSequence: {sequenceName: s}")

@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.operations import ops
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateSequence as CreateSequenceDDL
 from sqlalchemy.schema import DDLElement
@@ -62,6 +63,12 @@ class _SequenceOptions(Change):
     ordered: bool | None = Field(None, description="ORDER (Oracle)")
     data_type: str | None = Field(None, description="the sequence's type (AS …), e.g. bigint")
 
+    @field_validator("increment_by", "min_value", "max_value", "cache_size", check_fields=False)
+    @classmethod
+    def _whole(cls, value: Number | None, info: ValidationInfo) -> Number | None:
+        _number(value, to_camel(info.field_name or ""))  # refused when the changelog is read: its line is known
+        return value
+
     def _check(self, ctx: PlanContext) -> None:
         require_sequences(self.name, ctx)
         if self.ordered is not None and ctx.dialect in ("postgresql", "mssql"):
@@ -98,6 +105,12 @@ class CreateSequence(_SequenceOptions):
     name = "createSequence"
     described_by = ("sequenceName",)
     start_value: Number | None = None
+
+    @field_validator("start_value")
+    @classmethod
+    def _whole_start(cls, value: Number | None) -> Number | None:
+        _number(value, "startValue")
+        return value
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         self._check(ctx)
