@@ -8,6 +8,7 @@ is refused with a ValueError naming the dialect (REFUSED), never rendered as wro
 from __future__ import annotations
 
 import io
+import logging
 import textwrap
 from typing import Any
 
@@ -15,12 +16,14 @@ import pytest
 import yaml
 
 from tests.unit.test_sql_golden import DIALECTS, Case, changes_from, each, laid_out, normal, render, same, text_sink
+from yamlbase import commands
 from yamlbase.changes import NoInverse, PlanContext
 from yamlbase.changes.base import Halt, HaltRequested, Message
 from yamlbase.changes.composite import AddLookupTable
 from yamlbase.changes.meta import Empty, Output, Stop
 from yamlbase.changes.sequence import DropSequence
 from yamlbase.changes.view import DropView
+from yamlbase.runtime.sink import ConnectionSink
 
 NEW_TYPES = {
     "createView",
@@ -866,3 +869,29 @@ def test_sequence_numbers_must_be_whole(attribute: str) -> None:
 def test_alter_sequence_that_changes_nothing_is_refused() -> None:
     with pytest.raises(ValueError, match="alterSequence changes nothing"):
         render("postgresql", "- alterSequence: {sequenceName: s}")
+
+
+def test_output_online_writes_to_its_target(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = commands.create_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            sink = ConnectionSink(connection)
+            for change in changes_from(
+                """
+                - output: {message: to stdout, target: STDOUT}
+                - output: {message: to stderr}
+                - output: {message: to the log, target: info}
+                """
+            ):
+                with caplog.at_level(logging.INFO, logger="yamlbase.output"):
+                    sink.apply(change)
+    finally:
+        engine.dispose()
+    captured = capsys.readouterr()
+    assert captured.out == "to stdout\n"
+    assert captured.err == "to stderr\n"
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        ("yamlbase.output", logging.INFO, "to the log")
+    ]
