@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ import yaml
 
 from tests.unit.test_sql_golden import DIALECTS, Case, changes_from, each, laid_out, normal, render, same, text_sink
 from yamlbase import commands
+from yamlbase.changelog import parse_changelog
 from yamlbase.changes import NoInverse, PlanContext
 from yamlbase.changes.base import Halt, HaltRequested, Message
 from yamlbase.changes.composite import AddLookupTable
@@ -907,3 +909,16 @@ def test_output_online_writes_to_its_target(capsys: pytest.CaptureFixture[str]) 
     assert captured.out == "to stdout\n"
     assert captured.err == "to stderr\n"
     assert [(r.levelno, r.getMessage()) for r in collect.records] == [(logging.INFO, "to the log")]
+
+
+def test_stop_written_as_its_message_alone(tmp_path: Path) -> None:
+    # ``- stop: why`` (Liquibase's customLoadLogic): the same change, and the same checksum, as {message: why}
+    for name, stop in (("short", "'  why '"), ("long", "{message: why}")):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"databaseChangeLog:\n  - changeSet:\n      id: s\n      author: a\n      changes:\n        - stop: {stop}\n",
+            encoding="utf-8",
+        )
+    short, long = (parse_changelog(tmp_path / f"{name}.yaml").changesets[0] for name in ("short", "long"))
+    assert [type(c) for c in short.changes] == [Stop]
+    assert short.changes[0].operations(CTX) == long.changes[0].operations(CTX) == [Halt("why")]
+    assert short.checksum == long.checksum
