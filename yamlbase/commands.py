@@ -19,9 +19,11 @@ from sqlalchemy.engine.url import URL
 
 from yamlbase.changelog import ChangeLog, ChangeSet, Selection, filters, parse_changelog
 from yamlbase.changes import Change
+from yamlbase.changes.base import HaltRequested
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
 from yamlbase.dialects import DIALECT_NAMES, capabilities
 from yamlbase.errors import (
+    ChangeLogStopped,
     DatabaseError,
     IncompleteChangeSetError,
     Interrupted,
@@ -342,6 +344,8 @@ def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None
         for change in changes:
             try:
                 sink.apply(change)
+            except HaltRequested as exc:  # a ``stop`` change
+                raise ChangeLogStopped(cs.identifier, None, str(exc)) from None
             except sa.exc.DBAPIError as exc:
                 raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
             except sa.exc.NoSuchTableError as exc:  # reflection for SQLite's table recreation found nothing

@@ -157,6 +157,8 @@ def build_change(doc: Document, path: JsonPath, item: dict[str, Any], problems: 
     cls = REGISTRY[name]
     if name == "sql" and isinstance(params, str):
         params = {"sql": params}
+    elif name == "stop" and isinstance(params, str | int | float):
+        params = {"message": params}  # ``- stop: why`` (Liquibase's customLoadLogic)
     try:
         return cls.model_validate(params if params is not None else {})
     except ValidationError as exc:

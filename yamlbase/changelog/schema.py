@@ -66,6 +66,9 @@ def build_schema() -> dict[str, Any]:
             defs[name]["title"] = title
     change_props: dict[str, Any] = {m.name: _ref(m.__name__) for m in models}
     change_props["sql"] = {"anyOf": [{"type": "string", "description": "the SQL text"}, _ref(REGISTRY["sql"].__name__)]}
+    change_props["stop"] = {
+        "anyOf": [{"type": ["string", "number"], "description": "the message"}, _ref(REGISTRY["stop"].__name__)]
+    }
     defs["change"] = {
         "title": "change",
         "description": "One change, written as a mapping with a single key: its type.",

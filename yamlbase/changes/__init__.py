@@ -4,7 +4,18 @@ from __future__ import annotations
 
 # The base names first: the change modules import yamlbase.changelog, which imports them from here.
 from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Step  # isort: skip
-from yamlbase.changes import column, index, meta, sql, table  # isort: skip
+from yamlbase.changes import (  # isort: skip
+    column,
+    composite,
+    index,
+    meta,
+    procedure,
+    remarks,
+    sequence,
+    sql,
+    table,
+    view,
+)
 
 __all__ = [
     "REGISTRY",
@@ -15,8 +26,13 @@ __all__ = [
     "RawSQL",
     "Step",
     "column",
+    "composite",
     "index",
     "meta",
+    "procedure",
+    "remarks",
+    "sequence",
     "sql",
     "table",
+    "view",
 ]

@@ -7,6 +7,8 @@ statement or writes it to the output buffer, so ``update-sql`` prints exactly wh
 from __future__ import annotations
 
 import contextlib
+import logging
+import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -16,7 +18,19 @@ from alembic.operations.ops import DropColumnOp, DropConstraintOp, DropIndexOp, 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from yamlbase.changes.base import Batch, Change, PlanContext, RawSQL, Step
+from yamlbase.changes.base import Batch, Change, Halt, HaltRequested, Message, PlanContext, RawSQL, Step
+
+# Where an ``output`` change's message goes when its target is a log level (Liquibase's names).
+_LOG_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "WARNING": logging.WARNING,
+    "SEVERE": logging.ERROR,
+    "ERROR": logging.ERROR,
+    "FATAL": logging.CRITICAL,
+}
+OUTPUT_LOG = logging.getLogger("yamlbase.output")
 
 # Connection.info flag: the transaction being begun will write (SQLite then begins IMMEDIATE).
 WRITES = "yamlbase.writes"
@@ -76,6 +90,10 @@ class Sink:
             self.operations.invoke(step)
         elif isinstance(step, MigrateOperation):
             self.operations.invoke(step)
+        elif isinstance(step, Message):
+            self.say(step)
+        elif isinstance(step, Halt):
+            raise HaltRequested(step.message)
         else:  # pragma: no cover - a programming error, not user input
             raise TypeError(f"not a step: {step!r}")
 
@@ -110,6 +128,9 @@ class Sink:
     def comment(self, text: str) -> None:
         """A comment in SQL output; nothing online."""
 
+    def say(self, message: Message) -> None:
+        """Online: write ``message`` to its target; in SQL output: a comment."""
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         yield
@@ -125,8 +146,10 @@ class ConnectionSink(Sink):
 
     online = True
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, *, quiet: bool = False) -> None:
         self.connection = connection
+        # The SQLite preview's shadow replays changes silently: their messages are the preview's comments.
+        self.quiet = quiet
         self.operations = Operations(MigrationContext.configure(connection=connection))
         self.executed = []
 
@@ -140,6 +163,15 @@ class ConnectionSink(Sink):
     @property
     def reflection(self) -> Connection | None:
         return self.connection
+
+    def say(self, message: Message) -> None:
+        if self.quiet:
+            return
+        target = message.target.upper()
+        if target in ("STDOUT", "STDERR"):
+            print(message.text, file=sys.stdout if target == "STDOUT" else sys.stderr, flush=True)
+        else:
+            OUTPUT_LOG.log(_LOG_LEVELS.get(target, logging.WARNING), "%s", message.text)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -188,7 +220,7 @@ class TextSink(Sink):
                 dialect_opts={"paramstyle": "named"},
             )
         )
-        self.shadow = ConnectionSink(shadow) if shadow is not None else None
+        self.shadow = ConnectionSink(shadow, quiet=True) if shadow is not None else None
         dialect = self.operations.migration_context.dialect
         if dialect.name == "mssql":
             # No server to ask: render for a current SQL Server (VARCHAR(max), DATETIME2, schema dbo).
@@ -213,13 +245,11 @@ class TextSink(Sink):
                 impl.static_output(impl.batch_separator)
         else:
             super().run(step)
-
-    def apply(self, change: Change) -> None:
-        super().apply(change)
         if self.shadow is not None:
-            # A statement the shadow cannot run (SQL for another database) only costs later previews detail.
+            # Step by step, so that a later step of the same change (a table recreation) sees what earlier ones
+            # did. A statement the shadow cannot run (SQL for another database) only costs later previews detail.
             with contextlib.suppress(sa.exc.SQLAlchemyError):
-                self.shadow.apply(change)
+                self.shadow.run(step)
 
     def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
         if self.shadow is None:
@@ -238,6 +268,9 @@ class TextSink(Sink):
     def execute(self, statement: sa.Executable) -> Any:
         self.operations.execute(statement)
         return None
+
+    def say(self, message: Message) -> None:
+        self.comment(message.text)
 
     def comment(self, text: str) -> None:
         for line in text.splitlines() or [""]:
