@@ -311,6 +311,10 @@ def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None
                 raise MigrationError(cs.identifier, None, f"{change.name}: table {exc} does not exist") from exc
             except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: the changeSet's failure
                 raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
+        try:
+            sink.verify_changeset()
+        except ValueError as exc:
+            raise MigrationError(cs.identifier, None, str(exc)) from exc
     except MigrationError as error:
         if sink.online and not capabilities(sink.dialect_name).transactional_ddl:
             error.took_effect = [s for s in sink.executed if s != error.statement]

@@ -7,6 +7,7 @@ statement or writes it to the output buffer, so ``update-sql`` prints exactly wh
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -17,6 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from yamlbase.changes.base import Batch, Change, PlanContext, RawSQL, Step
+from yamlbase.dialects import sqlite
 
 # Connection.info flag: the transaction being begun will write (SQLite then begins IMMEDIATE).
 WRITES = "yamlbase.writes"
@@ -67,6 +69,12 @@ class Sink:
             ) as batch:
                 for op in step.operations:
                     batch.invoke(op)
+                kept = self._dependents(step) if self._recreates(batch.impl) else sqlite.Dependents()
+                for sql in kept.drops(self._quote):  # before the recreation, which runs as the block ends
+                    self.run(RawSQL(sql))
+            for sql in kept.creates(self._quote):
+                self.run(RawSQL(sql))
+            self._check_views(kept.views(), step.schema)
         elif isinstance(step, DropColumnOp) and self.dialect_name in ("mysql", "mariadb"):
             # MySQL refuses to drop a column a foreign key uses; PostgreSQL drops such constraints with it.
             for fk in self._dependents_of_dropped_columns(step.table_name, step.schema, [step], "foreign_keys"):
@@ -79,6 +87,24 @@ class Sink:
 
     def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
         return {}
+
+    def _recreates(self, batch: Any) -> bool:
+        """Whether Alembic's batch (a ``BatchOperationsImpl``) will recreate its table rather than ALTER it."""
+        return batch.recreate == "always" or (
+            batch.recreate == "auto" and self.operations.impl.requires_recreate_in_batch(batch)
+        )
+
+    def _quote(self, name: str) -> str:
+        return str(self.operations.migration_context.dialect.identifier_preparer.quote(name))
+
+    def _dependents(self, step: Batch) -> sqlite.Dependents:
+        """The views and triggers the recreation of ``step``'s table would break or lose (SQLite)."""
+        if self.reflection is None:
+            return sqlite.Dependents()
+        return sqlite.dependents(self.reflection, step.table_name, step.schema, self._quote)
+
+    def _check_views(self, views: list[str], schema: str | None) -> None:
+        """Where the statements ran: each re-created view still works (SQLite checks views only when used)."""
 
     @property
     def reflection(self) -> Connection | None:
@@ -108,6 +134,9 @@ class Sink:
     def comment(self, text: str) -> None:
         """A comment in SQL output; nothing online."""
 
+    def verify_changeset(self) -> None:
+        """Checks a changeSet must pass before it commits; raises ValueError saying what is wrong."""
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         yield
@@ -122,6 +151,10 @@ class ConnectionSink(Sink):
         self.connection = connection
         self.operations = Operations(MigrationContext.configure(connection=connection))
         self.executed = []
+        # SQLite with foreign keys enforced: off for each transaction (as SQLite's table recreation needs), so
+        # the rows breaking a foreign key are counted before the first step and checked before the commit.
+        self._foreign_keys_suspended = False
+        self._violations_before: Counter[tuple[str, str]] | None = None
 
         @sa.event.listens_for(connection, "after_cursor_execute")
         def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -134,16 +167,44 @@ class ConnectionSink(Sink):
     def reflection(self) -> Connection | None:
         return self.connection
 
+    def run(self, step: Step) -> None:
+        if self._foreign_keys_suspended and self._violations_before is None:
+            self._violations_before = sqlite.foreign_key_violations(self.connection)
+        super().run(step)
+
+    def _check_views(self, views: list[str], schema: str | None) -> None:
+        prefix = f"{self._quote(schema)}." if schema else ""
+        for view in views:
+            try:
+                self.connection.exec_driver_sql(f"SELECT * FROM {prefix}{self._quote(view)} LIMIT 0")
+            except sa.exc.DBAPIError as exc:
+                raise ValueError(
+                    f"view {view} no longer works once its table is recreated ({exc.orig}); "
+                    "drop or redefine the view before this change"
+                ) from None
+
+    def verify_changeset(self) -> None:
+        if self._violations_before is not None:
+            after = sqlite.foreign_key_violations(self.connection)
+            message = sqlite.new_violations_message(self._violations_before, after)
+            if message:
+                raise ValueError(message)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         if self.connection.in_transaction():
             self.connection.commit()
+        suspended = self.dialect_name == "sqlite" and sqlite.suspend_foreign_keys(self.connection)
+        self._foreign_keys_suspended, self._violations_before = suspended, None
         self.connection.info[WRITES] = True
         try:
             with self.connection.begin():
                 yield
         finally:
             self.connection.info[WRITES] = False
+            self._foreign_keys_suspended, self._violations_before = False, None
+            if suspended:
+                sqlite.restore_foreign_keys(self.connection)
 
 
 class TextSink(Sink):

@@ -1,0 +1,314 @@
+"""SQLite's table recreation (Alembic batch mode) keeps everything that depends on the table.
+
+Views and triggers, foreign-key enforcement during the copy, databases with hundreds of tables, and the table's
+own rows, indexes and constraints. Each test runs ``update`` on a real SQLite file; where a preview matters, the
+``update-sql`` script is run on a copy of the database and must leave it exactly as ``update`` did.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from yamlbase import commands
+
+SETUP = """
+- changeSet:
+    id: setup
+    author: test
+    changes:
+      - sql:
+          endDelimiter: //
+          sql: |
+            CREATE TABLE owner (id INTEGER PRIMARY KEY, name VARCHAR(50))
+            //
+            CREATE TABLE item (
+              id INTEGER PRIMARY KEY,
+              owner_id INTEGER CONSTRAINT fk_item_owner REFERENCES owner (id) ON DELETE CASCADE,
+              label VARCHAR(20),
+              qty INTEGER,
+              note VARCHAR(20)
+            )
+            //
+            CREATE INDEX ix_item_label ON item (label)
+            //
+            CREATE TABLE audit (what VARCHAR(40))
+            //
+            CREATE VIEW item_labels AS SELECT id, label FROM item
+            //
+            CREATE VIEW owner_items AS SELECT o.name, i.label FROM owner o JOIN "item" i ON i.owner_id = o.id
+            //
+            CREATE VIEW labels_upper AS SELECT upper(label) AS shout FROM item_labels
+            //
+            CREATE TRIGGER item_qty AFTER INSERT ON item WHEN new.qty IS NULL
+            BEGIN UPDATE item SET qty = 0 WHERE id = new.id; END
+            //
+            CREATE TRIGGER owner_first_item AFTER INSERT ON owner
+            BEGIN INSERT INTO item (owner_id, label) VALUES (new.id, 'first'); END
+            //
+            CREATE TRIGGER item_labels_insert INSTEAD OF INSERT ON item_labels
+            BEGIN INSERT INTO item (id, label) VALUES (new.id, new.label); END
+            //
+            CREATE TRIGGER owner_audit AFTER DELETE ON owner
+            BEGIN INSERT INTO audit (what) VALUES ('owner ' || old.id); END
+            //
+            INSERT INTO owner (id, name) VALUES (1, 'ann'), (2, 'bo')
+            //
+            INSERT INTO item (id, owner_id, label, qty) VALUES (10, 1, 'x', 5), (11, 2, 'y', 7)
+            //
+"""
+
+
+def write_changelog(folder: Path, under_test: str, setup: str = SETUP) -> Path:
+    body = textwrap.indent(textwrap.dedent(under_test).strip(), "      ")
+    text = "databaseChangeLog:\n" + textwrap.indent(textwrap.dedent(setup).strip(), "  ")
+    text += "\n  - changeSet:\n      id: before\n      author: test\n      changes: [{tagDatabase: {tag: before}}]"
+    text += f"\n  - changeSet:\n      id: under-test\n      author: test\n{body}\n"
+    path = folder / "changelog.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def schema_objects(path: Path, kind: str) -> list[tuple[str, str]]:
+    """(name, sql) of every view or trigger, as SQLite stores them."""
+    with sqlite3.connect(path) as db:
+        return sorted(db.execute("SELECT name, sql FROM sqlite_master WHERE type = ?", (kind,)).fetchall())
+
+
+def query(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+def file_of(url: str) -> Path:
+    return Path(sa.make_url(url).database or "")
+
+
+DROP_QTY = """
+changes:
+  - dropColumn: {tableName: item, columnName: note}
+rollback:
+  - addColumn: {tableName: item, columns: [{column: {name: note, type: varchar(20)}}]}
+"""
+
+
+def test_views_and_triggers_survive_recreation(sqlite_url: str, tmp_path: Path) -> None:
+    changelog = write_changelog(tmp_path, DROP_QTY)
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    views, triggers = schema_objects(db, "view"), schema_objects(db, "trigger")
+    assert len(views) == 3 and len(triggers) == 4
+
+    seen = {v: query(db, f"SELECT * FROM {v} ORDER BY 1, 2") for v in ("item_labels", "owner_items")}
+    assert seen["owner_items"] == [("ann", "first"), ("ann", "x"), ("bo", "first"), ("bo", "y")]
+
+    commands.update(sqlite_url, changelog)
+    assert [row[1] for row in query(db, "PRAGMA table_info(item)")] == ["id", "owner_id", "label", "qty"]
+    assert schema_objects(db, "view") == views
+    assert schema_objects(db, "trigger") == triggers
+    # and they work: the views read the new table, the triggers fire on it and into it
+    assert {v: query(db, f"SELECT * FROM {v} ORDER BY 1, 2") for v in seen} == seen
+    assert query(db, "SELECT * FROM labels_upper ORDER BY shout") == [("FIRST",), ("FIRST",), ("X",), ("Y",)]
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO owner (id, name) VALUES (3, 'cy')")
+        conn.execute("INSERT INTO item_labels (id, label) VALUES (20, 'z')")
+    assert query(db, "SELECT id, owner_id, label, qty FROM item WHERE id > 11 ORDER BY label") == [
+        (12, 3, "first", 0),
+        (20, None, "z", 0),
+    ]
+
+    commands.rollback(sqlite_url, changelog, tag="before")
+    assert schema_objects(db, "view") == views
+    assert schema_objects(db, "trigger") == triggers
+
+
+def test_update_sql_script_does_what_update_does(sqlite_url: str, tmp_path: Path) -> None:
+    """The preview drops and re-creates the same views and triggers: run on a copy, it gives the same database."""
+    changelog = write_changelog(tmp_path, DROP_QTY)
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    copy = tmp_path / "copy.db"
+    shutil.copy(db, copy)
+    script = commands.update_sql(sqlite_url, changelog)
+    assert "DROP VIEW labels_upper;" in script and "CREATE TRIGGER item_qty" in script
+
+    commands.update(sqlite_url, changelog)
+    with sqlite3.connect(copy) as conn:
+        conn.executescript(script)
+    # the same objects; Alembic lays out CREATE TABLE with tabs online and spaces in a script
+    objects = "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'DATABASECHANGELOG%' ORDER BY 2"
+    assert [(*row[:3], " ".join((row[3] or "").split())) for row in query(copy, objects)] == [
+        (*row[:3], " ".join((row[3] or "").split())) for row in query(db, objects)
+    ]
+    assert query(copy, "SELECT * FROM item ORDER BY id") == query(db, "SELECT * FROM item ORDER BY id")
+
+
+def test_view_broken_by_the_change_is_refused(sqlite_url: str, tmp_path: Path) -> None:
+    """PostgreSQL refuses to drop a column a view uses; SQLite would leave the view failing on every use."""
+    changelog = write_changelog(tmp_path, "changes: [{dropColumn: {tableName: item, columnName: label}}]")
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    before = query(db, "SELECT type, name, sql FROM sqlite_master ORDER BY 2")
+    with pytest.raises(commands.MigrationError) as failure:
+        commands.update(sqlite_url, changelog)
+    assert "view item_labels no longer works" in str(failure.value)
+    assert "no such column: label" in str(failure.value)
+    assert query(db, "SELECT type, name, sql FROM sqlite_master ORDER BY 2") == before
+
+
+def test_schema_object_named_like_a_column_is_kept(sqlite_url: str, tmp_path: Path) -> None:
+    """Dependence is judged on identifiers: comments, strings and other tables' names do not count, quoted ones do."""
+    setup = """
+    - changeSet:
+        id: setup
+        author: test
+        changes:
+          - sql:
+              endDelimiter: //
+              sql: |
+                CREATE TABLE "odd name" (id INTEGER PRIMARY KEY, gone INTEGER)
+                //
+                CREATE TABLE other (id INTEGER PRIMARY KEY)
+                //
+                CREATE VIEW quoted AS SELECT id FROM "Odd Name"
+                //
+                CREATE VIEW bracketed AS SELECT id FROM [odd name]
+                //
+                CREATE VIEW unrelated AS SELECT 'odd name' AS x, id FROM other -- odd name
+                //
+    """
+    changelog = write_changelog(
+        tmp_path, "changes: [{dropColumn: {tableName: odd name, columnName: gone}}]", textwrap.dedent(setup)
+    )
+    commands.update(sqlite_url, changelog, to_tag="before")
+    script = commands.update_sql(sqlite_url, changelog)
+    assert "DROP VIEW bracketed;\n\nDROP VIEW quoted;" in script
+    assert "unrelated" not in script
+    commands.update(sqlite_url, changelog)
+    assert [name for name, _ in schema_objects(file_of(sqlite_url), "view")] == ["bracketed", "quoted", "unrelated"]
+
+
+# --- foreign-key enforcement ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def foreign_keys_on() -> Iterator[None]:
+    """Every SQLite connection enforces foreign keys: SQLAlchemy's documented recipe, as applications register it."""
+
+    def enable(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    sa.event.listen(sa.engine.Engine, "connect", enable)
+    try:
+        yield
+    finally:
+        sa.event.remove(sa.engine.Engine, "connect", enable)
+
+
+FK_SETUP = """
+- changeSet:
+    id: setup
+    author: test
+    changes:
+      - sql:
+          endDelimiter: //
+          sql: |
+            CREATE TABLE owner (
+              id INTEGER PRIMARY KEY, name VARCHAR(50), gone INTEGER,
+              boss_id INTEGER REFERENCES owner (id) ON DELETE CASCADE
+            )
+            //
+            CREATE TABLE item (
+              id INTEGER PRIMARY KEY,
+              owner_id INTEGER NOT NULL REFERENCES owner (id) ON DELETE CASCADE,
+              keeper_id INTEGER REFERENCES owner (id) ON DELETE SET NULL,
+              label VARCHAR(20)
+            )
+            //
+            CREATE TABLE strict_item (id INTEGER PRIMARY KEY, owner_id INTEGER REFERENCES owner (id))
+            //
+            INSERT INTO owner (id, name, boss_id) VALUES (1, 'ann', NULL), (2, 'bo', 1)
+            //
+            INSERT INTO item (id, owner_id, keeper_id, label) VALUES (10, 1, 2, 'x'), (11, 2, 1, 'y')
+            //
+            INSERT INTO strict_item (id, owner_id) VALUES (20, 1)
+            //
+"""
+
+
+def test_recreating_a_referenced_table_keeps_referencing_rows(
+    foreign_keys_on: None, sqlite_url: str, tmp_path: Path
+) -> None:
+    """With enforcement on, DROP TABLE of a parent would cascade-delete (or null, or refuse) the rows pointing at it."""
+    changelog = write_changelog(tmp_path, "changes: [{dropColumn: {tableName: owner, columnName: gone}}]", FK_SETUP)
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    rows = {t: query(db, f"SELECT * FROM {t} ORDER BY id") for t in ("item", "strict_item")}
+    owners = query(db, "SELECT id, name, boss_id FROM owner ORDER BY id")
+
+    commands.update(sqlite_url, changelog)
+    assert query(db, "SELECT * FROM owner ORDER BY id") == owners  # self-reference: the copy keeps bo
+    assert {t: query(db, f"SELECT * FROM {t} ORDER BY id") for t in ("item", "strict_item")} == rows
+    with commands.connect(sqlite_url) as connection:  # enforcement is what the application set, afterwards too
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
+def test_enforcement_is_restored_on_the_connection(foreign_keys_on: None, sqlite_url: str) -> None:
+    from yamlbase.runtime.sink import ConnectionSink
+
+    with commands.connect(sqlite_url) as connection:
+        sink = ConnectionSink(connection)
+        with sink.transaction():
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        with pytest.raises(RuntimeError), sink.transaction():
+            raise RuntimeError("a failing changeSet")
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_changeset_leaving_broken_references_is_refused(foreign_keys_on: None, sqlite_url: str, tmp_path: Path) -> None:
+    """Enforcement is off during the changeSet, so it is checked before the commit, as SQLite's procedure says."""
+    under_test = """
+    changes:
+      - sql: INSERT INTO item (id, owner_id, label) VALUES (12, 99, 'orphan')
+      - dropColumn: {tableName: owner, columnName: gone}
+    """
+    changelog = write_changelog(tmp_path, under_test, FK_SETUP)
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    before = query(db, "SELECT sql FROM sqlite_master ORDER BY name"), query(db, "SELECT * FROM item")
+    with pytest.raises(commands.MigrationError) as failure:
+        commands.update(sqlite_url, changelog)
+    assert failure.value.changeset == "changelog.yaml::under-test::test"
+    assert "1 row(s) of item reference missing owner rows" in str(failure.value)
+    assert (query(db, "SELECT sql FROM sqlite_master ORDER BY name"), query(db, "SELECT * FROM item")) == before
+
+
+def test_older_broken_references_do_not_block(foreign_keys_on: None, sqlite_url: str, tmp_path: Path) -> None:
+    """Only violations the changeSet adds count: rows that broke a reference before are not its doing."""
+    changelog = write_changelog(tmp_path, "changes: [{dropColumn: {tableName: owner, columnName: gone}}]", FK_SETUP)
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    with sqlite3.connect(db) as conn:  # enforcement is off on this connection (SQLite's default)
+        conn.execute("INSERT INTO strict_item (id, owner_id) VALUES (21, 42)")
+    commands.update(sqlite_url, changelog)
+    assert query(db, "SELECT * FROM strict_item ORDER BY id") == [(20, 1), (21, 42)]
+
+
+def test_without_enforcement_nothing_changes(sqlite_url: str, tmp_path: Path) -> None:
+    """SQLite's default (and Liquibase's): no enforcement, so an orphan row is the changelog's business."""
+    under_test = "changes: [{sql: \"INSERT INTO item (id, owner_id, label) VALUES (12, 99, 'orphan')\"}]"
+    changelog = write_changelog(tmp_path, under_test, FK_SETUP)
+    commands.update(sqlite_url, changelog)
+    assert query(file_of(sqlite_url), "SELECT id FROM item WHERE owner_id = 99") == [(12,)]
