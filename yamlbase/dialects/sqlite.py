@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 # One token of SQL text: a comment or string literal (skipped), a quoted identifier, or a bare word.
@@ -66,13 +67,14 @@ class Dependents:
     def drops(self, quote: Callable[[str], str]) -> list[str]:
         """Statements that remove them: triggers first, then views, latest first (a view may use an older one)."""
         prefix = f"{quote(self.schema)}." if self.schema else ""
+        # Indexes go with the table.
         triggers = [o for o in self.objects if o.type == "trigger"]
         views = [o for o in reversed(self.objects) if o.type == "view"]
         return [f"DROP {o.type.upper()} {prefix}{quote(o.name)}" for o in triggers + views]
 
     def creates(self, quote: Callable[[str], str]) -> list[str]:
-        """Their original statements, views before triggers (a trigger may be defined on a view)."""
-        ordered = [o for o in self.objects if o.type == "view"] + [o for o in self.objects if o.type == "trigger"]
+        """Their original statements: indexes, views, then triggers (a trigger may be defined on a view)."""
+        ordered = [o for kind in ("index", "view", "trigger") for o in self.objects if o.type == kind]
         return [self._in_schema(o, quote) for o in ordered]
 
     def views(self) -> list[str]:
@@ -82,32 +84,201 @@ class Dependents:
         # sqlite_master keeps the statement without the schema ("CREATE VIEW v ..."): put an attached one back.
         if not self.schema:
             return obj.sql
-        lead = f"CREATE {obj.type.upper()} "
-        return obj.sql.replace(lead, f"{lead}{quote(self.schema)}.", 1) if obj.sql.startswith(lead) else obj.sql
+        lead = re.match(r"CREATE (?:UNIQUE )?(?:INDEX|VIEW|TRIGGER) ", obj.sql)
+        return f"{lead[0]}{quote(self.schema)}.{obj.sql[lead.end() :]}" if lead else obj.sql
 
 
-def dependents(connection: Connection, table: str, schema: str | None, quote: Callable[[str], str]) -> Dependents:
-    """The views and triggers of ``schema`` that depend on ``table`` (see :class:`Dependents`)."""
+def _schema_rows(connection: Connection, schema: str | None, quote: Callable[[str], str]) -> list[Any]:
     master = f"{quote(schema)}.sqlite_master" if schema else "sqlite_master"
-    rows = connection.exec_driver_sql(
-        f"SELECT type, name, tbl_name, sql FROM {master} "
-        "WHERE type IN ('view', 'trigger') AND sql IS NOT NULL ORDER BY rowid"
-    ).all()
+    return list(
+        connection.exec_driver_sql(
+            f"SELECT type, name, tbl_name, sql FROM {master} WHERE sql IS NOT NULL ORDER BY rowid"
+        ).all()
+    )
+
+
+def dependents(
+    rows: list[Any], table: str, schema: str | None, *, indexes: bool = True, dropped: Iterable[str] = ()
+) -> Dependents:
+    """The indexes (unless ``indexes`` is false), views and triggers that depend on ``table``.
+
+    ``rows`` are ``(type, name, tbl_name, sql)`` of ``sqlite_master``. An index on a ``dropped`` column is left out:
+    it goes with the column, as on PostgreSQL and MySQL.
+    """
     found = [(SchemaObject(kind, name, sql), tbl_name.lower(), identifiers(sql)) for kind, name, tbl_name, sql in rows]
     names = {table.lower()}
+    gone = {c.lower() for c in dropped}
     chosen: set[str] = set()
     grew = True
     while grew:  # a view on a dependent view depends too, whatever their order in sqlite_master
         grew = False
         for obj, on, used in found:
             key = f"{obj.type}:{obj.name.lower()}"
-            if key not in chosen and (on in names or used & names):
+            if key in chosen or obj.type not in ("view", "trigger"):
+                continue
+            if on in names or used & names:
                 chosen.add(key)
                 grew = True
                 if obj.type == "view":
                     names.add(obj.name.lower())
-    objects = [obj for obj, _, _ in found if f"{obj.type}:{obj.name.lower()}" in chosen]
+    objects = [
+        obj
+        for obj, on, used in found
+        if f"{obj.type}:{obj.name.lower()}" in chosen
+        or (indexes and obj.type == "index" and on == table.lower() and not used & gone)
+    ]
     return Dependents(objects, schema)
+
+
+def doomed_indexes(rows: list[Any], table: str, dropped: Iterable[str]) -> list[str]:
+    """Indexes of ``table`` that use a ``dropped`` column, expressions and WHERE clauses included."""
+    gone = {c.lower() for c in dropped}
+    return [
+        name
+        for kind, name, on, sql in rows
+        if kind == "index" and on.lower() == table.lower() and identifiers(sql) & gone
+    ]
+
+
+@dataclass
+class Recreation:
+    """What Alembic's batch mode needs beside its own reflection to rebuild a table without losing anything."""
+
+    copy_from: sa.Table | None = None
+    table_kwargs: dict[str, Any] = field(default_factory=dict)
+    doomed_indexes: list[str] = field(default_factory=list)
+    dependents: Dependents = field(default_factory=Dependents)
+    sequence: int | None = None  # AUTOINCREMENT's high-water mark, which DROP TABLE forgets
+
+    def batch_options(self) -> dict[str, Any]:
+        if self.copy_from is None:
+            return {}
+        return {"copy_from": self.copy_from, "table_kwargs": self.table_kwargs}
+
+    def restore_sequence(self, table: str, schema: str | None) -> list[sa.Executable]:
+        if self.sequence is None:
+            return []
+        sequence = sa.table("sqlite_sequence", sa.column("name"), sa.column("seq"), schema=schema)
+        return [
+            sequence.delete().where(sequence.c.name == table),
+            sequence.insert().values(name=table, seq=self.sequence),
+        ]
+
+
+def plan_recreation(
+    connection: Connection,
+    table: str,
+    schema: str | None,
+    quote: Callable[[str], str],
+    *,
+    dropped: Iterable[str] = (),
+    renames: bool = False,
+) -> Recreation:
+    """Reflect ``table`` for its recreation, repairing what SQLAlchemy's SQLite reflection leaves out.
+
+    Reflection loses a column's COLLATE, a column-level foreign key's name and ON DELETE/ON UPDATE, AUTOINCREMENT
+    (and the sequence's high-water mark) and, when Alembic reflects by itself, unnamed CHECK constraints (a table
+    given as ``copy_from`` keeps them); indexes on expressions are skipped, descending or collated index columns
+    lose their order and collation. Indexes are therefore re-created from their own statements after the copy —
+    unless columns are renamed, where those statements would name the old columns and Alembic's reflected copies
+    are kept. CHECK constraints on a ``dropped`` column go with it, as on PostgreSQL.
+    """
+    rows = _schema_rows(connection, schema, quote)
+    gone = {c.lower() for c in dropped}
+    reflected = sa.Table(table, sa.MetaData(), schema=schema, autoload_with=connection, resolve_fks=False)
+    create = next((sql for kind, name, _, sql in rows if kind == "table" and name.lower() == table.lower()), "")
+    columns = _column_definitions(create)
+    for column in reflected.columns:
+        collation = columns.get(column.name.lower(), {}).get("collate")
+        if collation and hasattr(column.type, "collation") and not column.type.collation:
+            column.type.collation = collation
+    _repair_foreign_keys(connection, reflected, columns, quote)
+    for check in [c for c in reflected.constraints if isinstance(c, sa.CheckConstraint)]:
+        if identifiers(str(check.sqltext)) & gone:
+            reflected.constraints.discard(check)
+    result = Recreation(reflected, doomed_indexes=doomed_indexes(rows, table, dropped))
+    if "autoincrement" in {t.lower() for t in _tokens(create)}:
+        result.table_kwargs["sqlite_autoincrement"] = True
+        seq = sa.table("sqlite_sequence", sa.column("name"), sa.column("seq"), schema=schema)
+        result.sequence = connection.execute(sa.select(seq.c.seq).where(seq.c.name == table)).scalar()
+    for index in list(reflected.indexes):
+        if not renames or index.name in result.doomed_indexes:
+            reflected.indexes.discard(index)
+    result.dependents = dependents(rows, table, schema, indexes=not renames, dropped=dropped)
+    return result
+
+
+# One token of a CREATE TABLE statement: comments dropped, strings and quoted names whole, words, punctuation.
+_PART = re.compile(
+    r"""(--[^\n]*|/\*.*?(?:\*/|$))|('(?:[^']|'')*'|"(?:[^"]|"")*"|\[[^\]]*\]|`(?:[^`]|``)*`|[\w$\x80-\U0010ffff]+|\S)""",
+    re.DOTALL,
+)
+
+
+def _tokens(sql: str) -> list[str]:
+    return [m[2] for m in _PART.finditer(sql) if m[2]]
+
+
+def _unquote(token: str) -> str:
+    if token[:1] in '"`' and len(token) > 1:
+        return token[1:-1].replace(token[0] * 2, token[0])
+    if token[:1] == "[":
+        return token[1:-1]
+    return token
+
+
+def _column_definitions(create: str) -> dict[str, dict[str, str]]:
+    """Per column (lower-cased name): its ``collate`` and the ``constraint`` name of its REFERENCES clause."""
+    tokens = _tokens(create)
+    if "(" not in tokens:
+        return {}
+    definitions: list[list[str]] = [[]]
+    depth = 0
+    for token in tokens[tokens.index("(") :]:
+        depth += token == "("
+        depth -= token == ")"
+        if depth == 1 and token == ",":
+            definitions.append([])
+        elif depth >= 1 and not (depth == 1 and token == "("):
+            definitions[-1].append(token)
+    result: dict[str, dict[str, str]] = {}
+    for words in definitions:
+        if not words or words[0].upper() in ("CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"):
+            continue
+        upper = [w.upper() for w in words]
+        facts = {}
+        for i, word in enumerate(upper[:-1]):
+            if word == "COLLATE":
+                facts["collate"] = _unquote(words[i + 1])
+            elif word == "CONSTRAINT" and i + 2 < len(words) and upper[i + 2] == "REFERENCES":
+                facts["constraint"] = _unquote(words[i + 1])
+        result[_unquote(words[0]).lower()] = facts
+    return result
+
+
+def _repair_foreign_keys(
+    connection: Connection, table: sa.Table, columns: dict[str, dict[str, str]], quote: Callable[[str], str]
+) -> None:
+    """Names and ON DELETE / ON UPDATE of foreign keys, from ``PRAGMA foreign_key_list`` and column definitions."""
+    prefix = f"{quote(table.schema)}." if table.schema else ""
+    listed: dict[int, list[Any]] = {}
+    for row in connection.exec_driver_sql(f"PRAGMA {prefix}foreign_key_list({quote(table.name)})"):
+        listed.setdefault(row[0], []).append(row)
+    actions = {
+        tuple(r[3].lower() for r in sorted(rows, key=lambda r: r[1])): (rows[0][5], rows[0][6])
+        for rows in listed.values()
+    }
+    for fk in table.foreign_key_constraints:
+        constrained = tuple(c.lower() for c in fk.column_keys)
+        on_update, on_delete = actions.get(constrained, ("NO ACTION", "NO ACTION"))
+        if fk.onupdate is None and on_update != "NO ACTION":
+            fk.onupdate = on_update
+        if fk.ondelete is None and on_delete != "NO ACTION":
+            fk.ondelete = on_delete
+        if fk.name is None and len(constrained) == 1:
+            name = columns.get(constrained[0], {}).get("constraint")
+            if name:
+                fk.name = name
 
 
 # --- foreign-key enforcement ---------------------------------------------------------------------------------

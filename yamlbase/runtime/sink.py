@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 import sqlalchemy as sa
 from alembic.operations import Operations
-from alembic.operations.ops import DropColumnOp, DropConstraintOp, DropIndexOp, MigrateOperation
+from alembic.operations.ops import AlterColumnOp, DropColumnOp, DropConstraintOp, DropIndexOp, MigrateOperation
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
@@ -55,26 +55,7 @@ class Sink:
         if isinstance(step, RawSQL):
             self.operations.execute(raw_text(step.sql))
         elif isinstance(step, Batch):
-            # SQLite refuses to drop an indexed column; other databases drop such indexes with it.
-            doomed = self._dependents_of_dropped_columns(step.table_name, step.schema, step.operations, "indexes")
-            for index in doomed:
-                self.operations.invoke(DropIndexOp(index, table_name=step.table_name, schema=step.schema))
-            # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
-            with self.operations.batch_alter_table(
-                step.table_name,
-                schema=step.schema,
-                recreate=step.recreate,
-                reflect_kwargs={"resolve_fks": False},
-                **self._batch_options(step, doomed),
-            ) as batch:
-                for op in step.operations:
-                    batch.invoke(op)
-                kept = self._dependents(step) if self._recreates(batch.impl) else sqlite.Dependents()
-                for sql in kept.drops(self._quote):  # before the recreation, which runs as the block ends
-                    self.run(RawSQL(sql))
-            for sql in kept.creates(self._quote):
-                self.run(RawSQL(sql))
-            self._check_views(kept.views(), step.schema)
+            self._recreate(step)
         elif isinstance(step, DropColumnOp) and self.dialect_name in ("mysql", "mariadb"):
             # MySQL refuses to drop a column a foreign key uses; PostgreSQL drops such constraints with it.
             for fk in self._dependents_of_dropped_columns(step.table_name, step.schema, [step], "foreign_keys"):
@@ -85,23 +66,56 @@ class Sink:
         else:  # pragma: no cover - a programming error, not user input
             raise TypeError(f"not a step: {step!r}")
 
-    def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
-        return {}
+    def _recreate(self, step: Batch) -> None:
+        """Alembic's batch mode, as SQLite's own procedure for table schema changes has it: what depends on the
+        table is captured first, dropped before the copy and re-created after it (yamlbase.dialects.sqlite)."""
+        plan = sqlite.Recreation()
+        if self.reflection is not None:
+            plan = sqlite.plan_recreation(
+                self.reflection,
+                step.table_name,
+                step.schema,
+                self._quote,
+                dropped=[op.column_name for op in step.operations if isinstance(op, DropColumnOp)],
+                renames=any(isinstance(op, AlterColumnOp) and op.modify_name for op in step.operations),
+            )
+        # SQLite refuses to drop an indexed column; other databases drop such indexes with it.
+        for index in plan.doomed_indexes:
+            self.operations.invoke(DropIndexOp(index, table_name=step.table_name, schema=step.schema))
+        dropped_here = {op.index_name for op in step.operations if isinstance(op, DropIndexOp)}
+        kept = sqlite.Dependents(
+            [o for o in plan.dependents.objects if not (o.type == "index" and o.name in dropped_here)],
+            step.schema,
+        )
+        # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
+        with self.operations.batch_alter_table(
+            step.table_name,
+            schema=step.schema,
+            recreate=step.recreate,
+            reflect_kwargs={"resolve_fks": False},
+            **plan.batch_options(),
+        ) as batch:
+            for op in step.operations:
+                batch.invoke(op)
+            recreating = self._recreates(batch.impl)
+            for sql in kept.drops(self._quote) if recreating else []:  # before the copy, which runs as the block ends
+                self.run(RawSQL(sql))
+        if recreating:
+            for sql in kept.creates(self._quote):
+                self.run(RawSQL(sql))
+            for statement in plan.restore_sequence(step.table_name, step.schema):
+                self.operations.execute(statement)
+            self._check_views(kept.views(), step.schema)
 
     def _recreates(self, batch: Any) -> bool:
         """Whether Alembic's batch (a ``BatchOperationsImpl``) will recreate its table rather than ALTER it."""
-        return batch.recreate == "always" or (
-            batch.recreate == "auto" and self.operations.impl.requires_recreate_in_batch(batch)
+        return bool(
+            batch.recreate == "always"
+            or (batch.recreate == "auto" and self.operations.impl.requires_recreate_in_batch(batch))
         )
 
     def _quote(self, name: str) -> str:
         return str(self.operations.migration_context.dialect.identifier_preparer.quote(name))
-
-    def _dependents(self, step: Batch) -> sqlite.Dependents:
-        """The views and triggers the recreation of ``step``'s table would break or lose (SQLite)."""
-        if self.reflection is None:
-            return sqlite.Dependents()
-        return sqlite.dependents(self.reflection, step.table_name, step.schema, self._quote)
 
     def _check_views(self, views: list[str], schema: str | None) -> None:
         """Where the statements ran: each re-created view still works (SQLite checks views only when used)."""
@@ -259,20 +273,6 @@ class TextSink(Sink):
             # A statement the shadow cannot run (SQL for another database) only costs later previews detail.
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 self.shadow.apply(change)
-
-    def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
-        if self.shadow is None:
-            return {}
-        table = sa.Table(
-            step.table_name,
-            sa.MetaData(),
-            schema=step.schema,
-            autoload_with=self.shadow.connection,
-            resolve_fks=False,
-        )
-        for index in [ix for ix in table.indexes if ix.name in doomed_indexes]:
-            table.indexes.discard(index)
-        return {"copy_from": table}
 
     def execute(self, statement: sa.Executable) -> Any:
         self.operations.execute(statement)
