@@ -287,6 +287,12 @@ def _shadow(dialect: str, source: Connection | None) -> Iterator[Connection | No
                 ).scalars()
                 for statement in ddl:
                     shadow.exec_driver_sql(statement)
+                # AUTOINCREMENT's high-water marks: a recreation in the preview puts them back as update does.
+                if shadow.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").first():
+                    marks = [tuple(row) for row in source.exec_driver_sql("SELECT name, seq FROM sqlite_sequence")]
+                    shadow.exec_driver_sql("DELETE FROM sqlite_sequence")
+                    if marks:
+                        shadow.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", marks)
                 shadow.commit()
             yield shadow
     finally:

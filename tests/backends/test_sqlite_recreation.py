@@ -312,3 +312,229 @@ def test_without_enforcement_nothing_changes(sqlite_url: str, tmp_path: Path) ->
     changelog = write_changelog(tmp_path, under_test, FK_SETUP)
     commands.update(sqlite_url, changelog)
     assert query(file_of(sqlite_url), "SELECT id FROM item WHERE owner_id = 99") == [(12,)]
+
+
+# --- the table itself -----------------------------------------------------------------------------------------
+
+KITCHEN_SINK = """
+- changeSet:
+    id: setup
+    author: test
+    changes:
+      - sql:
+          endDelimiter: //
+          sql: |
+            CREATE TABLE parent (a INTEGER NOT NULL, b VARCHAR(10) NOT NULL, PRIMARY KEY (a, b))
+            //
+            CREATE TABLE thing (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              code VARCHAR(10) COLLATE NOCASE NOT NULL DEFAULT 'x',
+              qty INTEGER DEFAULT 0 CONSTRAINT ck_qty CHECK (qty >= 0),
+              pa INTEGER,
+              pb VARCHAR(10),
+              keeper INTEGER CONSTRAINT fk_thing_keeper REFERENCES parent (a) ON DELETE SET NULL ON UPDATE CASCADE,
+              created TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+              ratio REAL DEFAULT (1.5 * 2),
+              gone INTEGER CHECK (gone IS NULL OR gone > 0),
+              CONSTRAINT uq_thing_code UNIQUE (code, pa),
+              CONSTRAINT fk_thing_parent FOREIGN KEY (pa, pb) REFERENCES parent (a, b)
+                ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+              CHECK (length(code) > 0)
+            )
+            //
+            CREATE INDEX ix_thing_lower ON thing (lower(code))
+            //
+            CREATE INDEX ix_thing_big ON thing (qty) WHERE qty > 10
+            //
+            CREATE UNIQUE INDEX ux_thing_desc ON thing (pa DESC, code COLLATE BINARY)
+            //
+            CREATE INDEX ix_thing_gone ON thing (gone)
+            //
+            INSERT INTO parent VALUES (1, 'a'), (2, 'b')
+            //
+            INSERT INTO thing (code, qty, pa, pb, keeper, gone) VALUES ('A', 1, 1, 'a', 1, 5), ('b', 20, 2, 'b', 2, NULL),
+              ('c', 3, 1, 'a', NULL, 7)
+            //
+            DELETE FROM thing WHERE code = 'c'
+"""
+
+
+def table_facts(path: Path) -> dict[str, Any]:
+    """What SQLite itself says about thing: columns, indexes (with order and collation), foreign keys, checks."""
+    indexes = {
+        name: (unique, partial, query(path, f"PRAGMA index_xinfo({name})"), sql)
+        for _, name, unique, _, partial in query(path, "PRAGMA index_list(thing)")
+        for (sql,) in query(path, "SELECT sql FROM sqlite_master WHERE name = ?", name)
+    }
+    return {
+        "columns": query(path, "PRAGMA table_info(thing)"),
+        "indexes": indexes,
+        # without the id, which follows the order the constraints are written in
+        "foreign_keys": sorted(row[1:] for row in query(path, "PRAGMA foreign_key_list(thing)")),
+        "rows": query(path, "SELECT id, code, qty, pa, pb, keeper, ratio FROM thing ORDER BY id"),
+        "sequence": query(path, "SELECT seq FROM sqlite_sequence WHERE name = 'thing'"),
+    }
+
+
+def check_behaviour(path: Path) -> None:
+    """The constraints still bite, and the collation and AUTOINCREMENT still hold."""
+    db = sqlite3.connect(path)
+    try:
+        for bad in (
+            "INSERT INTO thing (code, qty) VALUES ('z', -1)",  # ck_qty
+            "INSERT INTO thing (code) VALUES ('')",  # the unnamed CHECK
+            "INSERT INTO thing (code, pa) VALUES ('B', 2)",  # uq_thing_code, case-insensitive (NOCASE)
+        ):
+            with pytest.raises(sqlite3.IntegrityError):
+                db.execute(bad)
+        assert db.execute("SELECT id FROM thing WHERE code = 'a'").fetchall() == [(1,)]  # NOCASE
+        db.execute("INSERT INTO thing (code) VALUES ('new')")
+        assert db.execute("SELECT max(id) FROM thing").fetchone() == (4,)  # 3 was used once: never again
+    finally:
+        db.rollback()
+        db.close()
+
+
+def test_recreation_keeps_everything_about_the_table(sqlite_url: str, tmp_path: Path) -> None:
+    changelog = write_changelog(
+        tmp_path,
+        """
+        changes:
+          - dropColumn: {tableName: thing, columnName: gone}
+        rollback:
+          - addColumn: {tableName: thing, columns: [{column: {name: gone, type: int}}]}
+        """,
+        KITCHEN_SINK,
+    )
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    before = table_facts(db)
+    assert before["sequence"] == [(3,)] and "ix_thing_gone" in before["indexes"]
+    copy = tmp_path / "copy.db"
+    shutil.copy(db, copy)
+    script = commands.update_sql(sqlite_url, changelog)
+    with sqlite3.connect(copy) as conn:
+        conn.executescript(script)
+
+    commands.update(sqlite_url, changelog)
+    for path in (db, copy):  # update, and update-sql's script
+        after = table_facts(path)
+        assert after["columns"] == [c for c in before["columns"] if c[1] != "gone"]
+        assert after["indexes"] == {k: v for k, v in before["indexes"].items() if k != "ix_thing_gone"}
+        assert after["foreign_keys"] == before["foreign_keys"]
+        assert after["rows"] == before["rows"]
+        assert after["sequence"] == before["sequence"]
+        check_behaviour(path)
+    with commands.connect(sqlite_url) as connection:
+        inspector = sa.inspect(connection)
+        assert {fk["name"] for fk in inspector.get_foreign_keys("thing")} == {"fk_thing_keeper", "fk_thing_parent"}
+        assert inspector.get_foreign_keys("thing")[0]["options"] == {
+            "ondelete": "CASCADE",
+            "deferrable": True,
+            "initially": "DEFERRED",
+        }
+        # the CHECK on the dropped column went with it, as on PostgreSQL; the others stay
+        assert sorted(str(c["sqltext"]) for c in inspector.get_check_constraints("thing")) == [
+            "length(code) > 0",
+            "qty >= 0",
+        ]
+
+
+def test_adding_a_constraint_keeps_everything_about_the_table(sqlite_url: str, tmp_path: Path) -> None:
+    """addColumn with a unique constraint and a foreign key recreates the table too (SQLite cannot ADD CONSTRAINT)."""
+    changelog = write_changelog(
+        tmp_path,
+        """
+        changes:
+          - addColumn:
+              tableName: thing
+              columns:
+                - column:
+                    name: serial
+                    type: varchar(20)
+                    constraints: {unique: true, uniqueConstraintName: uq_thing_serial}
+        """,
+        KITCHEN_SINK,
+    )
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    before = table_facts(db)
+    commands.update(sqlite_url, changelog)
+    after = table_facts(db)
+    assert after["columns"][:-1] == before["columns"] and after["columns"][-1][1] == "serial"
+    assert {k: v for k, v in after["indexes"].items() if not k.startswith("sqlite_autoindex")} == {
+        k: v for k, v in before["indexes"].items() if not k.startswith("sqlite_autoindex")
+    }
+    assert after["foreign_keys"] == before["foreign_keys"]
+    assert after["rows"] == before["rows"] and after["sequence"] == before["sequence"]
+    check_behaviour(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE thing SET serial = 's1' WHERE id = 1")
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("UPDATE thing SET serial = 's1' WHERE id = 2")
+
+
+# --- hundreds of tables ---------------------------------------------------------------------------------------
+
+TABLES = 300
+
+
+def many_tables_changelog(folder: Path) -> Path:
+    """A hub table referenced by 300 tables, each with rows; Liquibase 4.28's rebuild fails past about 95."""
+    create = [
+        "CREATE TABLE hub (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL, gone INTEGER)",
+        "INSERT INTO hub (id, name, gone) VALUES (1, 'one', 1), (2, 'two', 2)",
+    ]
+    for n in range(TABLES):
+        create.append(
+            f"CREATE TABLE t{n:03} (id INTEGER PRIMARY KEY, "
+            f"hub_id INTEGER NOT NULL REFERENCES hub (id) ON DELETE CASCADE, val VARCHAR(10))"
+        )
+        create.append(f"CREATE INDEX ix_t{n:03}_hub ON t{n:03} (hub_id)")
+        create.append(f"INSERT INTO t{n:03} (id, hub_id, val) VALUES (1, 1, 'a{n}'), (2, 2, 'b{n}')")
+    create.append("CREATE VIEW hub_names AS SELECT name FROM hub")
+    statements = "\n//\n".join(create)
+    setup = (
+        "- changeSet:\n    id: setup\n    author: test\n    changes:\n      - sql:\n          endDelimiter: //\n"
+        "          sql: |\n" + textwrap.indent(statements, "            ")
+    )
+    under_test = """
+    changes:
+      - dropColumn: {tableName: hub, columnName: gone}
+      - addColumn:
+          tableName: t150
+          columns:
+            - column: {name: code, type: varchar(10), constraints: {unique: true, uniqueConstraintName: uq_t150_code}}
+            - column: {name: other_hub_id, type: int, constraints: {references: hub(id), foreignKeyName: fk_t150_hub}}
+      - dropColumn: {tableName: t299, columnName: val}
+    """
+    return write_changelog(folder, under_test, setup)
+
+
+@pytest.mark.parametrize("enforced", [False, True], ids=["foreign-keys-off", "foreign-keys-on"])
+def test_hundreds_of_tables(enforced: bool, sqlite_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if enforced:
+        request.getfixturevalue("foreign_keys_on")
+    changelog = many_tables_changelog(tmp_path)
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    rows = {n: query(db, f"SELECT id, hub_id FROM t{n:03} ORDER BY id") for n in range(TABLES)}
+    assert len(query(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't%'")) == TABLES
+
+    commands.update(sqlite_url, changelog)
+    assert query(db, "SELECT * FROM hub ORDER BY id") == [(1, "one"), (2, "two")]
+    assert {n: query(db, f"SELECT id, hub_id FROM t{n:03} ORDER BY id") for n in range(TABLES)} == rows
+    assert query(db, "SELECT val FROM t000 ORDER BY id") == [("a0",), ("b0",)]
+    assert [row[1] for row in query(db, "PRAGMA table_info(t299)")] == ["id", "hub_id"]
+    assert query(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 't299'") == [("ix_t299_hub",)]
+    assert query(db, "SELECT * FROM hub_names ORDER BY name") == [("one",), ("two",)]
+    assert query(db, "PRAGMA foreign_key_check") == []
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("UPDATE t150 SET code = 'k', other_hub_id = 2 WHERE id = 1")
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("UPDATE t150 SET code = 'k' WHERE id = 2")
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("UPDATE t150 SET other_hub_id = 3 WHERE id = 2")
+        conn.execute("DELETE FROM hub WHERE id = 1")  # the cascades survived the recreation of hub
+        assert conn.execute("SELECT count(*) FROM t042").fetchone() == (1,)

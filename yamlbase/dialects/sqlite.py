@@ -13,6 +13,7 @@ Table Schema Changes"). Two things that procedure needs and Alembic leaves to it
 from __future__ import annotations
 
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -158,7 +159,9 @@ class Recreation:
     def restore_sequence(self, table: str, schema: str | None) -> list[sa.Executable]:
         if self.sequence is None:
             return []
-        sequence = sa.table("sqlite_sequence", sa.column("name"), sa.column("seq"), schema=schema)
+        sequence = sa.table(
+            "sqlite_sequence", sa.column("name", sa.String), sa.column("seq", sa.Integer), schema=schema
+        )
         return [
             sequence.delete().where(sequence.c.name == table),
             sequence.insert().values(name=table, seq=self.sequence),
@@ -185,7 +188,10 @@ def plan_recreation(
     """
     rows = _schema_rows(connection, schema, quote)
     gone = {c.lower() for c in dropped}
-    reflected = sa.Table(table, sa.MetaData(), schema=schema, autoload_with=connection, resolve_fks=False)
+    with warnings.catch_warnings():
+        # Indexes on expressions are re-created from their statements below, not from reflection.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        reflected = sa.Table(table, sa.MetaData(), schema=schema, autoload_with=connection, resolve_fks=False)
     create = next((sql for kind, name, _, sql in rows if kind == "table" and name.lower() == table.lower()), "")
     columns = _column_definitions(create)
     for column in reflected.columns:
@@ -199,7 +205,7 @@ def plan_recreation(
     result = Recreation(reflected, doomed_indexes=doomed_indexes(rows, table, dropped))
     if "autoincrement" in {t.lower() for t in _tokens(create)}:
         result.table_kwargs["sqlite_autoincrement"] = True
-        seq = sa.table("sqlite_sequence", sa.column("name"), sa.column("seq"), schema=schema)
+        seq = sa.table("sqlite_sequence", sa.column("name", sa.String), sa.column("seq", sa.Integer), schema=schema)
         result.sequence = connection.execute(sa.select(seq.c.seq).where(seq.c.name == table)).scalar()
     for index in list(reflected.indexes):
         if not renames or index.name in result.doomed_indexes:
