@@ -538,3 +538,41 @@ def test_hundreds_of_tables(enforced: bool, sqlite_url: str, tmp_path: Path, req
             conn.execute("UPDATE t150 SET other_hub_id = 3 WHERE id = 2")
         conn.execute("DELETE FROM hub WHERE id = 1")  # the cascades survived the recreation of hub
         assert conn.execute("SELECT count(*) FROM t042").fetchone() == (1,)
+
+
+def test_rename_column_rewrites_what_names_it(sqlite_url: str, tmp_path: Path) -> None:
+    """renameColumn is SQLite's RENAME COLUMN (3.25), which rewrites indexes, views and triggers; and back."""
+    # labels_upper and item_labels_insert use item_labels.label, a column the rename takes away from that view:
+    # SQLite refuses the rename while they exist (a clear error, not a broken view), so the changeSet drops them.
+    under_test = """
+    changes:
+      - sql: DROP VIEW labels_upper
+      - sql: DROP TRIGGER item_labels_insert
+      - renameColumn: {tableName: item, oldColumnName: label, newColumnName: title, columnDataType: varchar(20)}
+      - sql: CREATE INDEX ix_item_lower_title ON item (lower(title))
+    rollback:
+      - sql: DROP INDEX ix_item_lower_title
+      - renameColumn: {tableName: item, oldColumnName: title, newColumnName: label, columnDataType: varchar(20)}
+      - sql: CREATE VIEW labels_upper AS SELECT upper(label) AS shout FROM item_labels
+      - sql:
+          endDelimiter: //
+          sql: |
+            CREATE TRIGGER item_labels_insert INSTEAD OF INSERT ON item_labels
+            BEGIN INSERT INTO item (id, label) VALUES (new.id, new.label); END
+    """
+    changelog = write_changelog(tmp_path, under_test)
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    objects = "SELECT type, name, sql FROM sqlite_master WHERE type != 'table' ORDER BY name"
+    before = query(db, objects)
+    seen = query(db, "SELECT * FROM owner_items ORDER BY 1, 2")
+
+    commands.update(sqlite_url, changelog)
+    after = dict((name, sql) for _, name, sql in query(db, objects))
+    assert after["item_labels"] == "CREATE VIEW item_labels AS SELECT id, title FROM item"
+    assert after["ix_item_label"] == "CREATE INDEX ix_item_label ON item (title)"
+    assert "INSERT INTO item (owner_id, title)" in after["owner_first_item"]
+    assert query(db, "SELECT * FROM owner_items ORDER BY 1, 2") == seen
+
+    commands.rollback(sqlite_url, changelog, tag="before")
+    assert query(db, objects) == before

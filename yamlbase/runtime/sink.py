@@ -199,7 +199,10 @@ class ConnectionSink(Sink):
 
     def verify_changeset(self) -> None:
         if self._violations_before is not None:
-            after = sqlite.foreign_key_violations(self.connection)
+            try:
+                after = sqlite.foreign_key_violations(self.connection)
+            except sa.exc.DBAPIError as exc:  # "foreign key mismatch": a reference SQLite cannot check at all
+                raise ValueError(f"PRAGMA foreign_key_check failed: {exc.orig}") from None
             message = sqlite.new_violations_message(self._violations_before, after)
             if message:
                 raise ValueError(message)
