@@ -147,12 +147,13 @@ def test_attached_schema_objects_are_re_created_there() -> None:
 def test_column_definitions() -> None:
     create = (
         "CREATE TABLE t (id INTEGER PRIMARY KEY, \"Code\" TEXT COLLATE NOCASE DEFAULT 'a, COLLATE x', "
-        "owner INT CONSTRAINT fk_owner REFERENCES o (id) ON DELETE CASCADE, n NUMERIC(10, 2), "
+        "owner INT CONSTRAINT fk_owner REFERENCES o (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED, "
+        "n NUMERIC(10, 2) REFERENCES o (id) NOT DEFERRABLE, "
         "CONSTRAINT ck CHECK (n > 0), FOREIGN KEY (n) REFERENCES o (id))"
     )
     assert _column_definitions(create) == {
         "id": {},
         "code": {"collate": "NOCASE"},
-        "owner": {"constraint": "fk_owner"},
+        "owner": {"constraint": "fk_owner", "deferrable": "DEFERRABLE", "initially": "DEFERRED"},
         "n": {},
     }

@@ -2,9 +2,10 @@
 
 SQLite can only make most schema changes by building a new table, copying the rows, dropping the old table and
 renaming the new one (Alembic's batch mode; https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of
-Table Schema Changes"). Two things that procedure needs and Alembic leaves to its caller live here:
+Table Schema Changes"). What that procedure needs and Alembic leaves to its caller lives here:
 
-- the views and triggers that depend on the table (steps 3, 8 and 9): ``DROP TABLE`` takes the table's triggers
+- the table's own definition, where SQLAlchemy's reflection drops details (:func:`plan_recreation`);
+- the indexes, views and triggers that depend on the table (steps 3, 8 and 9): ``DROP TABLE`` takes the table's triggers
   with it, and the final ``ALTER TABLE … RENAME`` refuses to run while any view or trigger names the dropped table;
 - foreign-key enforcement (steps 1, 10 and 12): with ``PRAGMA foreign_keys=ON``, dropping a referenced table
   deletes its rows first, which cascades into (or fails on) the rows that reference it.
@@ -12,7 +13,9 @@ Table Schema Changes"). Two things that procedure needs and Alembic leaves to it
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -46,20 +49,20 @@ def identifiers(sql: str) -> set[str]:
 
 @dataclass(frozen=True)
 class SchemaObject:
-    """A view or trigger as SQLite stores it."""
+    """An index, view or trigger as SQLite stores it."""
 
-    type: str  # "view" or "trigger"
+    type: str  # "index", "view" or "trigger"
     name: str
     sql: str
 
 
 @dataclass(frozen=True)
 class Dependents:
-    """The views and triggers that a recreation of one table would break or lose, in creation order.
+    """The indexes, views and triggers that a recreation of one table would break or lose, in creation order.
 
-    A view depends on the table if its text names the table or a dependent view; a trigger if it is defined on one
-    of those or its body names one. Naming is judged on identifiers, so a column or alias that happens to share the
-    table's name only costs a needless drop and re-create, never a lost object.
+    An index depends on its table. A view depends on the table if its text names the table or a dependent view; a
+    trigger if it is defined on one of those or its body names one. Naming is judged on identifiers, so a column or
+    alias that happens to share the table's name only costs a needless drop and re-create, never a lost object.
     """
 
     objects: list[SchemaObject] = field(default_factory=list)
@@ -234,7 +237,8 @@ def _unquote(token: str) -> str:
 
 
 def _column_definitions(create: str) -> dict[str, dict[str, str]]:
-    """Per column (lower-cased name): its ``collate`` and the ``constraint`` name of its REFERENCES clause."""
+    """Per column (lower-cased name): its ``collate``, and the ``constraint`` name, ``deferrable`` and
+    ``initially`` of its REFERENCES clause."""
     tokens = _tokens(create)
     if "(" not in tokens:
         return {}
@@ -258,6 +262,10 @@ def _column_definitions(create: str) -> dict[str, dict[str, str]]:
                 facts["collate"] = _unquote(words[i + 1])
             elif word == "CONSTRAINT" and i + 2 < len(words) and upper[i + 2] == "REFERENCES":
                 facts["constraint"] = _unquote(words[i + 1])
+            elif word == "DEFERRABLE" and (i == 0 or upper[i - 1] != "NOT"):
+                facts["deferrable"] = "DEFERRABLE"
+            elif word == "INITIALLY":
+                facts["initially"] = upper[i + 1]
         result[_unquote(words[0]).lower()] = facts
     return result
 
@@ -281,10 +289,12 @@ def _repair_foreign_keys(
             fk.onupdate = on_update
         if fk.ondelete is None and on_delete != "NO ACTION":
             fk.ondelete = on_delete
-        if fk.name is None and len(constrained) == 1:
-            name = columns.get(constrained[0], {}).get("constraint")
-            if name:
-                fk.name = name
+        if len(constrained) == 1:  # a column-level REFERENCES clause, which reflection reads no further
+            facts = columns.get(constrained[0], {})
+            fk.name = fk.name or facts.get("constraint")
+            if fk.deferrable is None and facts.get("deferrable"):
+                fk.deferrable = True
+                fk.initially = fk.initially or facts.get("initially")
 
 
 # --- foreign-key enforcement ---------------------------------------------------------------------------------
@@ -306,8 +316,9 @@ def suspend_foreign_keys(connection: Connection) -> bool:
 
 
 def restore_foreign_keys(connection: Connection) -> None:
-    """Turn enforcement back on, once the transaction has ended."""
-    _driver(connection).execute("PRAGMA foreign_keys = ON")
+    """Turn enforcement back on, once the transaction has ended (on a connection that died, there is none)."""
+    with contextlib.suppress(sqlite3.Error):
+        _driver(connection).execute("PRAGMA foreign_keys = ON")
 
 
 def foreign_key_violations(connection: Connection) -> Counter[tuple[str, str]]:
