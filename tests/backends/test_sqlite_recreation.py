@@ -581,3 +581,64 @@ def test_rename_column_rewrites_what_names_it(sqlite_url: str, tmp_path: Path) -
 
     commands.rollback(sqlite_url, changelog, tag="before")
     assert query(db, objects) == before
+
+
+def test_generated_columns_and_table_options_survive(sqlite_url: str, tmp_path: Path) -> None:
+    """SQLite refuses to INSERT into a generated column: the copy leaves them to SQLite, each in its place."""
+    setup = """
+    - changeSet:
+        id: setup
+        author: test
+        changes:
+          - sql:
+              endDelimiter: //
+              sql: |
+                CREATE TABLE g (
+                  twice INT GENERATED ALWAYS AS (a * 2) VIRTUAL,
+                  id INTEGER PRIMARY KEY,
+                  a INT,
+                  tag TEXT AS (lower('X' || a)) STORED,
+                  gone INT,
+                  next INT AS (a+1)
+                )
+                //
+                CREATE INDEX ix_g_tag ON g (tag)
+                //
+                CREATE TABLE w (k TEXT PRIMARY KEY, v INT, gone INT) WITHOUT ROWID
+                //
+                CREATE TABLE s (id INTEGER PRIMARY KEY, v INT, gone INT) STRICT
+                //
+                INSERT INTO g (id, a, gone) VALUES (1, 5, 0), (2, 7, 0)
+                //
+                INSERT INTO w VALUES ('k', 1, 0)
+                //
+                INSERT INTO s VALUES (1, 1, 0)
+    """
+    under_test = """
+    changes:
+      - dropColumn: {tableName: g, columnName: gone}
+      - dropColumn: {tableName: w, columnName: gone}
+      - dropColumn: {tableName: s, columnName: gone}
+    """
+    changelog = write_changelog(tmp_path, under_test, textwrap.dedent(setup))
+    db = file_of(sqlite_url)
+    commands.update(sqlite_url, changelog, to_tag="before")
+    copy = tmp_path / "copy.db"
+    shutil.copy(db, copy)
+    script = commands.update_sql(sqlite_url, changelog)
+    with sqlite3.connect(copy) as conn:
+        conn.executescript(script)
+
+    commands.update(sqlite_url, changelog)
+    for path in (db, copy):
+        assert query(path, "SELECT * FROM g ORDER BY id") == [(10, 1, 5, "x5", 6), (14, 2, 7, "x7", 8)]
+        # hidden: 2 = virtual generated, 3 = stored generated
+        assert [(r[1], r[6]) for r in query(path, "PRAGMA table_xinfo(g)")] == [
+            ("twice", 2), ("id", 0), ("a", 0), ("tag", 3), ("next", 2),
+        ]  # fmt: skip
+        assert query(path, "SELECT name FROM sqlite_master WHERE tbl_name = 'g' AND type = 'index'") == [("ix_g_tag",)]
+        tables = dict(query(path, "SELECT name, sql FROM sqlite_master WHERE name IN ('w', 's')"))
+        assert tables["w"].rstrip().endswith("WITHOUT ROWID") and tables["s"].rstrip().endswith("STRICT")
+        assert query(path, "SELECT * FROM w") == [("k", 1)] and query(path, "SELECT * FROM s") == [(1, 1)]
+    with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO s (id, v) VALUES (2, 'not a number')")  # STRICT still holds

@@ -149,6 +149,7 @@ def test_column_definitions() -> None:
         "CREATE TABLE t (id INTEGER PRIMARY KEY, \"Code\" TEXT COLLATE NOCASE DEFAULT 'a, COLLATE x', "
         "owner INT CONSTRAINT fk_owner REFERENCES o (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED, "
         "n NUMERIC(10, 2) REFERENCES o (id) NOT DEFERRABLE, "
+        "g TEXT GENERATED ALWAYS AS (lower('a,b' || (n + 1))) STORED, h AS (n*2), "
         "CONSTRAINT ck CHECK (n > 0), FOREIGN KEY (n) REFERENCES o (id))"
     )
     assert _column_definitions(create) == {
@@ -156,4 +157,6 @@ def test_column_definitions() -> None:
         "code": {"collate": "NOCASE"},
         "owner": {"constraint": "fk_owner", "deferrable": "DEFERRABLE", "initially": "DEFERRED"},
         "n": {},
+        "g": {"generated": "lower('a,b' || (n + 1))"},
+        "h": {"generated": "n*2"},
     }

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.operations.ops import AddColumnOp, DropColumnOp, MigrateOperation
 from sqlalchemy.engine import Connection
 
 # One token of SQL text: a comment or string literal (skipped), a quoted identifier, or a bare word.
@@ -153,11 +154,32 @@ class Recreation:
     doomed_indexes: list[str] = field(default_factory=list)
     dependents: Dependents = field(default_factory=Dependents)
     sequence: int | None = None  # AUTOINCREMENT's high-water mark, which DROP TABLE forgets
+    # Generated columns, in table order: (name, type, expression, stored). SQLite refuses to INSERT into them.
+    generated: list[tuple[str, Any, str, bool]] = field(default_factory=list)
+    column_order: list[str] = field(default_factory=list)
 
     def batch_options(self) -> dict[str, Any]:
         if self.copy_from is None:
             return {}
         return {"copy_from": self.copy_from, "table_kwargs": self.table_kwargs}
+
+    def regenerate(self, table: str, schema: str | None, touched: set[str]) -> list[MigrateOperation]:
+        """Batch operations that keep generated columns out of the copy: each is dropped and added back in its
+        place, so Alembic's ``INSERT … SELECT`` leaves it to SQLite to compute. Columns the change itself drops or
+        alters are left to the change."""
+        result: list[MigrateOperation] = []
+        generated = {name for name, *_ in self.generated}
+        for name, type_, expression, stored in self.generated:
+            if name in touched:
+                continue
+            at = self.column_order.index(name)
+            before = [c for c in self.column_order[:at] if c not in touched or c in generated]
+            after = [c for c in self.column_order[at + 1 :] if c not in touched or c in generated]
+            place = {"insert_after": before[-1]} if before else {"insert_before": after[0]} if after else {}
+            column = sa.Column(name, type_, sa.Computed(sa.text(expression), persisted=stored))
+            result.append(DropColumnOp(table, name, schema=schema))
+            result.append(AddColumnOp(table, column, schema=schema, **place))
+        return result
 
     def restore_sequence(self, table: str, schema: str | None) -> list[sa.Executable]:
         if self.sequence is None:
@@ -206,6 +228,11 @@ def plan_recreation(
         if identifiers(str(check.sqltext)) & gone:
             reflected.constraints.discard(check)
     result = Recreation(reflected, doomed_indexes=doomed_indexes(rows, table, dropped))
+    result.column_order = [c.name for c in reflected.columns]
+    for column in reflected.columns:
+        expression = columns.get(column.name.lower(), {}).get("generated")
+        if column.computed is not None and expression:
+            result.generated.append((column.name, column.type, expression, bool(column.computed.persisted)))
     if "autoincrement" in {t.lower() for t in _tokens(create)}:
         result.table_kwargs["sqlite_autoincrement"] = True
         seq = sa.table("sqlite_sequence", sa.column("name", sa.String), sa.column("seq", sa.Integer), schema=schema)
@@ -228,6 +255,11 @@ def _tokens(sql: str) -> list[str]:
     return [m[2] for m in _PART.finditer(sql) if m[2]]
 
 
+def _spans(sql: str) -> list[tuple[str, int]]:
+    """Tokens with where each starts in ``sql``."""
+    return [(m[2], m.start()) for m in _PART.finditer(sql) if m[2]]
+
+
 def _unquote(token: str) -> str:
     if token[:1] in '"`' and len(token) > 1:
         return token[1:-1].replace(token[0] * 2, token[0])
@@ -237,22 +269,24 @@ def _unquote(token: str) -> str:
 
 
 def _column_definitions(create: str) -> dict[str, dict[str, str]]:
-    """Per column (lower-cased name): its ``collate``, and the ``constraint`` name, ``deferrable`` and
-    ``initially`` of its REFERENCES clause."""
-    tokens = _tokens(create)
-    if "(" not in tokens:
+    """Per column (lower-cased name): its ``collate``, the ``constraint`` name, ``deferrable`` and ``initially`` of
+    its REFERENCES clause, and the expression it is ``generated`` from (as written)."""
+    tokens = _spans(create)
+    opening = next((i for i, (token, _) in enumerate(tokens) if token == "("), None)
+    if opening is None:
         return {}
-    definitions: list[list[str]] = [[]]
+    definitions: list[list[tuple[str, int]]] = [[]]
     depth = 0
-    for token in tokens[tokens.index("(") :]:
+    for token, at in tokens[opening:]:
         depth += token == "("
         depth -= token == ")"
         if depth == 1 and token == ",":
             definitions.append([])
         elif depth >= 1 and not (depth == 1 and token == "("):
-            definitions[-1].append(token)
+            definitions[-1].append((token, at))
     result: dict[str, dict[str, str]] = {}
-    for words in definitions:
+    for spans in definitions:
+        words = [token for token, _ in spans]
         if not words or words[0].upper() in ("CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"):
             continue
         upper = [w.upper() for w in words]
@@ -266,8 +300,22 @@ def _column_definitions(create: str) -> dict[str, dict[str, str]]:
                 facts["deferrable"] = "DEFERRABLE"
             elif word == "INITIALLY":
                 facts["initially"] = upper[i + 1]
+            elif word == "AS" and words[i + 1] == "(":  # a generated column: [GENERATED ALWAYS] AS (expr)
+                close = _closing(words, i + 1)
+                facts["generated"] = create[spans[i + 1][1] + 1 : spans[close][1]].strip()
         result[_unquote(words[0]).lower()] = facts
     return result
+
+
+def _closing(tokens: list[str], opening: int) -> int:
+    """Where the parenthesis at ``opening`` closes."""
+    depth = 0
+    for at in range(opening, len(tokens)):
+        depth += tokens[at] == "("
+        depth -= tokens[at] == ")"
+        if depth == 0:
+            return at
+    return len(tokens) - 1
 
 
 def _repair_foreign_keys(

@@ -98,6 +98,9 @@ class Sink:
             for op in step.operations:
                 batch.invoke(op)
             recreating = self._recreates(batch.impl)
+            touched = {op.column_name for op in step.operations if isinstance(op, (DropColumnOp, AlterColumnOp))}
+            for op in plan.regenerate(step.table_name, step.schema, touched) if recreating else []:
+                batch.invoke(op)
             for sql in kept.drops(self._quote) if recreating else []:  # before the copy, which runs as the block ends
                 self.run(RawSQL(sql))
         if recreating:
