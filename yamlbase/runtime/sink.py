@@ -22,6 +22,8 @@ from yamlbase.dialects import sqlite
 
 # Connection.info flag: the transaction being begun will write (SQLite then begins IMMEDIATE).
 WRITES = "yamlbase.writes"
+# Connection.info flag: statements commit as they run (runInTransaction: false); SQLite then begins nothing.
+AUTOCOMMIT = "yamlbase.autocommit"
 
 
 def raw_text(sql: str) -> sa.TextClause:
@@ -158,6 +160,11 @@ class Sink:
     def transaction(self) -> Iterator[None]:
         yield
 
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[None]:
+        """Each statement commits as it runs (a changeSet with ``runInTransaction: false``)."""
+        yield
+
 
 class ConnectionSink(Sink):
     """Executes on a live connection; each :meth:`transaction` commits or rolls back as a whole."""
@@ -225,6 +232,21 @@ class ConnectionSink(Sink):
             self._foreign_keys_suspended, self._violations_before = False, None
             if suspended:
                 sqlite.restore_foreign_keys(self.connection)
+
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[None]:
+        connection = self.connection
+        if connection.in_transaction():
+            connection.commit()
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.info[AUTOCOMMIT] = True
+        try:
+            yield
+        finally:
+            connection.info[AUTOCOMMIT] = False
+            if connection.in_transaction():
+                connection.commit()
+            connection.execution_options(isolation_level=connection.default_isolation_level)
 
 
 class TextSink(Sink):
