@@ -246,11 +246,15 @@ FK_SETUP = """
 """
 
 
+@pytest.mark.parametrize("in_transaction", [True, False], ids=["transaction", "runInTransaction-false"])
 def test_recreating_a_referenced_table_keeps_referencing_rows(
-    foreign_keys_on: None, sqlite_url: str, tmp_path: Path
+    in_transaction: bool, foreign_keys_on: None, sqlite_url: str, tmp_path: Path
 ) -> None:
     """With enforcement on, DROP TABLE of a parent would cascade-delete (or null, or refuse) the rows pointing at it."""
-    changelog = write_changelog(tmp_path, "changes: [{dropColumn: {tableName: owner, columnName: gone}}]", FK_SETUP)
+    under_test = "changes: [{dropColumn: {tableName: owner, columnName: gone}}]"
+    if not in_transaction:
+        under_test = f"runInTransaction: false\n{under_test}"
+    changelog = write_changelog(tmp_path, under_test, FK_SETUP)
     db = file_of(sqlite_url)
     commands.update(sqlite_url, changelog, to_tag="before")
     rows = {t: query(db, f"SELECT * FROM {t} ORDER BY id") for t in ("item", "strict_item")}

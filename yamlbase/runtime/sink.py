@@ -221,17 +221,12 @@ class ConnectionSink(Sink):
     def transaction(self) -> Iterator[None]:
         if self.connection.in_transaction():
             self.connection.commit()
-        suspended = self.dialect_name == "sqlite" and sqlite.suspend_foreign_keys(self.connection)
-        self._foreign_keys_suspended, self._violations_before = suspended, None
         self.connection.info[WRITES] = True
         try:
-            with self.connection.begin():
+            with self._foreign_keys_off(), self.connection.begin():
                 yield
         finally:
             self.connection.info[WRITES] = False
-            self._foreign_keys_suspended, self._violations_before = False, None
-            if suspended:
-                sqlite.restore_foreign_keys(self.connection)
 
     @contextlib.contextmanager
     def autocommit(self) -> Iterator[None]:
@@ -241,12 +236,26 @@ class ConnectionSink(Sink):
         connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.info[AUTOCOMMIT] = True
         try:
-            yield
+            with self._foreign_keys_off():
+                yield
         finally:
             connection.info[AUTOCOMMIT] = False
             if connection.in_transaction():
                 connection.commit()
             connection.execution_options(isolation_level=connection.default_isolation_level)
+
+    @contextlib.contextmanager
+    def _foreign_keys_off(self) -> Iterator[None]:
+        """On SQLite that enforces foreign keys: enforcement off until the block ends (it can only change outside a
+        transaction), so that recreating a referenced table does not delete the rows that reference it."""
+        suspended = self.dialect_name == "sqlite" and sqlite.suspend_foreign_keys(self.connection)
+        self._foreign_keys_suspended, self._violations_before = suspended, None
+        try:
+            yield
+        finally:
+            self._foreign_keys_suspended, self._violations_before = False, None
+            if suspended:
+                sqlite.restore_foreign_keys(self.connection)
 
 
 class TextSink(Sink):
