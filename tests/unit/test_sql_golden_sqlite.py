@@ -12,9 +12,18 @@ import sqlite3
 import textwrap
 
 import pytest
+import sqlalchemy as sa
 
 from tests.unit.test_sql_golden import changes_from, laid_out, normal, text_sink
-from yamlbase.dialects.sqlite import Dependents, SchemaObject, _column_definitions, dependents, identifiers
+from yamlbase import commands
+from yamlbase.dialects.sqlite import (
+    Dependents,
+    SchemaObject,
+    _column_definitions,
+    dependents,
+    identifiers,
+    plan_recreation,
+)
 
 # Beside test_sql_golden's SETUP (team, person with ix_person_name and fk_person_team).
 DEPENDENTS = [
@@ -160,3 +169,30 @@ def test_column_definitions() -> None:
         "g": {"generated": "lower('a,b' || (n + 1))"},
         "h": {"generated": "n*2"},
     }
+
+
+def test_a_shaped_table_and_extra_checks() -> None:
+    """A change may hand over the table to copy (shaped) and CHECKs to add; one already there is not repeated."""
+    engine = commands.create_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT COLLATE NOCASE, n INT CHECK (n > 0), "
+                "p INT REFERENCES t (id) ON DELETE CASCADE)"
+            )
+            shaped = sa.Table("t", sa.MetaData(), autoload_with=connection)
+            for fk in list(shaped.foreign_key_constraints):
+                shaped.constraints.discard(fk)
+            plan = plan_recreation(
+                connection,
+                "t",
+                None,
+                str,
+                shaped=shaped,
+                checks=[sa.CheckConstraint("N >  0"), sa.CheckConstraint("code <> ''")],
+            )
+    finally:
+        engine.dispose()
+    assert plan.copy_from is shaped
+    assert shaped.c.code.type.collation == "NOCASE"  # repaired like a reflected table
+    assert [str(c.sqltext) for c in plan.table_args] == ["code <> ''"]

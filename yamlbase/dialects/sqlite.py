@@ -150,6 +150,7 @@ class Recreation:
     """What Alembic's batch mode needs beside its own reflection to rebuild a table without losing anything."""
 
     copy_from: sa.Table | None = None
+    table_args: list[sa.CheckConstraint] = field(default_factory=list)
     table_kwargs: dict[str, Any] = field(default_factory=dict)
     doomed_indexes: list[str] = field(default_factory=list)
     dependents: Dependents = field(default_factory=Dependents)
@@ -161,7 +162,7 @@ class Recreation:
     def batch_options(self) -> dict[str, Any]:
         if self.copy_from is None:
             return {}
-        return {"copy_from": self.copy_from, "table_kwargs": self.table_kwargs}
+        return {"copy_from": self.copy_from, "table_args": tuple(self.table_args), "table_kwargs": self.table_kwargs}
 
     def regenerate(self, table: str, schema: str | None, touched: set[str]) -> list[MigrateOperation]:
         """Batch operations that keep generated columns out of the copy: each is dropped and added back in its
@@ -201,6 +202,8 @@ def plan_recreation(
     *,
     dropped: Iterable[str] = (),
     renames: bool = False,
+    shaped: sa.Table | None = None,
+    checks: Iterable[sa.CheckConstraint] = (),
 ) -> Recreation:
     """Reflect ``table`` for its recreation, repairing what SQLAlchemy's SQLite reflection leaves out.
 
@@ -210,13 +213,21 @@ def plan_recreation(
     lose their order and collation. Indexes are therefore re-created from their own statements after the copy —
     unless columns are renamed, where those statements would name the old columns and Alembic's reflected copies
     are kept. CHECK constraints on a ``dropped`` column go with it, as on PostgreSQL.
+
+    A change that shapes the table to copy itself passes it as ``shaped`` (reflected, with something removed); it is
+    repaired the same way. ``checks`` are CHECK constraints the new table must have beside the table's own; one the
+    table already has is not repeated.
     """
     rows = _schema_rows(connection, schema, quote)
     gone = {c.lower() for c in dropped}
     with warnings.catch_warnings():
         # Indexes on expressions are re-created from their statements below, not from reflection.
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
-        reflected = sa.Table(table, sa.MetaData(), schema=schema, autoload_with=connection, resolve_fks=False)
+        reflected = (
+            shaped
+            if shaped is not None
+            else sa.Table(table, sa.MetaData(), schema=schema, autoload_with=connection, resolve_fks=False)
+        )
     create = next((sql for kind, name, _, sql in rows if kind == "table" and name.lower() == table.lower()), "")
     columns = _column_definitions(create)
     for column in reflected.columns:
@@ -228,6 +239,8 @@ def plan_recreation(
         if identifiers(str(check.sqltext)) & gone:
             reflected.constraints.discard(check)
     result = Recreation(reflected, doomed_indexes=doomed_indexes(rows, table, dropped))
+    present = {_normal(str(c.sqltext)) for c in reflected.constraints if isinstance(c, sa.CheckConstraint)}
+    result.table_args = [c for c in checks if _normal(str(c.sqltext)) not in present]
     result.column_order = [c.name for c in reflected.columns]
     for column in reflected.columns:
         expression = columns.get(column.name.lower(), {}).get("generated")
@@ -249,6 +262,11 @@ _PART = re.compile(
     r"""(--[^\n]*|/\*.*?(?:\*/|$))|('(?:[^']|'')*'|"(?:[^"]|"")*"|\[[^\]]*\]|`(?:[^`]|``)*`|[\w$\x80-\U0010ffff]+|\S)""",
     re.DOTALL,
 )
+
+
+def _normal(sql: str) -> str:
+    """SQL text compared token by token, case aside."""
+    return " ".join(_tokens(sql)).lower()
 
 
 def _tokens(sql: str) -> list[str]:
