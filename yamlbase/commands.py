@@ -29,7 +29,7 @@ from yamlbase.errors import (
     UsageError,
     YamlbaseError,
 )
-from yamlbase.runtime import plan
+from yamlbase.runtime import plan, preconditions
 from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, IncompleteTable, new_deployment_id
 from yamlbase.runtime.lock import ChangeLogLock, LockState
 from yamlbase.runtime.sink import AUTOCOMMIT, WRITES, ConnectionSink, Sink, TextSink
@@ -394,12 +394,22 @@ def _run_update(
             raise IncompleteChangeSetError(_incomplete_message(blocked[0], incomplete[blocked[0].key]))
         order = max((row.order_executed for row in rows), default=0)
         deployment = new_deployment_id()
+        gate = preconditions.Gate(sink, target.reader, set(applied), changelog.properties)
+        gate.check_changelog(changelog.preconditions)
         done: list[ChangeSet] = []
         for cs in todo:
             StopRequest.check(len(done))
-            order += 1
             exec_type = "RERAN" if cs.key in applied else "EXECUTED"
             sink.comment(f"Changeset {cs.identifier}" + (f"\n{cs.comment}" if cs.comment else ""))
+            action = gate.check(cs)
+            if action == "skip":
+                continue
+            order += 1
+            if action == "mark_ran":
+                with sink.transaction():
+                    _record_run(target, cs, order, deployment, "MARK_RAN", existing=cs.key in applied)
+                gate.ran.add(cs.key)
+                continue
             try:
                 if cs.run_in_transaction or not sink.online:
                     with sink.transaction():
@@ -420,12 +430,15 @@ def _run_update(
                 order -= 1
                 log.warning("%s failed and was left pending (failOnError: false): %s", cs.identifier, error)
                 continue
+            gate.ran.add(cs.key)
             done.append(cs)
             report(cs.identifier)
     return done
 
 
-def _record_run(target: Target, cs: ChangeSet, order: int, deployment: str, exec_type: str) -> None:
+def _record_run(
+    target: Target, cs: ChangeSet, order: int, deployment: str, exec_type: str, *, existing: bool = False
+) -> None:
     values = {
         "ID": cs.id,
         "AUTHOR": cs.author,
@@ -441,7 +454,7 @@ def _record_run(target: Target, cs: ChangeSet, order: int, deployment: str, exec
         "LIQUIBASE": LIQUIBASE_COLUMN,
         "DEPLOYMENT_ID": deployment,
     }
-    if exec_type == "RERAN":
+    if exec_type == "RERAN" or existing:
         target.history.rerun(target.sink, cs.key, values)
     else:
         target.history.insert(target.sink, values)

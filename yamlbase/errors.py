@@ -106,3 +106,7 @@ class Interrupted(YamlbaseError):
 
 class IncompleteChangeSetError(YamlbaseError):
     """A pending changeSet stopped part-way earlier (DDL that commits as it runs): a person must decide."""
+
+
+class PreconditionError(YamlbaseError):
+    """Preconditions failed (or could not be checked) with onFail/onError HALT: the update stopped there."""

@@ -95,6 +95,10 @@ def build_schema() -> dict[str, Any]:
             defs[name] = defs.pop(model.__name__)
     for name in ENTRY_MODELS:
         defs[name]["title"] = name
+    from yamlbase.changelog.preconditions import schema_defs as precondition_defs
+
+    defs.update(precondition_defs(_simplify))
+    defs["changeSet"]["properties"]["preConditions"] = _ref("preConditions")
     defs["entry"] = {
         "title": "databaseChangeLog entry",
         "type": "object",
@@ -105,6 +109,7 @@ def build_schema() -> dict[str, Any]:
             "changeSet": _ref("changeSet"),
             "include": _ref("include"),
             "includeAll": _ref("includeAll"),
+            "preConditions": _ref("preConditions"),
             "property": _ref("property"),
             "logicalFilePath": {
                 "type": "string",

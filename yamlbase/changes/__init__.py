@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from yamlbase.changes import column, index, meta, sql, table
-from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Step
+# The base names first: the change modules import yamlbase.changelog, which imports them from here.
+from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Step  # isort: skip
+from yamlbase.changes import column, index, meta, sql, table  # isort: skip
 
 __all__ = [
     "REGISTRY",
