@@ -326,6 +326,12 @@ def _shadow(dialect: str, source: Connection | None) -> Iterator[Connection | No
                 ).scalars()
                 for statement in ddl:
                     shadow.exec_driver_sql(statement)
+                # AUTOINCREMENT's high-water marks: a recreation in the preview puts them back as update does.
+                if shadow.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").first():
+                    marks = [tuple(row) for row in source.exec_driver_sql("SELECT name, seq FROM sqlite_sequence")]
+                    shadow.exec_driver_sql("DELETE FROM sqlite_sequence")
+                    if marks:
+                        shadow.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", marks)
                 shadow.commit()
             yield shadow
     finally:
@@ -352,6 +358,10 @@ def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None
                 raise MigrationError(cs.identifier, None, f"{change.name}: table {exc} does not exist") from exc
             except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: the changeSet's failure
                 raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
+        try:
+            sink.verify_changeset()
+        except ValueError as exc:
+            raise MigrationError(cs.identifier, None, str(exc)) from exc
     except MigrationError as error:
         if sink.online and not capabilities(sink.dialect_name).transactional_ddl:
             error.took_effect = [s for s in sink.executed if s != error.statement]

@@ -636,18 +636,9 @@ MYSQL_RENAME = (
 RENAME_COLUMN = Case(
     "- renameColumn: {tableName: person, oldColumnName: name, newColumnName: Full Name, columnDataType: varchar(50)}",
     {
-        # SQLite: table recreation keeps the index, now on the new name (RENAME COLUMN would do too, since 3.25)
-        "sqlite": recreate_person(
-            """
-            id INTEGER NOT NULL,
-            "Full Name" VARCHAR(50) NOT NULL,
-            "Nick Name" VARCHAR(20),
-            team_id INTEGER""",
-            'id, "Full Name", "Nick Name", team_id',
-            ALL_SELECTED,
-            index='"Full Name"',
-        ),
+        # SQLite 3.25's RENAME COLUMN, not a recreation: it also rewrites the indexes, views and triggers naming it
         **each(
+            sqlite='ALTER TABLE person RENAME COLUMN name TO "Full Name"',
             postgresql='ALTER TABLE person RENAME name TO "Full Name"',
             mysql="ALTER TABLE person RENAME COLUMN name TO `Full Name`",
             mariadb="ALTER TABLE person RENAME COLUMN name TO `Full Name`",
@@ -660,17 +651,8 @@ RENAME_COLUMN = Case(
 RENAME_COLUMN_WITHOUT_TYPE = Case(
     "- renameColumn: {tableName: person, oldColumnName: name, newColumnName: full_name}",
     {
-        "sqlite": recreate_person(
-            """
-            id INTEGER NOT NULL,
-            full_name VARCHAR(50) NOT NULL,
-            "Nick Name" VARCHAR(20),
-            team_id INTEGER""",
-            'id, full_name, "Nick Name", team_id',
-            ALL_SELECTED,
-            index="full_name",
-        ),
         **each(
+            sqlite="ALTER TABLE person RENAME COLUMN name TO full_name",
             postgresql="ALTER TABLE person RENAME name TO full_name",
             mysql="ALTER TABLE person RENAME COLUMN name TO full_name",
             mariadb="ALTER TABLE person RENAME COLUMN name TO full_name",
