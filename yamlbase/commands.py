@@ -18,6 +18,7 @@ from sqlalchemy.engine.url import URL
 
 from yamlbase.changelog import ChangeLog, ChangeSet, parse_changelog
 from yamlbase.changes import Change
+from yamlbase.changes.captured import notes
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
 from yamlbase.dialects import DIALECT_NAMES, capabilities
 from yamlbase.errors import (
@@ -28,8 +29,15 @@ from yamlbase.errors import (
     UsageError,
     YamlbaseError,
 )
-from yamlbase.runtime import plan
-from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, IncompleteTable, new_deployment_id
+from yamlbase.runtime import capture, plan
+from yamlbase.runtime.history import (
+    LIQUIBASE_COLUMN,
+    CaptureTable,
+    HistoryRow,
+    HistoryTable,
+    IncompleteTable,
+    new_deployment_id,
+)
 from yamlbase.runtime.lock import ChangeLogLock, LockState
 from yamlbase.runtime.sink import WRITES, ConnectionSink, Sink, TextSink
 
@@ -179,6 +187,10 @@ class Target:
     def incomplete(self) -> IncompleteTable:
         return IncompleteTable(self.sink.dialect_name)
 
+    @property
+    def captures(self) -> CaptureTable:
+        return CaptureTable(self.sink.dialect_name)
+
     def incomplete_records(self) -> dict[tuple[str, str, str], tuple[Any, ...]]:
         """changeSets that stopped part-way (databases without transactional DDL only)."""
         if self.reader is None or capabilities(self.sink.dialect_name).transactional_ddl:
@@ -293,17 +305,25 @@ def _shadow(dialect: str, source: Connection | None) -> Iterator[Connection | No
         engine.dispose()
 
 
-def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None:
+def _apply_changes(
+    target: Target, cs: ChangeSet, changes: list[Change], *, capture_drops: bool = False
+) -> dict[int, dict[str, Any]]:
     """Run ``changes`` for ``cs``; any failure becomes a :class:`MigrationError` naming the changeSet.
+
+    With ``capture_drops`` (a live database), what each destructive change destroys is reflected just before
+    it runs; returns those captures by the change's position.
 
     Where DDL commits as it runs (MySQL/MariaDB, Oracle), the error lists the statements that already
     took effect, since no rollback will undo them.
     """
     sink = target.sink
     sink.executed.clear()
+    captured: dict[int, dict[str, Any]] = {}
     try:
-        for change in changes:
+        for i, change in enumerate(changes):
             try:
+                if capture_drops and target.reader is not None and change.destroys():
+                    captured[i] = capture.capture(target.reader, change.destroys())
                 sink.apply(change)
             except sa.exc.DBAPIError as exc:
                 raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
@@ -315,6 +335,7 @@ def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None
         if sink.online and not capabilities(sink.dialect_name).transactional_ddl:
             error.took_effect = [s for s in sink.executed if s != error.statement]
         raise
+    return captured
 
 
 def _run_update(
@@ -353,7 +374,11 @@ def _run_update(
             sink.comment(f"Changeset {cs.identifier}" + (f"\n{cs.comment}" if cs.comment else ""))
             try:
                 with sink.transaction():
-                    _apply_changes(target, cs, cs.changes)
+                    # Only a live run captures, and only what no rollback block already undoes.
+                    drops = sink.online and cs.rollback is None
+                    captured = _apply_changes(target, cs, cs.changes, capture_drops=drops)
+                    if captured and target.reader is not None:
+                        target.captures.record(sink, target.reader, cs.key, capture.to_json(captured))
                     _record_run(target, cs, order, deployment, "EXECUTED")
             except MigrationError as error:
                 if error.took_effect and target.reader is not None:
@@ -405,13 +430,18 @@ def _run_rollback(
     sink = target.sink
     with target.locked(lock_timeout):
         rows = select(target.rows())
-        steps = plan.rollback_plan(changelog, rows, sink.context)
+        reader = target.reader
+        stored = target.captures.read(reader, [row.key for row in rows]) if reader is not None else {}
+        captures = {key: capture.from_json(text) for key, text in stored.items()}
+        steps = plan.rollback_plan(changelog, rows, sink.context, captures)
         for done, (row, cs, changes) in enumerate(steps):
             StopRequest.check(done)
-            sink.comment(f"Rolling Back ChangeSet: {row.identifier}")
+            sink.comment("\n".join([f"Rolling Back ChangeSet: {row.identifier}", *notes(changes)]))
             with sink.transaction():
                 _apply_changes(target, cs, changes)
                 target.history.delete(sink, row.key)
+                if row.key in stored:
+                    target.captures.forget(sink, row.key)
             report(row.identifier)
     return rows
 

@@ -7,6 +7,8 @@ statement or writes it to the output buffer, so ``update-sql`` prints exactly wh
 from __future__ import annotations
 
 import contextlib
+import re
+import warnings
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -57,16 +59,10 @@ class Sink:
             doomed = self._dependents_of_dropped_columns(step.table_name, step.schema, step.operations, "indexes")
             for index in doomed:
                 self.operations.invoke(DropIndexOp(index, table_name=step.table_name, schema=step.schema))
-            # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
-            with self.operations.batch_alter_table(
-                step.table_name,
-                schema=step.schema,
-                recreate=step.recreate,
-                reflect_kwargs={"resolve_fks": False},
-                **self._batch_options(step, doomed),
-            ) as batch:
-                for op in step.operations:
-                    batch.invoke(op)
+            # Alembic warns that it omits unnamed CHECKs: they are restated through table_args.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Unnamed CHECK constraint", UserWarning)
+                self._run_batch(step, doomed)
         elif isinstance(step, DropColumnOp) and self.dialect_name in ("mysql", "mariadb"):
             # MySQL refuses to drop a column a foreign key uses; PostgreSQL drops such constraints with it.
             for fk in self._dependents_of_dropped_columns(step.table_name, step.schema, [step], "foreign_keys"):
@@ -77,8 +73,36 @@ class Sink:
         else:  # pragma: no cover - a programming error, not user input
             raise TypeError(f"not a step: {step!r}")
 
+    def _run_batch(self, step: Batch, doomed: list[str]) -> None:
+        # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
+        with self.operations.batch_alter_table(
+            step.table_name,
+            schema=step.schema,
+            recreate=step.recreate,
+            table_args=step.table_args or self._unnamed_checks(step),
+            reflect_kwargs={"resolve_fks": False},
+            **self._batch_options(step, doomed),
+        ) as batch:
+            for op in step.operations:
+                batch.invoke(op)
+
     def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
         return {}
+
+    def _unnamed_checks(self, step: Batch) -> tuple[sa.CheckConstraint, ...]:
+        """Unnamed CHECK constraints of the table, which Alembic's recreation would omit (with a warning):
+        restated, except those on a column the batch drops."""
+        if self.reflection is None or step.recreate == "never":
+            return ()
+        inspector = sa.inspect(self.reflection)
+        if not inspector.has_table(step.table_name, schema=step.schema):
+            return ()
+        dropped = {op.column_name for op in step.operations if isinstance(op, DropColumnOp)}
+        return tuple(
+            sa.CheckConstraint(sa.text(ck["sqltext"]))
+            for ck in inspector.get_check_constraints(step.table_name, schema=step.schema)
+            if not ck.get("name") and not any(re.search(rf"\b{re.escape(c)}\b", ck["sqltext"]) for c in dropped)
+        )
 
     @property
     def reflection(self) -> Connection | None:
