@@ -26,6 +26,7 @@ from yamlbase.errors import (
     IncompleteChangeSetError,
     Interrupted,
     MigrationError,
+    RollbackMismatchError,
     UsageError,
     YamlbaseError,
 )
@@ -514,6 +515,47 @@ def rollback(
     _require_database(url)
     with _online(url) as target:
         return _run_rollback(target, model, select, lock_timeout=lock_timeout, report=report)
+
+
+def update_testing_rollback(
+    url: str,
+    changelog: str | os.PathLike[str],
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    report: Report = _quiet,
+) -> list[ChangeSet]:
+    """Apply each pending changeSet, roll it back, compare the reflected schema with the one before it, and apply
+    it again; returns those applied. A rollback that leaves another schema raises :class:`RollbackMismatchError`
+    naming the changeSet and the difference (that changeSet is then left rolled back)."""
+    from yamlbase.runtime.snapshot import difference, snapshot
+
+    model = parse_changelog(changelog)
+    done: list[ChangeSet] = []
+    with _online(url) as target:
+        reader = target.reader
+        assert reader is not None
+
+        def apply_next() -> list[ChangeSet]:
+            return _run_update(target, model, count=1, to_tag=None, lock_timeout=lock_timeout, report=_quiet)
+
+        while True:
+            before = snapshot(reader, details=True)
+            applied = apply_next()
+            if not applied:
+                return done
+            cs = applied[0]
+            last = lambda rows: plan.last_rows(rows, 1)  # noqa: E731
+            _run_rollback(target, model, last, lock_timeout=lock_timeout, report=_quiet)
+            lines = difference(before, snapshot(reader, details=True))
+            if lines:
+                raise RollbackMismatchError(
+                    f"changeSet {cs.identifier} ({cs.location}): after its rollback the schema is not what it was "
+                    "before it:\n" + "\n".join(f"  {line}" for line in lines) + "\nThe changeSet is left rolled "
+                    "back; fix its rollback block (or the changes it undoes) and run update-testing-rollback again."
+                )
+            apply_next()
+            report(cs.identifier)
+            done.append(cs)
 
 
 def rollback_sql(

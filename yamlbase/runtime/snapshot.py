@@ -107,8 +107,12 @@ def difference(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             if key in ("columns", "column_details") and isinstance(was.get(key), dict):
                 old, new = was.get(key) or {}, now.get(key) or {}
                 for column in sorted(set(old) | set(new)):
-                    if old.get(column) != new.get(column):
-                        lines.append(f"table {table}, column {column}: was {old.get(column)}, is {new.get(column)}")
+                    if column not in new:
+                        lines += [f"table {table}, column {column}: gone (was {old[column]})"] * (key == "columns")
+                    elif column not in old:
+                        lines += [f"table {table}, column {column}: new ({new[column]})"] * (key == "columns")
+                    elif old[column] != new[column]:
+                        lines.append(f"table {table}, column {column}: was {old[column]}, is {new[column]}")
             elif was.get(key) != now.get(key):
                 lines.append(f"table {table}, {key.replace('_', ' ')}: was {was.get(key)}, is {now.get(key)}")
     return lines
