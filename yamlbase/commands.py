@@ -324,7 +324,9 @@ def _apply_changes(
         for i, change in enumerate(changes):
             try:
                 if capture_drops and target.reader is not None and change.destroys():
+                    seen = len(sink.executed)
                     captured[i] = capture.capture(target.reader, change.destroys())
+                    del sink.executed[seen:]  # reading the schema took no effect worth reporting
                 sink.apply(change)
             except sa.exc.DBAPIError as exc:
                 raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
