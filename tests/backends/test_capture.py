@@ -92,8 +92,9 @@ DROPS = {
 }
 
 
-def changelog_with(tmp_path: Path, changes: str, rollback: str | None = None) -> Path:
-    text = SETUP + textwrap.indent(
+def changelog_with(tmp_path: Path, changes: str, rollback: str | None = None, *, rows: bool = True) -> Path:
+    setup = SETUP if rows else SETUP.split("  - changeSet:\n      id: rows")[0]
+    text = setup + textwrap.indent(
         "- changeSet:\n    id: drop\n    author: t\n    changes:\n" + textwrap.indent(changes, " " * 6) + "\n",
         "  ",
     )
@@ -139,6 +140,19 @@ def test_rollback_recreates_what_the_drop_destroyed(db_url: str, tmp_path: Path,
     commands.update(db_url, changelog)
     commands.rollback(db_url, changelog, count=3)
     assert schema(db_url) == {}
+
+
+@pytest.mark.backend
+def test_cascading_drop_comes_back_with_the_foreign_keys_it_took(postgresql_url: str, tmp_path: Path) -> None:
+    # PostgreSQL's DROP TABLE … CASCADE also drops item's foreign key to owner. No rows: the restored
+    # foreign key must hold for rows that reference owners, which do not come back.
+    changelog = changelog_with(tmp_path, "- dropTable: {tableName: owner, cascadeConstraints: true}", rows=False)
+    commands.update(postgresql_url, changelog, count=1)
+    before = schema(postgresql_url)
+    commands.update(postgresql_url, changelog)
+    assert schema(postgresql_url)["item"]["foreign_keys"] == []
+    commands.rollback(postgresql_url, changelog, count=1)
+    assert schema(postgresql_url) == before
 
 
 def test_rollback_block_wins_and_nothing_is_captured(db_url: str, tmp_path: Path) -> None:

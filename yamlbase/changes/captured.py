@@ -54,6 +54,21 @@ def captured_table(ctx: PlanContext, change: str, schema: str | None, table: str
     raise NoInverse(f"{change} on {what} cannot be rolled back automatically: it did not exist when {change} ran")
 
 
+def table(schema: str | None, name: str, columns: list[str]) -> Table:
+    """A captured table with nothing but column names (to hang one constraint on)."""
+    return {
+        "schema": schema,
+        "name": name,
+        "comment": None,
+        "columns": [{"name": c} for c in columns],
+        "primary_key": None,
+        "foreign_keys": [],
+        "unique": [],
+        "checks": [],
+        "indexes": [],
+    }
+
+
 def _column(c: dict[str, Any], dialect: str) -> sa.Column[Any]:
     if c["type"] is None:
         raise ValueError(f"the type of column {c['name']} could not be captured")
@@ -157,12 +172,19 @@ class RecreateTable(Recreate):
     """The inverse of ``dropTable``: the table with every column, key, constraint, index and comment."""
 
     name = "createTable"
+    # Other tables' foreign keys to this one that a cascading drop removed (capture's "referencing").
+    referencing: list[dict[str, Any]] = []
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         t = self.table
         items: list[Any] = [_column(c, ctx.dialect) for c in t["columns"]] + _constraints(t, ctx.dialect)
         steps: list[Step] = [ops.CreateTableOp(t["name"], items, schema=t["schema"], comment=t["comment"])]
         steps += [_index_op(t, ix) for ix in t["indexes"] if not ix["constraint"]]
+        for fk in self.referencing:
+            other = table(fk["schema"], fk["table"], fk["columns"])
+            constraints = _constraints({**other, "foreign_keys": [fk]}, ctx.dialect)
+            _stubbed(other, constraints)
+            steps += [ops.AddConstraintOp.from_constraint(c) for c in constraints]
         return steps
 
     def note(self) -> str:

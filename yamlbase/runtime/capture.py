@@ -4,7 +4,9 @@ The JSON of one change (``capture()``) is::
 
     {"format": 1, "dialect": "postgresql",
      "tables": {"[schema.]name": TABLE, …},      # every table an object of the change belongs to
-     "views": {"[schema.]name": {"schema", "name", "definition"}, …}}
+     "views": {"[schema.]name": {"schema", "name", "definition"}, …},
+     "referencing": {"[schema.]name": [FOREIGN KEY + "table", "schema"], …}}  # foreign keys to a table that
+                                                                           # ``DROP … CASCADE`` drops with it
 
     TABLE = {"schema", "name", "comment",
              "columns": [{"name", "type" (SQL text for this dialect), "nullable", "default" (SQL text),
@@ -51,6 +53,8 @@ TABLE_KINDS = frozenset(
         "columnType",
     }
 )
+# Where DROP TABLE … CASCADE also drops the foreign keys of other tables that reference the table.
+CASCADE_DROPS_REFERENCES = frozenset({"postgresql", "oracle"})
 
 
 def capture(connection: Connection, refs: Iterable[ObjectRef]) -> dict[str, Any]:
@@ -60,7 +64,7 @@ def capture(connection: Connection, refs: Iterable[ObjectRef]) -> dict[str, Any]
     """
     inspector = sa.inspect(connection)
     dialect = connection.dialect
-    result: dict[str, Any] = {"format": FORMAT, "dialect": dialect.name, "tables": {}, "views": {}}
+    result: dict[str, Any] = {"format": FORMAT, "dialect": dialect.name, "tables": {}, "views": {}, "referencing": {}}
     for ref in refs:
         if ref.kind in TABLE_KINDS:
             table = ref.name if ref.kind == "table" else ref.table
@@ -77,6 +81,9 @@ def capture(connection: Connection, refs: Iterable[ObjectRef]) -> dict[str, Any]
                     "name": ref.name,
                     "definition": definition,
                 }
+        elif ref.kind == "referencingForeignKeys":
+            if dialect.name in CASCADE_DROPS_REFERENCES:
+                result["referencing"][qualified(ref.schema, ref.name)] = _referencing(inspector, ref.schema, ref.name)
         else:
             raise ValueError(f"cannot capture an object of kind {ref.kind!r}")
     return result
@@ -97,6 +104,27 @@ def _table_of_index(inspector: Inspector, schema: str | None, index: str) -> str
         if any(ix["name"] == index for ix in inspector.get_indexes(table, schema=schema)):
             return table
     return None
+
+
+def _referencing(inspector: Inspector, schema: str | None, table: str) -> list[dict[str, Any]]:
+    """The foreign keys of other tables that reference ``table`` (one query where the dialect allows)."""
+    found = []
+    for (fk_schema, fk_table), fks in inspector.get_multi_foreign_keys(schema=schema).items():
+        for fk in fks:
+            if fk["referred_table"] == table and fk_table != table and fk.get("referred_schema") in (None, schema):
+                found.append({"table": fk_table, "schema": fk_schema, **_foreign_key(fk)})
+    return found
+
+
+def _foreign_key(fk: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": fk.get("name"),
+        "columns": fk["constrained_columns"],
+        "referred_schema": fk.get("referred_schema"),
+        "referred_table": fk["referred_table"],
+        "referred_columns": fk["referred_columns"],
+        **{k: (fk.get("options") or {}).get(k) for k in ("ondelete", "onupdate", "deferrable", "initially")},
+    }
 
 
 def _optional(method: Any, *args: Any, **kw: Any) -> Any:
@@ -147,17 +175,7 @@ def reflect_table(inspector: Inspector, dialect: sa.Dialect, schema: str | None,
             }
         )
     pk = inspector.get_pk_constraint(name, schema=schema)
-    foreign_keys = [
-        {
-            "name": fk.get("name"),
-            "columns": fk["constrained_columns"],
-            "referred_schema": fk.get("referred_schema"),
-            "referred_table": fk["referred_table"],
-            "referred_columns": fk["referred_columns"],
-            **{k: (fk.get("options") or {}).get(k) for k in ("ondelete", "onupdate", "deferrable", "initially")},
-        }
-        for fk in inspector.get_foreign_keys(name, schema=schema)
-    ]
+    foreign_keys = [_foreign_key(fk) for fk in inspector.get_foreign_keys(name, schema=schema)]
     unique = [
         {"name": u.get("name"), "columns": u["column_names"]}
         for u in inspector.get_unique_constraints(name, schema=schema)
