@@ -174,7 +174,7 @@ def test_rollback_sql_shows_the_recreation_and_says_the_data_is_not_restored(db_
     assert schema(db_url) == before and len(captured_rows(db_url)) == 1, "rollback-sql changes nothing"
     create = next(line for line in sql.splitlines() if line.upper().startswith("CREATE TABLE"))
     assert "item" in create
-    assert "-- table item recreated as captured: its rows are not restored (data removed by a drop" in sql
+    assert "-- table item is recreated as captured before the drop; the rows it held are not restored\n" in sql
     assert "ix_item_label" in sql and "fk_item_owner" in sql and "uq_item_code" in sql
     assert "DELETE FROM" in sql.upper() and "YAMLBASE_ROLLBACK" in sql.upper(), "the capture row goes too"
 

@@ -154,7 +154,6 @@ def test_each_change_of_a_changeset_gets_the_capture_taken_before_it() -> None:
     [(_, _, inverse)] = undo
     assert [type(c).__name__ for c in inverse] == ["RecreateTable", "DropTable", "RecreateColumns"]
     assert notes(inverse) == [
-        "table item recreated as captured: its rows are not restored (data removed by a drop is not restored)",
-        "column code of item recreated as captured: its values are not restored (data removed by a drop is not "
-        "restored)",
+        "table item is recreated as captured before the drop; the rows it held are not restored",
+        "column code of item is recreated as captured before the drop; the values it held are not restored",
     ]

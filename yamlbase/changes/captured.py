@@ -188,7 +188,8 @@ class RecreateTable(Recreate):
         return steps
 
     def note(self) -> str:
-        return f"table {qualified(self.table['schema'], self.table['name'])} recreated as captured: its rows are not"
+        where = qualified(self.table["schema"], self.table["name"])
+        return f"table {where} is recreated as captured before the drop; the rows it held are not restored"
 
 
 class RecreateColumns(Recreate):
@@ -232,7 +233,11 @@ class RecreateColumns(Recreate):
 
     def note(self) -> str:
         where = qualified(self.table["schema"], self.table["name"])
-        return f"column {', '.join(self.columns)} of {where} recreated as captured: its values are not"
+        one = len(self.columns) == 1
+        what = f"column{'' if one else 's'} {', '.join(self.columns)} of {where} {'is' if one else 'are'}"
+        return (
+            f"{what} recreated as captured before the drop; the values {'it' if one else 'they'} held are not restored"
+        )
 
 
 class RecreateIndex(Recreate):
@@ -250,5 +255,4 @@ class RecreateIndex(Recreate):
 
 def notes(changes: list[Change]) -> list[str]:
     """What a rollback plan restores without its data, for a comment in ``rollback-sql`` output."""
-    said = [c.note() for c in changes if isinstance(c, Recreate)]
-    return [f"{line} restored (data removed by a drop is not restored)" for line in said if line]
+    return [note for c in changes if isinstance(c, Recreate) and (note := c.note())]
