@@ -26,6 +26,7 @@ from yamlbase.errors import (
     IncompleteChangeSetError,
     Interrupted,
     MigrationError,
+    RollbackImpossibleError,
     RollbackMismatchError,
     UsageError,
     YamlbaseError,
@@ -547,7 +548,12 @@ def update_testing_rollback(
                 return done
             cs = applied[0]
             last = lambda rows: plan.last_rows(rows, 1)  # noqa: E731
-            _run_rollback(target, model, last, lock_timeout=lock_timeout, report=_quiet)
+            try:
+                _run_rollback(target, model, last, lock_timeout=lock_timeout, report=_quiet)
+            except RollbackImpossibleError as error:
+                raise RollbackImpossibleError(
+                    f"changeSet {cs.identifier} was applied and has no rollback; {error}"
+                ) from None
             lines = difference(before, snapshot(reader, details=True))
             if lines:
                 raise RollbackMismatchError(

@@ -108,6 +108,20 @@ def test_fails_naming_the_changeset_whose_rollback_is_wrong(run: Run, write: Wri
     assert "later" not in view.tables()
 
 
+def test_a_changeset_without_rollback_stops_the_run_applied(run: Run, write: Write, db: DbView) -> None:
+    write(
+        "changelog/changelog.yaml",
+        PERSON + "  - changeSet: {id: seed, author: ann, changes: [{sql: DELETE FROM person}]}\n",
+    )
+    result = run("update-testing-rollback")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: changeSet changelog.yaml::seed::ann was applied and has no rollback; cannot roll back; nothing was "
+        "changed:\n  changelog.yaml::seed::ann (changelog/changelog.yaml:13:16): sql cannot be rolled back"
+    )
+    assert db(DEFAULT_URL).history_ids() == ["changelog.yaml::person::ann", "changelog.yaml::seed::ann"]
+
+
 def test_the_python_api_raises_on_every_backend(db_url: str, tmp_path: Path) -> None:
     changelog = tmp_path / "changelog.yaml"
     changelog.write_text(WRONG, encoding="utf-8")
