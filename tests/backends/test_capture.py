@@ -202,3 +202,35 @@ def test_update_sql_captures_nothing(db_url: str, tmp_path: Path) -> None:
     sql = commands.update_sql(db_url, changelog)
     assert "DROP TABLE" in sql.upper() and "YAMLBASE_ROLLBACK" not in sql.upper()
     assert captured_rows(db_url) == []
+
+
+def test_sqlite_table_recreation_keeps_unnamed_checks(sqlite_url: str, tmp_path: Path) -> None:
+    # Alembic's batch mode omits unnamed CHECK constraints; yamlbase restates them (renamed columns followed).
+    changelog = tmp_path / "changelog.yaml"
+    changelog.write_text(
+        textwrap.dedent(
+            """
+            databaseChangeLog:
+              - changeSet:
+                  id: t
+                  author: t
+                  changes:
+                    - createTable:
+                        tableName: t
+                        columns:
+                          - column: {name: qty, type: int, constraints: {checkConstraint: qty >= 0}}
+                          - column: {name: other, type: int}
+              - changeSet:
+                  id: recreate
+                  author: t
+                  changes:
+                    - dropColumn: {tableName: t, columnName: other}
+                    - renameColumn: {tableName: t, oldColumnName: qty, newColumnName: amount}
+            """
+        ),
+        encoding="utf-8",
+    )
+    commands.update(sqlite_url, changelog)
+    assert schema(sqlite_url)["t"]["checks"] == [("", "amount >= 0")]
+    with commands.connect(sqlite_url) as connection, pytest.raises(sa.exc.IntegrityError):
+        connection.exec_driver_sql("INSERT INTO t (amount) VALUES (-1)")

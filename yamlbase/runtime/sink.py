@@ -91,18 +91,23 @@ class Sink:
 
     def _unnamed_checks(self, step: Batch) -> tuple[sa.CheckConstraint, ...]:
         """Unnamed CHECK constraints of the table, which Alembic's recreation would omit (with a warning):
-        restated, except those on a column the batch drops."""
+        restated with the batch's column renames, except those on a column the batch drops."""
         if self.reflection is None or step.recreate == "never":
             return ()
         inspector = sa.inspect(self.reflection)
         if not inspector.has_table(step.table_name, schema=step.schema):
             return ()
         dropped = {op.column_name for op in step.operations if isinstance(op, DropColumnOp)}
-        return tuple(
-            sa.CheckConstraint(sa.text(ck["sqltext"]))
-            for ck in inspector.get_check_constraints(step.table_name, schema=step.schema)
-            if not ck.get("name") and not any(re.search(rf"\b{re.escape(c)}\b", ck["sqltext"]) for c in dropped)
-        )
+        renamed = {op.column_name: op.modify_name for op in step.operations if getattr(op, "modify_name", None)}
+        checks = []
+        for ck in inspector.get_check_constraints(step.table_name, schema=step.schema):
+            text = ck["sqltext"]
+            if ck.get("name") or any(re.search(rf"\b{re.escape(c)}\b", text) for c in dropped):
+                continue
+            for old, new in renamed.items():
+                text = re.sub(rf"\b{re.escape(old)}\b", lambda _match, new=new: new, text)
+            checks.append(sa.CheckConstraint(sa.text(text)))
+        return tuple(checks)
 
     @property
     def reflection(self) -> Connection | None:
