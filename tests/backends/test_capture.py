@@ -234,3 +234,22 @@ def test_sqlite_table_recreation_keeps_unnamed_checks(sqlite_url: str, tmp_path:
     assert schema(sqlite_url)["t"]["checks"] == [("", "amount >= 0")]
     with commands.connect(sqlite_url) as connection, pytest.raises(sa.exc.IntegrityError):
         connection.exec_driver_sql("INSERT INTO t (amount) VALUES (-1)")
+
+
+def test_a_view_is_captured_with_its_definition(db_url: str, tmp_path: Path) -> None:
+    # For dropView (another branch): the capture a view's inverse rebuilds from.
+    from yamlbase.changes.base import ObjectRef
+    from yamlbase.runtime.capture import capture
+
+    commands.update(db_url, changelog_with(tmp_path, "- tagDatabase: {tag: t}"), count=1)
+    with commands.connect(db_url) as connection:
+        connection.exec_driver_sql("CREATE VIEW owner_names AS SELECT name FROM owner")
+        connection.commit()
+        captured = capture(connection, [ObjectRef("view", None, None, "owner_names")])
+        missing = capture(connection, [ObjectRef("view", None, None, "no_such_view")])
+        with pytest.raises(ValueError, match="cannot capture an object of kind 'trigger'"):
+            capture(connection, [ObjectRef("trigger", None, None, "x")])
+    view = captured["views"]["owner_names"]
+    assert (view["schema"], view["name"]) == (None, "owner_names")
+    assert "select" in view["definition"].lower() and "owner" in view["definition"]
+    assert missing["views"] == {}
