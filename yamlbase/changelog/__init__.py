@@ -112,7 +112,7 @@ class _Reader:
                 self.visit(target, where, stack)
 
     def _add(self, doc: Document, index: int, body: dict[str, Any]) -> None:
-        cs = build_changeset(doc, index, body, self.problems)
+        cs = build_changeset(doc, index, body, self.problems, self.base)
         if cs is None:
             return
         first = self.seen.get(cs.key)

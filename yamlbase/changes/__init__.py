@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from yamlbase.changes import column, index, meta, sql, table
-from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Step
+from yamlbase.changes import column, data, index, meta, sql, table
+from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Rows, Step
 
 __all__ = [
     "REGISTRY",
@@ -12,8 +12,10 @@ __all__ = [
     "NoInverse",
     "PlanContext",
     "RawSQL",
+    "Rows",
     "Step",
     "column",
+    "data",
     "index",
     "meta",
     "sql",

@@ -6,18 +6,22 @@ A change's :meth:`Change.operations` returns *steps*, which a sink either execut
 - an Alembic ``MigrateOperation`` (``CreateTableOp``, ``AddColumnOp``, …), invoked through
   ``alembic.operations.Operations`` so Alembic renders the per-dialect ``ALTER``;
 - :class:`Batch`: operations on one table that SQLite can only do by recreating it (Alembic batch mode);
-- :class:`RawSQL`: SQL text from the changelog, sent verbatim.
+- :class:`RawSQL`: SQL text from the changelog, sent verbatim;
+- :class:`Rows`: one parameterised statement for many rows (bulk data), sent in batches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from alembic.operations.ops import MigrateOperation
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,22 @@ class Batch:
     recreate: str = "auto"
 
 
-Step = MigrateOperation | Batch | RawSQL
+@dataclass(frozen=True)
+class Rows:
+    """Many rows through one parameterised ``statement``: executed in batches of ``batch_size`` (``executemany``).
+
+    ``rows()`` streams the rows (read again at each run); each is a dict of ``statement``'s parameters, or a
+    statement of its own for a row that cannot share it (an SQL expression among its values). SQL output renders
+    each row as ``row_statement(row)``, its values as literals.
+    """
+
+    statement: Executable
+    rows: Callable[[], Iterable[dict[str, Any] | Executable]]
+    row_statement: Callable[[dict[str, Any]], Executable]
+    batch_size: int = 1000
+
+
+Step = MigrateOperation | Batch | RawSQL | Rows
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,16 @@ class Change(Model):
     def inverse(self, ctx: PlanContext) -> list[Change]:
         """The changes that undo this one; raises :class:`NoInverse` saying why there are none."""
         raise NoInverse(f"{self.name} cannot be rolled back automatically; add a rollback block")
+
+    def bind_files(self, changelog_folder: Path, root_folder: Path) -> list[tuple[str, str]]:
+        """Where relative file names lead, for a change that reads a file (``sqlFile``, ``loadData``):
+        ``changelog_folder`` holds the changelog that contains it, ``root_folder`` the root changelog.
+        Returns ``(attribute, problem)`` pairs for files that cannot be read."""
+        return []
+
+    def checksum_content(self) -> bytes | None:
+        """The bytes of the file this change reads, which Liquibase's checksum covers; None if it reads none."""
+        return None
 
     def description(self) -> str:
         """Liquibase's one-line description, as stored in ``DATABASECHANGELOG.DESCRIPTION``."""

@@ -16,7 +16,7 @@ from alembic.operations.ops import DropColumnOp, DropConstraintOp, DropIndexOp, 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from yamlbase.changes.base import Batch, Change, PlanContext, RawSQL, Step
+from yamlbase.changes.base import Batch, Change, PlanContext, RawSQL, Rows, Step
 
 # Connection.info flag: the transaction being begun will write (SQLite then begins IMMEDIATE).
 WRITES = "yamlbase.writes"
@@ -74,11 +74,18 @@ class Sink:
             self.operations.invoke(step)
         elif isinstance(step, MigrateOperation):
             self.operations.invoke(step)
+        elif isinstance(step, Rows):
+            self.run_rows(step)
         else:  # pragma: no cover - a programming error, not user input
             raise TypeError(f"not a step: {step!r}")
 
     def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
         return {}
+
+    def run_rows(self, step: Rows) -> None:
+        """Bulk data: each row rendered as a statement of its own (SQL output); online sinks batch them."""
+        for row in step.rows():
+            self.operations.execute(row if isinstance(row, sa.Executable) else step.row_statement(row))
 
     @property
     def reflection(self) -> Connection | None:
@@ -129,6 +136,23 @@ class ConnectionSink(Sink):
 
     def execute(self, statement: sa.Executable) -> Any:
         return self.connection.execute(statement)
+
+    def run_rows(self, step: Rows) -> None:
+        """``executemany`` per batch of rows: one round trip per batch, never per row."""
+        batch: list[dict[str, Any]] = []
+        for row in step.rows():
+            if isinstance(row, sa.Executable):
+                if batch:
+                    self.connection.execute(step.statement, batch)
+                    batch = []
+                self.connection.execute(row)
+                continue
+            batch.append(row)
+            if len(batch) >= step.batch_size:
+                self.connection.execute(step.statement, batch)
+                batch = []
+        if batch:
+            self.connection.execute(step.statement, batch)
 
     @property
     def reflection(self) -> Connection | None:
