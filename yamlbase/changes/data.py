@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from alembic.operations import ops
 from pydantic import Field, PrivateAttr
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -77,8 +76,12 @@ class Value(sa.types.TypeDecorator[Any]):
             value = str(value)
         if isinstance(value, bytes):
             return _bytes_literal(value, dialect.name)
-        literal = sa.literal(value)
-        return str(literal.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        # the literal of the value's own type; the compiler escapes what the dialect needs after this (MySQL: \\)
+        type_ = sa.literal(value).type.dialect_impl(dialect)
+        processor = type_.literal_processor(dialect)
+        if processor is None:
+            raise ValueError(f"no SQL literal for {type(value).__name__} values in {dialect.name}")
+        return str(processor(value))
 
 
 def _bytes_literal(value: bytes, dialect: str) -> str:
@@ -144,6 +147,13 @@ def _moment(text: str, kind: str) -> dt.date | dt.datetime | dt.time:
         return dt.datetime.fromisoformat(cleaned.replace("T", " ", 1))
     except ValueError:
         raise ValueError(f"{text!r} is not an ISO {kind} (YYYY-MM-DD, YYYY-MM-DDThh:mm:ss, hh:mm:ss)") from None
+
+
+def _uuid(text: str) -> str:
+    try:
+        return str(uuid.UUID(text.strip()))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a UUID") from None
 
 
 def column_value(col: ColumnConfig) -> Any:
@@ -240,6 +250,11 @@ class _ModifyData(Change):
         return Where(self.where, [p.name for p in params if p.name is not None], [column_value(p) for p in params])
 
 
+def single(statement: Executable) -> Rows:
+    """One data statement as a step (SQL output keeps its values exactly, tabs included)."""
+    return Rows(statement, lambda: [statement], lambda _row: statement)
+
+
 def _table(name: str, schema: str | None, columns: list[str]) -> sa.TableClause:
     return sa.table(name, *(sa.column(c) for c in columns), schema=schema)
 
@@ -262,7 +277,7 @@ class Insert(Change):
         # as Liquibase, an autoIncrement column is left to the database
         cols = [item.column for item in self.columns if not item.column.auto_increment]
         table = _table(self.table_name, self.schema_name, [c.name for c in cols])
-        return [ops.ExecuteSQLOp(sa.insert(table).values({c.name: column_value(c) for c in cols}))]
+        return [single(sa.insert(table).values({c.name: column_value(c) for c in cols}))]
 
 
 @register
@@ -279,7 +294,7 @@ class Update(_ModifyData):
         where = self.where_clause()
         if where is not None:
             statement = statement.where(where)
-        return [ops.ExecuteSQLOp(statement)]
+        return [single(statement)]
 
 
 @register
@@ -293,7 +308,7 @@ class Delete(_ModifyData):
         where = self.where_clause()
         if where is not None:
             statement = statement.where(where)
-        return [ops.ExecuteSQLOp(statement)]
+        return [single(statement)]
 
 
 # --- files -------------------------------------------------------------------------------------------------------
@@ -573,7 +588,7 @@ class LoadData(_FileChange):
             if kind in ("DATE", "DATETIME", "TIME"):
                 return _moment(cell, kind.lower())
             if kind == "UUID":
-                return str(uuid.UUID(cell.strip()))
+                return _uuid(cell)
             if kind == "COMPUTED":
                 return sa.text(cell.replace(":", "\\:"))
             if kind == "BLOB":

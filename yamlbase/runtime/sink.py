@@ -83,9 +83,8 @@ class Sink:
         return {}
 
     def run_rows(self, step: Rows) -> None:
-        """Bulk data: each row rendered as a statement of its own (SQL output); online sinks batch them."""
-        for row in step.rows():
-            self.operations.execute(row if isinstance(row, sa.Executable) else step.row_statement(row))
+        """Bulk data: batches of rows online, one statement per row in SQL output."""
+        raise NotImplementedError
 
     @property
     def reflection(self) -> Connection | None:
@@ -222,6 +221,17 @@ class TextSink(Sink):
             # A statement the shadow cannot run (SQL for another database) only costs later previews detail.
             with contextlib.suppress(sa.exc.SQLAlchemyError):
                 self.shadow.apply(change)
+
+    def run_rows(self, step: Rows) -> None:
+        # Rendered here rather than by Alembic, which turns every tab into spaces (inside string literals too).
+        impl = self.operations.impl
+        separator = getattr(impl, "batch_separator", None)
+        for row in step.rows():
+            statement = row if isinstance(row, sa.Executable) else step.row_statement(row)
+            compiled = statement.compile(dialect=impl.dialect, compile_kwargs={"literal_binds": True})
+            impl.static_output(str(compiled).strip() + impl.command_terminator)
+            if separator:
+                impl.static_output(separator)
 
     def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
         if self.shadow is None:
