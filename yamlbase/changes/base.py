@@ -21,7 +21,7 @@ from alembic.operations.ops import MigrateOperation
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import Executable, TableClause
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class Rows:
     rows: Callable[[], Iterable[dict[str, Any] | Executable]]
     row_statement: Callable[[dict[str, Any]], Executable]
     batch_size: int = 1000
+    # Plain inserts into (table, columns), the row dicts' values in that order: PostgreSQL may COPY them instead.
+    copy_into: tuple[TableClause, list[str]] | None = None
 
 
 Step = MigrateOperation | Batch | RawSQL | Rows

@@ -24,6 +24,7 @@ import base64
 import binascii
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import decimal
 import re
@@ -668,7 +669,7 @@ class LoadData(_FileChange):
         def insert(values: dict[str, Any]) -> Executable:
             return sa.insert(table).values({n: values[k] for n, k in zip(names, keys, strict=True)})
 
-        return [_rows_step(self, ctx, keys, insert)]
+        return [dataclasses.replace(_rows_step(self, ctx, keys, insert), copy_into=(table, names))]
 
 
 def _keys(count: int) -> list[str]:

@@ -137,7 +137,12 @@ class ConnectionSink(Sink):
         return self.connection.execute(statement)
 
     def run_rows(self, step: Rows) -> None:
-        """``executemany`` per batch of rows: one round trip per batch, never per row."""
+        """``executemany`` per batch of rows: one round trip per batch, never per row (PostgreSQL: ``COPY``)."""
+        if step.copy_into is not None and self.dialect_name == "postgresql":
+            driver = self.connection.connection.driver_connection
+            if type(driver).__module__.partition(".")[0] == "psycopg":  # psycopg 3 (psycopg2 has no cursor.copy)
+                self._copy(step, step.copy_into[0], step.copy_into[1], driver)
+                return
         batch: list[dict[str, Any]] = []
         for row in step.rows():
             if isinstance(row, sa.Executable):
@@ -152,6 +157,30 @@ class ConnectionSink(Sink):
                 batch = []
         if batch:
             self.connection.execute(step.statement, batch)
+
+    def _copy(self, step: Rows, table: sa.TableClause, columns: list[str], driver: Any) -> None:
+        """PostgreSQL's ``COPY … FROM STDIN`` for plain rows; a row holding SQL expressions runs on its own."""
+        preparer = self.connection.dialect.identifier_preparer
+        names = ", ".join(preparer.quote(c) for c in columns)
+        sql = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+        rows = iter(step.rows())
+        # The first row is read before COPY starts: preparing the rows may query the connection (reflection),
+        # which it cannot do once it is busy copying.
+        first = next(rows, None)
+        while first is not None:
+            if isinstance(first, sa.Executable):
+                self.connection.execute(first)
+                first = next(rows, None)
+                continue
+            self.executed.append(sql)
+            with driver.cursor() as cursor, cursor.copy(sql) as copy:
+                copy.write_row(list(first.values()))
+                first = None
+                for row in rows:
+                    if isinstance(row, sa.Executable):
+                        first = row
+                        break
+                    copy.write_row(list(row.values()))
 
     @property
     def reflection(self) -> Connection | None:
