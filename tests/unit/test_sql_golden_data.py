@@ -525,3 +525,15 @@ def test_load_update_data_refuses_a_dialect_without_upsert() -> None:
     assert isinstance(change, LoadUpdateData)
     with pytest.raises(ValueError, match="no upsert statement known for firebird"):
         change.operations(PlanContext("firebird"))
+
+
+def test_a_gzipped_csv_is_read_as_liquibase_does(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "t.csv.gz").write_bytes(gzip.compress(b"a,b\n1,x\n"))
+    (change,) = changes_from("- loadData: {tableName: t, file: t.csv.gz}")
+    assert change.bind_files(tmp_path, tmp_path) == []
+    out = io.StringIO()
+    with text_sink("postgresql", out) as sink:
+        sink.apply(change)
+    assert normal(out.getvalue()) == laid_out("postgresql", "INSERT INTO t (a, b) VALUES ('1', 'x')")

@@ -27,6 +27,7 @@ import csv
 import dataclasses
 import datetime as dt
 import decimal
+import gzip
 import re
 import uuid
 from collections.abc import Iterator
@@ -504,7 +505,8 @@ class LoadData(_FileChange):
     def _lines(self) -> Iterator[tuple[int, list[str]]]:
         """(line number, cells) of each line after the headers (the headers are line 0 of the iterator)."""
         encoding = self.encoding or "utf-8"
-        with self.source_file.open("rb") as raw:
+        opener: Any = gzip.open if self.source_file.name.lower().endswith(".gz") else open  # as Liquibase
+        with opener(self.source_file, "rb") as raw:
             start = raw.read(4)
             raw.seek(0)
             for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le")):

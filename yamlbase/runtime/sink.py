@@ -249,7 +249,9 @@ class TextSink(Sink):
         if self.shadow is not None:
             # A statement the shadow cannot run (SQL for another database) only costs later previews detail.
             with contextlib.suppress(sa.exc.SQLAlchemyError):
-                self.shadow.apply(change)
+                for step in change.operations(self.shadow.context):
+                    if not isinstance(step, Rows):  # the shadow shows the schema: loading data there is wasted
+                        self.shadow.run(step)
 
     def run_rows(self, step: Rows) -> None:
         # Rendered here rather than by Alembic, which turns every tab into spaces (inside string literals too).
