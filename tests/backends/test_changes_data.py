@@ -105,7 +105,7 @@ def test_insert_update_delete(db_url: str, tmp_path: Path) -> None:
                     - param: {name: name, value: "O'Brien"}
               - delete:
                   tableName: people
-                  where: "id > ?"
+                  where: "id >= ? AND name NOT LIKE 'k%'"
                   whereParams:
                     - param: {valueNumeric: 2}
         """,

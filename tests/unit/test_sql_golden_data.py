@@ -537,3 +537,40 @@ def test_a_gzipped_csv_is_read_as_liquibase_does(tmp_path: Path) -> None:
     with text_sink("postgresql", out) as sink:
         sink.apply(change)
     assert normal(out.getvalue()) == laid_out("postgresql", "INSERT INTO t (a, b) VALUES ('1', 'x')")
+
+
+def test_columns_found_by_index_header_or_name(tmp_path: Path) -> None:
+    """As Liquibase's ``getColumnConfig``: ``index`` counts from 0 and is ignored when ``header`` is set."""
+    columns = (
+        "[{column: {index: 0, name: first, type: NUMERIC}},"
+        " {column: {header: B, name: second, type: BOOLEAN}},"
+        " {column: {index: 0, header: c, name: third, type: STRING}}]"
+    )
+    assert load(tmp_path, "a,b,c\n5,t,x\n", columns) == laid_out(
+        "postgresql", "INSERT INTO t (first, second, third) VALUES (5, true, 'x')"
+    )
+
+
+def test_a_null_placeholder_replaces_the_word_null(tmp_path: Path) -> None:
+    columns = "[{column: {name: a, type: STRING, nullPlaceholder: '-'}}]"
+    assert load(tmp_path, "a,b\n-,NULL\nNULL,-\n", columns) == laid_out(
+        "postgresql", "INSERT INTO t (a, b) VALUES (NULL, NULL)", "INSERT INTO t (a, b) VALUES ('NULL', '-')"
+    )
+
+
+def test_checksums_are_the_ones_liquibase_stored() -> None:
+    """MD5SUMs that Liquibase 4.28 wrote to DATABASECHANGELOG for tests/data/data-changes/liquibase on SQLite."""
+    changelog = parse_changelog(DATA / "liquibase" / "changelog.yaml")
+    assert {cs.id: cs.checksum for cs in changelog.changesets} == {
+        "t": "9:1cc6940cb6df706bf873ce480b70bb9e",
+        "load": "9:9fa8fba48b1f4354ff441b86445acb56",
+        "upsert": "9:18a2d61fce9532e7e4f19d755cf9920a",
+        "file": "9:60bf9710b6fc299c503f999eb815907a",
+        "dml": "9:4b33bbc3fa3a8cf548e39908c3b6c2fa",
+    }
+    assert [cs.description() for cs in changelog.changesets][1:] == [
+        "loadData tableName=people",
+        "loadUpdateData tableName=people",
+        "sqlFile path=sql/fill.sql",
+        "insert tableName=people; update tableName=people; delete tableName=people",
+    ]

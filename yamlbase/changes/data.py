@@ -12,7 +12,15 @@ TIME, STRING, UUID, COMPUTED, SKIP, BLOB, CLOB, OTHER), else the type the table'
 
 Where yamlbase differs on purpose: a NUMERIC cell that is no number, a DATE cell that is no ISO date and a BOOLEAN
 cell that is no boolean are errors naming ``file:line`` and the column (Liquibase turns the first two into SQL
-expressions spliced into the statement, and the third into false).
+expressions spliced into the statement, and the third into false). ``loadUpdateData`` upserts with the
+database's own statement (``ON CONFLICT … DO UPDATE`` on PostgreSQL and SQLite, ``ON DUPLICATE KEY UPDATE`` on
+MySQL/MariaDB, ``MERGE`` on SQL Server and Oracle), which needs a primary key or unique constraint on the
+``primaryKey`` columns, and it updates only the file's columns everywhere (Liquibase's SQLite ``INSERT OR REPLACE``
+sets the table's other columns to NULL). Where ``update-sql`` has no database to ask (any but SQLite), a column
+without ``type`` keeps its cell's text and an empty cell is NULL.
+
+Checksums are Liquibase's: ``loadData``/``loadUpdateData`` hash the table name and the CSV bytes, ``sqlFile`` the
+file as written (checked against Liquibase 4.28 on SQLite, with its stored MD5SUMs identical).
 
 Automatic rollback, as Liquibase: ``loadUpdateData`` deletes the rows of its file by primary key; ``insert``,
 ``update``, ``delete``, ``loadData`` and ``sqlFile`` have none.
