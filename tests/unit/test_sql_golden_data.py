@@ -382,7 +382,7 @@ def test_values_as_liquibase_reads_them(tmp_path: Path) -> None:
         "postgresql",
         "INSERT INTO t (n, b, u, d, tm, s, plain, dflt) VALUES (-2.50, true, '5f0c6f4e-8d6b-4c5e-9e33-0a0b0c0d0e0f',"
         " '2024-02-29 10:15:30.500000', '07:08:09', NULL, 'x', 'fallback')",
-        "INSERT INTO t (n, b, u, d, tm, s, plain, dflt) VALUES (1E+3, false, NULL, '2024-02-29 10:15:30', NULL, '',"
+        "INSERT INTO t (n, b, u, d, tm, s, plain, dflt) VALUES (1000, false, NULL, '2024-02-29 10:15:30', NULL, '',"
         " NULL, 'z')",
     )
 

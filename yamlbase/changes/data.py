@@ -125,7 +125,7 @@ def _number(text: str) -> int | decimal.Decimal:
         raise ValueError(f"{text!r} is not a number")
     if re.fullmatch(r"[+-]?\d+", cleaned):
         return int(cleaned)
-    return number
+    return decimal.Decimal(format(number, "f"))  # 1e3 → 1000: a literal every database reads as exact
 
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
