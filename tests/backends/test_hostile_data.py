@@ -1,4 +1,4 @@
-"""Hostile values on every backend: text that tries to end a string, end a statement or look like SQL or like a
+"""Hostile values (and a hostile column name) on every backend: text that tries to end a string, end a statement or look like SQL or like a
 placeholder goes through insert, update, delete, whereParams, loadData and loadUpdateData and lands verbatim as
 data, injecting nothing (the sentinel table and its row survive). The same changelog rendered by ``update-sql`` and
 run as a plain script does exactly the same, so the literals it renders are quoted right for each database.
@@ -38,6 +38,8 @@ VALUES = [
     "$$ dollar $$ quoted $$",
     "/* comment */ -- too",
 ]
+# The second value column's name is hostile too: CSV headers, SET and COPY column lists are identifiers, quoted.
+VAL2 = 'v2"); DROP TABLE sentinel; -- `x`'
 
 
 def changelog(folder: Path) -> Path:
@@ -51,7 +53,7 @@ def changelog(folder: Path) -> Path:
             "columns": [
                 {"column": {"name": "id", "type": "int", "constraints": {"primaryKey": True}}},
                 {"column": {"name": "val", "type": "varchar(200)", **column}},
-                {"column": {"name": "val2", "type": "varchar(200)", **column}},
+                {"column": {"name": VAL2, "type": "varchar(200)", **column}},
             ],
         }
     }
@@ -68,7 +70,7 @@ def changelog(folder: Path) -> Path:
         {
             "update": {
                 "tableName": "victim",
-                "columns": [{"column": {"name": "val2", "value": v}}],
+                "columns": [{"column": {"name": VAL2, "value": v}}],
                 "where": ":name = :value AND id = ?",
                 "whereParams": [
                     {"param": {"name": "val", "value": v}},
@@ -90,7 +92,7 @@ def changelog(folder: Path) -> Path:
     write_csv(folder / "load.csv", ["id", "val"], [(100 + i, v) for i, v in enumerate(VALUES)])
     write_csv(
         folder / "upsert.csv",
-        ["id", "val2"],
+        ["id", VAL2],
         [(100 + i, v) for i, v in enumerate(reversed(VALUES))] + [(300, VALUES[1])],
     )
     data = {
@@ -124,7 +126,8 @@ def expected_rows() -> list[tuple[Any, ...]]:
 
 def victim_rows(engine: sa.Engine) -> list[tuple[Any, ...]]:
     with engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(sa.text("SELECT id, val, val2 FROM victim ORDER BY id"))]
+        victim = sa.table("victim", sa.column("id"), sa.column("val"), sa.column(VAL2))
+        return [tuple(r) for r in connection.execute(sa.select(victim).order_by(victim.c.id))]
 
 
 def test_hostile_values_land_verbatim_and_inject_nothing(db_url: str, engine: sa.Engine, tmp_path: Path) -> None:
