@@ -257,6 +257,34 @@ SQL_FILE_OPTIONS = Case(
     },
 )
 
+SCHEMA_QUALIFIED = Case(
+    """
+    - insert:
+        schemaName: app
+        tableName: person
+        columns:
+          - column: {name: id, autoIncrement: true}
+          - column: {name: name, value: x}
+    - loadData:
+        schemaName: app
+        tableName: person
+        file: tabbed.tsv
+        separator: "\\t"
+        quotchar: "'"
+        commentLineStartsWith: //
+        columns:
+          - column: {header: id, type: NUMERIC}
+          - column: {header: created, type: SKIP}
+          - column: {header: name, type: STRING}
+    """,
+    # an autoIncrement column is left to the database, as Liquibase does
+    same(
+        "INSERT INTO app.person (name) VALUES ('x')",
+        "INSERT INTO app.person (id, name) VALUES (5, 'tab\there')",
+        "INSERT INTO app.person (id, name) VALUES (6, NULL)",
+    ),
+)
+
 CASES: dict[str, Case] = {
     "insert": INSERT,
     "insert-dbms": INSERT_DBMS,
@@ -269,6 +297,7 @@ CASES: dict[str, Case] = {
     "loadUpdateData-onlyUpdate": LOAD_UPDATE_DATA_ONLY_UPDATE,
     "sqlFile": SQL_FILE,
     "sqlFile-options": SQL_FILE_OPTIONS,
+    "schema-qualified": SCHEMA_QUALIFIED,
 }
 
 
