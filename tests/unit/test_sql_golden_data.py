@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.unit.test_sql_golden import DIALECTS, Case, changes_from, each, laid_out, normal, same, text_sink
 from yamlbase.changelog import parse_changelog
-from yamlbase.changelog.checksum import change_checksum, hash_text
+from yamlbase.changelog.checksum import _csv_bytes, _csv_bytes_slow, change_checksum, hash_text
 from yamlbase.changes import NoInverse, PlanContext, Rows
 from yamlbase.changes.data import CellError, LoadData, LoadUpdateData
 from yamlbase.errors import ChangeLogError
@@ -603,3 +605,14 @@ def test_checksums_are_the_ones_liquibase_stored() -> None:
         "sqlFile path=sql/fill.sql",
         "insert tableName=people; update tableName=people; delete tableName=people",
     ]
+
+
+@given(
+    st.lists(st.sampled_from([b"a", b"bc", b"#", b"/", b"\r", b"\n", b"\r\n", b"\x00", b" "]), max_size=40).map(
+        b"".join
+    ),
+    st.sampled_from(["#", "/", "//", None]),
+)
+def test_fast_csv_checksum_bytes_are_the_byte_by_byte_ones(data: bytes, prefix: str | None) -> None:
+    """Large CSV files are hashed a line at a time; the result is Liquibase's byte-by-byte stream, quirks and all."""
+    assert _csv_bytes(data, prefix) == _csv_bytes_slow(data, prefix)
