@@ -408,3 +408,35 @@ def test_twenty_thousand_rows_go_in_batches(
             count,
             count * (count - 1) // 2,
         )
+
+
+def test_values_from_blob_and_clob_files(db_url: str, tmp_path: Path) -> None:
+    blob = bytes(range(256)) * 40
+    changelog = write(
+        tmp_path,
+        """
+        - changeSet:
+            id: files
+            author: test
+            changes:
+              - createTable:
+                  tableName: docs
+                  columns:
+                    - column: {name: id, type: int}
+                    - column: {name: body, type: blob}
+                    - column: {name: text, type: clob}
+              - insert:
+                  tableName: docs
+                  columns:
+                    - column: {name: id, valueNumeric: 1}
+                    - column: {name: body, valueBlobFile: files/body.bin}
+                    - column: {name: text, valueClobFile: files/text.txt}
+        """,
+        {"files/text.txt": "ünï 'text'\n; DROP TABLE docs; --"},
+    )
+    (tmp_path / "files" / "body.bin").write_bytes(blob)
+    commands.update(db_url, changelog)
+    with commands.connect(db_url) as connection:
+        body, text = connection.execute(sa.text("SELECT body, text FROM docs")).one()
+    assert bytes(body) == blob
+    assert text == "ünï 'text'\n; DROP TABLE docs; --"

@@ -616,3 +616,36 @@ def test_checksums_are_the_ones_liquibase_stored() -> None:
 def test_fast_csv_checksum_bytes_are_the_byte_by_byte_ones(data: bytes, prefix: str | None) -> None:
     """Large CSV files are hashed a line at a time; the result is Liquibase's byte-by-byte stream, quirks and all."""
     assert _csv_bytes(data, prefix) == _csv_bytes_slow(data, prefix)
+
+
+def test_value_blob_and_clob_files_are_read_next_to_the_changelog(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "logo.bin").write_bytes(b"\x01\x02")
+    (tmp_path / "sub" / "notes.txt").write_text("it's\tlong", encoding="utf-8")
+    write_changelog(
+        tmp_path / "sub",
+        """
+        - insert:
+            tableName: t
+            columns:
+              - column: {name: logo, valueBlobFile: logo.bin}
+              - column: {name: notes, valueClobFile: notes.txt}
+        - update:
+            tableName: t
+            columns: [{column: {name: notes, valueClobFile: missing.txt}}]
+        """,
+    )
+    (tmp_path / "root.yaml").write_text("databaseChangeLog:\n  - include: {file: sub/changelog.yaml}\n")
+    with pytest.raises(ChangeLogError, match=r"changelog.yaml:\d+:\d+: update: column notes: file not found"):
+        parse_changelog(tmp_path / "root.yaml")
+    (tmp_path / "sub" / "missing.txt").write_text("now here", encoding="utf-8")
+    (cs,) = parse_changelog(tmp_path / "root.yaml").changesets
+    out = io.StringIO()
+    with text_sink("postgresql", out) as sink:
+        for change in cs.changes:
+            sink.apply(change)
+    assert normal(out.getvalue()) == laid_out(
+        "postgresql",
+        "INSERT INTO t (logo, notes) VALUES ('\\x0102'::bytea, 'it''s\tlong')",
+        "UPDATE t SET notes='now here'",
+    )

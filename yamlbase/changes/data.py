@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -51,7 +51,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from yamlbase.changes.base import Change, Model, NoInverse, PlanContext, RawSQL, Rows, Step, register
-from yamlbase.changes.column import ColumnConfig, ColumnItem
+from yamlbase.changes.column import ColumnConfig
 from yamlbase.changes.sql import dbms_matches, split_sql
 
 BATCH_SIZE = 1000
@@ -184,6 +184,61 @@ def column_value(col: ColumnConfig) -> Any:
     return bound(col.insert_value())
 
 
+class DataColumnConfig(ColumnConfig):
+    """A column of insert/update: ColumnConfig's values, or the content of a file next to the changelog."""
+
+    model_config = ConfigDict(title="column")
+
+    value_blob_file: str | None = Field(
+        None, description="a file (relative to this changelog) whose bytes are the value"
+    )
+    value_clob_file: str | None = Field(None, description="a file (next to this changelog) holding the text")
+
+
+class DataColumnItem(Model):
+    column: DataColumnConfig
+
+
+class _ValueFiles(Change):
+    """A change whose column values may come from files (``valueBlobFile``/``valueClobFile``), which Liquibase
+    reads relative to the changelog that names them."""
+
+    _value_files: dict[str, Path] = PrivateAttr(default_factory=dict)
+
+    def _columns(self) -> list[DataColumnConfig]:
+        return [item.column for item in getattr(self, "columns", None) or []]
+
+    def bind_files(self, changelog_folder: Path, root_folder: Path) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        for col in self._columns():
+            for name in (col.value_blob_file, col.value_clob_file):
+                if name is None:
+                    continue
+                try:
+                    path = (changelog_folder / name).resolve()
+                    found = path.is_file()
+                except (OSError, ValueError) as exc:
+                    problems.append(("columns", f"column {col.name}: not a valid path: {name!r} ({exc})"))
+                    continue
+                if not found:
+                    problems.append(("columns", f"column {col.name}: file not found: {name}"))
+                self._value_files[name] = path
+        return problems
+
+    def value_of(self, col: DataColumnConfig) -> Any:
+        """The column's value, read from its file if it names one (bound, as every value)."""
+        name = col.value_blob_file or col.value_clob_file
+        if name is None:
+            return column_value(col)
+        path = self._value_files.get(name, Path(name))
+        try:
+            if col.value_blob_file is not None:
+                return bound(path.read_bytes())
+            return bound(path.read_text(encoding=col.encoding or "utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"column {col.name}: cannot read {name}: {exc}") from None
+
+
 # --- where clauses -----------------------------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r":name|\?|:value")
@@ -235,6 +290,8 @@ class WhereParam(Model):
 
 
 class WhereParamColumn(ColumnConfig):
+    model_config = ConfigDict(title="param")
+
     name: str | None = Field(None, description="column name put in place of :name")  # type: ignore[assignment]
 
 
@@ -270,7 +327,7 @@ def _table(name: str, schema: str | None, columns: list[str]) -> sa.TableClause:
 
 
 @register
-class Insert(Change):
+class Insert(_ValueFiles):
     """Inserts one row. Liquibase has no automatic rollback for it."""
 
     name = "insert"
@@ -278,7 +335,7 @@ class Insert(Change):
     catalog_name: str | None = None
     schema_name: str | None = None
     table_name: str = Field(description="the table to insert into")
-    columns: list[ColumnItem] = Field(min_length=1)
+    columns: list[DataColumnItem] = Field(min_length=1)
     dbms: str | None = None
 
     def operations(self, ctx: PlanContext) -> list[Step]:
@@ -287,20 +344,20 @@ class Insert(Change):
         # as Liquibase, an autoIncrement column is left to the database
         cols = [item.column for item in self.columns if not item.column.auto_increment]
         table = _table(self.table_name, self.schema_name, [c.name for c in cols])
-        return [single(sa.insert(table).values({c.name: column_value(c) for c in cols}))]
+        return [single(sa.insert(table).values({c.name: self.value_of(c) for c in cols}))]
 
 
 @register
-class Update(_ModifyData):
+class Update(_ModifyData, _ValueFiles):
     """Updates rows: ``columns`` give the new values, ``where`` chooses the rows. No automatic rollback."""
 
     name = "update"
-    columns: list[ColumnItem] = Field(min_length=1)
+    columns: list[DataColumnItem] = Field(min_length=1)
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         cols = [item.column for item in self.columns]
         table = _table(self.table_name, self.schema_name, [c.name for c in cols])
-        statement = sa.update(table).values({c.name: column_value(c) for c in cols})
+        statement = sa.update(table).values({c.name: self.value_of(c) for c in cols})
         where = self.where_clause()
         if where is not None:
             statement = statement.where(where)
@@ -415,6 +472,8 @@ LoadType = Literal[
 class LoadDataColumnConfig(ColumnConfig):
     """A ``column`` of loadData: which CSV column (``header`` or ``index``) goes to which table column (``name``)
     as which load ``type``."""
+
+    model_config = ConfigDict(title="column")
 
     name: str | None = Field(None, description="the table's column (default: the CSV header)")  # type: ignore[assignment]
     header: str | None = Field(None, description="the CSV column's header")
