@@ -649,3 +649,31 @@ def test_value_blob_and_clob_files_are_read_next_to_the_changelog(tmp_path: Path
         "INSERT INTO t (logo, notes) VALUES ('\\x0102'::bytea, 'it''s\tlong')",
         "UPDATE t SET notes='now here'",
     )
+
+
+SEQUENCE_VALUES = """
+- insert:
+    tableName: person
+    columns:
+      - column: {name: id, valueSequenceNext: seq_person}
+      - column: {name: team_id, valueSequenceCurrent: seq_team}
+"""
+
+
+@pytest.mark.parametrize(
+    ("dialect", "values"),
+    [
+        ("postgresql", "nextval('seq_person'), currval('seq_team')"),
+        ("mariadb", "NEXT VALUE FOR seq_person, PREVIOUS VALUE FOR seq_team"),
+        ("mssql", "NEXT VALUE FOR seq_person, (SELECT current_value FROM sys.sequences WHERE name = 'seq_team')"),
+        ("oracle", "seq_person.NEXTVAL, seq_team.CURRVAL"),
+    ],
+)
+def test_sequence_values(dialect: str, values: str) -> None:
+    assert render(dialect, SEQUENCE_VALUES) == laid_out(dialect, f"INSERT INTO person (id, team_id) VALUES ({values})")
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "mysql"])
+def test_sequence_values_are_refused_without_sequences(dialect: str) -> None:
+    with pytest.raises(ValueError, match=f"valueSequenceNext: {dialect} has no sequences"):
+        render(dialect, SEQUENCE_VALUES)

@@ -51,7 +51,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from yamlbase.changes.base import Change, Model, NoInverse, PlanContext, RawSQL, Rows, Step, register
-from yamlbase.changes.column import ColumnConfig
+from yamlbase.changes.column import ColumnConfig, next_value_sql
 from yamlbase.changes.sql import dbms_matches, split_sql
 
 BATCH_SIZE = 1000
@@ -189,10 +189,25 @@ class DataColumnConfig(ColumnConfig):
 
     model_config = ConfigDict(title="column")
 
+    value_sequence_next: str | None = Field(None, description="the next value of this sequence")
+    value_sequence_current: str | None = Field(None, description="the current value of this sequence")
     value_blob_file: str | None = Field(
         None, description="a file (relative to this changelog) whose bytes are the value"
     )
     value_clob_file: str | None = Field(None, description="a file (next to this changelog) holding the text")
+
+
+def _current_value_sql(sequence: str, dialect: str) -> str:
+    """The current value of ``sequence`` in ``dialect``'s words."""
+    if dialect == "postgresql":
+        return f"currval('{sequence}')"
+    if dialect == "oracle":
+        return f"{sequence}.CURRVAL"
+    if dialect == "mariadb":
+        return f"PREVIOUS VALUE FOR {sequence}"
+    if dialect == "mssql":
+        return f"(SELECT current_value FROM sys.sequences WHERE name = '{sequence}')"
+    raise ValueError(f"valueSequenceCurrent: {dialect} has no sequences")
 
 
 class DataColumnItem(Model):
@@ -225,8 +240,14 @@ class _ValueFiles(Change):
                 self._value_files[name] = path
         return problems
 
-    def value_of(self, col: DataColumnConfig) -> Any:
-        """The column's value, read from its file if it names one (bound, as every value)."""
+    def value_of(self, col: DataColumnConfig, dialect: str) -> Any:
+        """The column's value, read from its file if it names one (bound, as every value), or a sequence's."""
+        if col.value_sequence_next is not None:
+            if dialect in ("sqlite", "mysql"):
+                raise ValueError(f"valueSequenceNext: {dialect} has no sequences")
+            return sa.text(next_value_sql(col.value_sequence_next, dialect))
+        if col.value_sequence_current is not None:
+            return sa.text(_current_value_sql(col.value_sequence_current, dialect))
         name = col.value_blob_file or col.value_clob_file
         if name is None:
             return column_value(col)
@@ -344,7 +365,7 @@ class Insert(_ValueFiles):
         # as Liquibase, an autoIncrement column is left to the database
         cols = [item.column for item in self.columns if not item.column.auto_increment]
         table = _table(self.table_name, self.schema_name, [c.name for c in cols])
-        return [single(sa.insert(table).values({c.name: self.value_of(c) for c in cols}))]
+        return [single(sa.insert(table).values({c.name: self.value_of(c, ctx.dialect) for c in cols}))]
 
 
 @register
@@ -357,7 +378,7 @@ class Update(_ModifyData, _ValueFiles):
     def operations(self, ctx: PlanContext) -> list[Step]:
         cols = [item.column for item in self.columns]
         table = _table(self.table_name, self.schema_name, [c.name for c in cols])
-        statement = sa.update(table).values({c.name: self.value_of(c) for c in cols})
+        statement = sa.update(table).values({c.name: self.value_of(c, ctx.dialect) for c in cols})
         where = self.where_clause()
         if where is not None:
             statement = statement.where(where)
