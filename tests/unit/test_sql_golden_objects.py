@@ -822,9 +822,15 @@ def test_nothing_to_undo_for_empty_and_output() -> None:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ("- dropView: {viewName: v}", "dropView cannot be rolled back automatically: the view's definition is gone"),
+        (
+            "- dropView: {viewName: v}",
+            "dropView on view v cannot be rolled back automatically: its definition was not captured when it ran",
+        ),
         ("- alterSequence: {sequenceName: s, incrementBy: 2}", "alterSequence cannot be rolled back automatically"),
-        ("- dropSequence: {sequenceName: s}", "dropSequence cannot be rolled back automatically"),
+        (
+            "- dropSequence: {schemaName: app, sequenceName: s}",
+            "dropSequence on sequence app.s cannot be rolled back automatically: its definition was not captured",
+        ),
         ("- createProcedure: {procedureText: x}", "createProcedure cannot be rolled back automatically"),
         ("- dropProcedure: {procedureName: p}", "dropProcedure cannot be rolled back automatically"),
         ("- setTableRemarks: {tableName: t, remarks: r}", "setTableRemarks cannot be rolled back automatically"),

@@ -253,6 +253,35 @@ class RecreateIndex(Recreate):
         return [_index_op(self.table, found[0])]
 
 
+class RecreateObject(Change):
+    """Base of the generated inverses of drops of objects outside tables (views, sequences): ``captured`` is the
+    object as :mod:`yamlbase.runtime.capture` reflected it; the changes live beside their drops."""
+
+    captured: dict[str, Any]
+
+    def note(self) -> str:
+        """What ``rollback-sql`` output says about how the object comes back."""
+        return ""
+
+
+def captured_object(ctx: PlanContext, change: str, section: str, kind: str, schema: str | None, name: str) -> Any:
+    """The object of ``kind`` named ``name`` that ``change`` dropped, from ``section`` of what was captured before
+    it ran; raises :class:`NoInverse` saying why when it was not captured."""
+    what = f"{kind} {qualified(schema, name)}"
+    if ctx.captured is None:
+        raise NoInverse(
+            f"{change} on {what} cannot be rolled back automatically: its definition was not captured when it ran "
+            "(it ran under Liquibase or an older yamlbase, was marked as run, or is not applied yet); "
+            "add a rollback block"
+        )
+    found = ctx.captured.get(section, {}).get(qualified(schema, name))
+    if found is None:
+        raise NoInverse(f"{change} on {what} cannot be rolled back automatically: it did not exist when {change} ran")
+    if found.get("unsupported"):
+        raise NoInverse(f"{change} on {what} cannot be rolled back automatically: {found['unsupported']}")
+    return found
+
+
 def notes(changes: list[Change]) -> list[str]:
     """What a rollback plan restores without its data, for a comment in ``rollback-sql`` output."""
-    return [note for c in changes if isinstance(c, Recreate) and (note := c.note())]
+    return [note for c in changes if isinstance(c, Recreate | RecreateObject) and (note := c.note())]

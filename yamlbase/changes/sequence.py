@@ -21,7 +21,8 @@ from sqlalchemy.schema import DDLElement
 from sqlalchemy.schema import DropSequence as DropSequenceDDL
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from yamlbase.changes.base import Change, NoInverse, PlanContext, Step, Unsupported, register
+from yamlbase.changes.base import Change, NoInverse, ObjectRef, PlanContext, Step, Unsupported, qualified, register
+from yamlbase.changes.captured import RecreateObject, SQLTypeText, captured_object
 from yamlbase.dialects.types import to_sqlalchemy
 
 Number = int | str
@@ -261,5 +262,74 @@ class DropSequence(Change):
         # As Liquibase on PostgreSQL: CASCADE (column defaults that use the sequence go with it).
         return [ops.ExecuteSQLOp(SequenceDDLWith(drop, " CASCADE") if ctx.dialect == "postgresql" else drop)]
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("sequence", self.schema_name, None, self.sequence_name)]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse("dropSequence cannot be rolled back automatically: the sequence's definition is gone")
+        # Beyond Liquibase (which cannot): the sequence comes back with the settings captured before the drop.
+        found = captured_object(ctx, self.name, "sequences", "sequence", self.schema_name, self.sequence_name)
+        return [RecreateSequence(captured=found)]
+
+
+class RestartSequenceDDL(DDLElement):
+    """Puts a new sequence where a dropped one stood: after ``value`` (``used``), or going on from it."""
+
+    def __init__(self, schema: str | None, name: str, value: int, *, used: bool) -> None:
+        self.schema, self.name, self.value, self.used = schema, name, value, used
+
+
+@compiles(RestartSequenceDDL)
+def _restart_sequence(element: RestartSequenceDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    name = _sequence_name(compiler, element.schema, element.name)
+    value = int(element.value)
+    if compiler.dialect.name == "postgresql":
+        # setval takes the sequence as a regclass: its quoted name as text.
+        text = "'" + name.replace("'", "''") + "'"
+        return f"SELECT setval({text}, {value}, {'true' if element.used else 'false'})"
+    if element.used:
+        return f"SELECT SETVAL({name}, {value}, 1)"
+    return f"ALTER SEQUENCE {name} RESTART WITH {value}"
+
+
+class RecreateSequence(RecreateObject):
+    """The inverse of ``dropSequence``: the sequence with the settings it had, and where it stood.
+
+    It goes on after the last value it gave out, or with a cache after the last value cached (values cached but
+    not used are skipped, as after a server restart): the database keeps no record of which of them were used.
+    """
+
+    name = "createSequence"
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        require_sequences(self.name, ctx)
+        c = self.captured
+        data_type = c.get("data_type")
+        sequence = sa.Sequence(
+            c["name"],
+            schema=c["schema"],
+            start=c["start"],
+            increment=c["increment"],
+            minvalue=c["min"],
+            maxvalue=c["max"],
+            cache=c["cache"],
+            cycle=True if c["cycle"] else None,  # NO CYCLE is the default, and MariaDB spells it NOCYCLE
+            data_type=SQLTypeText(data_type) if data_type and ctx.dialect == "postgresql" else None,
+        )
+        steps: list[Step] = [ops.ExecuteSQLOp(CreateSequenceDDL(sequence))]
+        restart = c.get("restart")
+        if restart:
+            steps.append(
+                ops.ExecuteSQLOp(RestartSequenceDDL(c["schema"], c["name"], restart["value"], used=restart["used"]))
+            )
+        return steps
+
+    def note(self) -> str:
+        where = qualified(self.captured["schema"], self.captured["name"])
+        restart = self.captured.get("restart")
+        if not restart:
+            at = f"it starts at its start value {self.captured['start']}, as no value had been taken from it"
+        elif restart["used"]:
+            at = f"it goes on after {restart['value']}, the last value it had given out or cached"
+        else:
+            at = f"it goes on from {restart['value']}, the first value it had not given out or cached"
+        return f"sequence {where} is recreated as captured before the drop; {at}"

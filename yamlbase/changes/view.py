@@ -16,7 +16,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from yamlbase.changes.base import Change, NoInverse, PlanContext, Step, Unsupported, register
+from yamlbase.changes.base import Change, NoInverse, ObjectRef, PlanContext, Step, Unsupported, qualified, register
+from yamlbase.changes.captured import RecreateObject, captured_object
 from yamlbase.changes.remarks import remarks_steps
 from yamlbase.changes.sql import tokenize
 
@@ -183,8 +184,64 @@ class DropView(Change):
             raise Unsupported("dropView: ifExists is not supported on oracle (DROP VIEW has no IF EXISTS)")
         return [ops.ExecuteSQLOp(DropViewDDL(self.schema_name, self.view_name, if_exists=bool(self.if_exists)))]
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("view", self.schema_name, None, self.view_name)]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse("dropView cannot be rolled back automatically: the view's definition is gone")
+        # Beyond Liquibase (which cannot): the view comes back from its definition, captured before the drop.
+        view = captured_object(ctx, self.name, "views", "view", self.schema_name, self.view_name)
+        if not view.get("definition"):
+            raise NoInverse(
+                f"dropView on view {self.view_name} cannot be rolled back automatically: "
+                "the database did not show its definition"
+            )
+        return [RecreateView(captured=view)]
+
+
+_DEFINER = re.compile(
+    r"\bDEFINER\s*=\s*(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s@]+)(?:\s*@\s*(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|\S+))?\s*",
+    re.IGNORECASE,
+)
+_MYSQL_VIEW_HEAD = re.compile(r"^\s*CREATE\s+(.*?)\bVIEW\b", re.IGNORECASE | re.DOTALL)
+
+
+class RecreateView(RecreateObject):
+    """The inverse of ``dropView``: the view from the definition the database reported before the drop.
+
+    SQLite keeps the whole ``CREATE VIEW`` (its text after the view's name is restated); PostgreSQL reports the
+    query, which comes back with the view's options (``check_option``…) and comment; MySQL/MariaDB report the
+    ``CREATE … VIEW`` as the server rewrote it (algorithm, SQL security, check option), restated without its
+    ``DEFINER``: the view is owned by whoever runs the rollback.
+    """
+
+    name = "createView"
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        v = self.captured
+        schema, view, definition = v["schema"], v["name"], str(v["definition"]).strip()
+        steps: list[Step] = []
+        if ctx.dialect == "sqlite":
+            steps.append(ops.ExecuteSQLOp(CreateViewAsDDL(schema, view, _after_view_name(definition))))
+        elif ctx.dialect in ("mysql", "mariadb", "mssql"):
+            head = _MYSQL_VIEW_HEAD.match(definition) if ctx.dialect != "mssql" else None
+            if head:
+                words = _DEFINER.sub("", head.group(1))
+                definition = f"CREATE {words}{definition[head.end(1) :]}"
+            steps.append(ops.ExecuteSQLOp(CreateViewDDL(schema, view, definition, replace=False, full_definition=True)))
+        else:
+            query = definition[:-1].rstrip() if definition.endswith(";") else definition
+            options = f" WITH ({', '.join(v.get('options') or [])})" if v.get("options") else ""
+            steps.append(ops.ExecuteSQLOp(CreateViewAsDDL(schema, view, f"{options} AS {query}")))
+        if v.get("comment"):
+            steps += remarks_steps(ctx, "view", schema, view, None, v["comment"])
+        return steps
+
+    def note(self) -> str:
+        where = qualified(self.captured["schema"], self.captured["name"])
+        definer = (
+            "; its DEFINER is the user running the rollback" if _DEFINER.search(self.captured["definition"]) else ""
+        )
+        return f"view {where} is recreated as captured before the drop{definer}"
 
 
 @register

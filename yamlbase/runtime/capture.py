@@ -4,7 +4,10 @@ The JSON of one change (``capture()``) is::
 
     {"format": 1, "dialect": "postgresql",
      "tables": {"[schema.]name": TABLE, …},      # every table an object of the change belongs to
-     "views": {"[schema.]name": {"schema", "name", "definition"}, …},
+     "views": {"[schema.]name": {"schema", "name", "definition" (as the database reports it: SQLite's
+               CREATE VIEW, PostgreSQL's query, MySQL's SHOW CREATE VIEW), "options" (PostgreSQL's
+               check_option=…, security_barrier=…), "comment"}, …},
+     "sequences": {"[schema.]name": SEQUENCE, …},  # only when the change drops a sequence
      "referencing": {"[schema.]name": [FOREIGN KEY + "table", "schema"], …}}  # foreign keys to a table that
                                                                            # ``DROP … CASCADE`` drops with it
 
@@ -20,6 +23,12 @@ The JSON of one change (``capture()``) is::
              "indexes": [{"name", "columns", "expressions", "unique", "constraint" (it backs a unique
                           constraint or, on MySQL, a foreign key), "options"}, …]}
 
+    SEQUENCE = {"schema", "name", "data_type" (PostgreSQL) or null, "start", "increment", "min", "max",
+                "cache", "cycle", "restart" (null when no value was ever taken, else {"value", "used"}: on
+                PostgreSQL the last value given out or cached, ``used``; on MariaDB the first value not cached,
+                to go on from, or its bound, ``used``, when it had run out)} or
+               {"schema", "name", "unsupported": reason} where yamlbase cannot read a sequence's settings
+
 One capture per change, keyed by the change's position in its changeSet, is stored in ``YAMLBASE_ROLLBACK``
 (:class:`yamlbase.runtime.history.CaptureTable`) in the transaction that records the changeSet.
 """
@@ -27,6 +36,7 @@ One capture per change, keyed by the change's position in its changeSet, is stor
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -75,12 +85,11 @@ def capture(connection: Connection, refs: Iterable[ObjectRef]) -> dict[str, Any]
                 result["tables"][key] = reflect_table(inspector, dialect, ref.schema, table)  # type: ignore[arg-type]
         elif ref.kind == "view":
             if ref.name in inspector.get_view_names(schema=ref.schema):
-                definition = inspector.get_view_definition(ref.name, schema=ref.schema)
-                result["views"][qualified(ref.schema, ref.name)] = {
-                    "schema": ref.schema,
-                    "name": ref.name,
-                    "definition": definition,
-                }
+                result["views"][qualified(ref.schema, ref.name)] = reflect_view(connection, ref.schema, ref.name)
+        elif ref.kind == "sequence":
+            sequence = reflect_sequence(connection, ref.schema, ref.name)
+            if sequence is not None:
+                result.setdefault("sequences", {})[qualified(ref.schema, ref.name)] = sequence
         elif ref.kind == "referencingForeignKeys":
             if dialect.name in CASCADE_DROPS_REFERENCES:
                 result["referencing"][qualified(ref.schema, ref.name)] = _referencing(inspector, ref.schema, ref.name)
@@ -217,3 +226,96 @@ def reflect_table(inspector: Inspector, dialect: sa.Dialect, schema: str | None,
         "checks": checks,
         "indexes": indexes,
     }
+
+
+_VIEW_OPTION = re.compile(r"^\w+=\w+$")
+
+
+def reflect_view(connection: Connection, schema: str | None, name: str) -> dict[str, Any]:
+    """A view's definition as the database reports it, with PostgreSQL's view options and its comment."""
+    inspector = sa.inspect(connection)
+    dialect = connection.dialect
+    options: list[str] = []
+    if dialect.name == "postgresql":
+        found = connection.execute(
+            sa.text(
+                "SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = :name AND n.nspname = coalesce(:schema, current_schema())"
+            ),
+            {"name": name, "schema": schema},
+        ).scalar()
+        options = [str(o) for o in found or [] if _VIEW_OPTION.match(str(o))]
+    comment = _optional(inspector.get_table_comment, name, schema=schema) if dialect.supports_comments else None
+    return {
+        "schema": schema,
+        "name": name,
+        "definition": inspector.get_view_definition(name, schema=schema),
+        "options": options,
+        "comment": (comment or {}).get("text"),
+    }
+
+
+def reflect_sequence(connection: Connection, schema: str | None, name: str) -> dict[str, Any] | None:
+    """A sequence's settings and where it stood (None when there is no such sequence)."""
+    dialect = connection.dialect
+    if not dialect.supports_sequences or name not in sa.inspect(connection).get_sequence_names(schema=schema):
+        return None
+    found: dict[str, Any] = {"schema": schema, "name": name}
+    if dialect.name == "postgresql":
+        row = (
+            connection.execute(
+                sa.text(
+                    "SELECT data_type::text AS data_type, start_value, increment_by, min_value, max_value, "
+                    "cache_size, cycle, last_value FROM pg_sequences "
+                    "WHERE sequencename = :name AND schemaname = coalesce(:schema, current_schema())"
+                ),
+                {"name": name, "schema": schema},
+            )
+            .mappings()
+            .one()
+        )
+        last = row["last_value"]
+        return {
+            **found,
+            "data_type": row["data_type"],
+            "start": int(row["start_value"]),
+            "increment": int(row["increment_by"]),
+            "min": int(row["min_value"]),
+            "max": int(row["max_value"]),
+            "cache": int(row["cache_size"]),
+            "cycle": bool(row["cycle"]),
+            # The last value given out, or cached with a cache (none yet: it starts at its start value).
+            "restart": None if last is None else {"value": int(last), "used": True},
+        }
+    if dialect.name in ("mysql", "mariadb"):
+        columns = ("start_value", "increment", "minimum_value", "maximum_value", "cache_size", "cycle_option")
+        row = (
+            connection.execute(
+                sa.select(*(sa.column(c) for c in (*columns, "next_not_cached_value"))).select_from(
+                    sa.table(name, schema=schema)
+                )
+            )
+            .mappings()
+            .one()
+        )
+        start, increment = int(row["start_value"]), int(row["increment"])
+        low, high = int(row["minimum_value"]), int(row["maximum_value"])
+        following = int(row["next_not_cached_value"])
+        return {
+            **found,
+            "data_type": None,
+            "start": start,
+            "increment": increment,
+            "min": low,
+            "max": high,
+            "cache": int(row["cache_size"]),
+            "cycle": bool(row["cycle_option"]),
+            # Values a connection had cached are not known: it goes on from the first one not cached; past its
+            # bound it had run out, and its bound is marked as used.
+            "restart": None
+            if following == start
+            else {"value": following, "used": False}
+            if low <= following <= high
+            else {"value": high if increment > 0 else low, "used": True},
+        }
+    return {**found, "unsupported": f"yamlbase cannot read a sequence's settings on {dialect.name}"}

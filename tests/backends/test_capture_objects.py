@@ -1,0 +1,243 @@
+"""Rollbacks of dropView and dropSequence with no rollback block: the view's definition and the sequence's settings
+(and where it stood) are captured before the drop and recreated by ``rollback``, on each backend that has them."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.backends.test_capture import captured_rows
+from yamlbase import commands
+from yamlbase.errors import RollbackImpossibleError
+from yamlbase.runtime.snapshot import snapshot, snapshot_objects
+
+SETUP = """
+databaseChangeLog:
+  - changeSet:
+      id: setup
+      author: t
+      changes:
+        - createTable:
+            tableName: owner
+            columns:
+              - column: {name: id, type: int, constraints: {primaryKey: true}}
+              - column: {name: name, type: varchar(50)}
+        - createView:
+            viewName: owner_names
+            remarks: who owns things
+            selectQuery: SELECT id AS owner_id, upper(name) AS shown FROM owner WHERE id > 0
+        - createView:
+            viewName: named_owners
+            selectQuery: SELECT owner_id FROM owner_names WHERE shown IS NOT NULL
+  - changeSet:
+      id: checked-views
+      author: t
+      dbms: postgresql, mariadb
+      changes:
+        - sql:
+            dbms: postgresql
+            sql: >
+              CREATE VIEW checked_owners WITH (check_option=local, security_barrier=true)
+              AS SELECT id, name FROM owner WHERE id < 100
+        - sql:
+            dbms: mariadb
+            sql: >
+              CREATE ALGORITHM=MERGE SQL SECURITY INVOKER VIEW checked_owners (owner, owner_name)
+              AS SELECT id, name FROM owner WHERE id < 100 WITH CASCADED CHECK OPTION
+      rollback: DROP VIEW checked_owners
+  - changeSet:
+      id: sequences
+      author: t
+      dbms: postgresql, mariadb
+      changes:
+        - createSequence: {sequenceName: used_seq, startValue: 5, incrementBy: 3, maxValue: 1000, cacheSize: 4}
+        - createSequence: {sequenceName: fresh_seq, startValue: 7, incrementBy: -1, minValue: -50, maxValue: 7}
+        - createSequence: {sequenceName: cycling_seq, startValue: 1, minValue: 1, maxValue: 3, cycle: true, cacheSize: 0}
+        - createSequence: {sequenceName: spent_seq, startValue: 1, maxValue: 2, cacheSize: 0}
+        - sql:
+            dbms: postgresql
+            sql: >
+              SELECT nextval('used_seq'), nextval('used_seq'), nextval('spent_seq'), nextval('spent_seq'),
+              nextval('cycling_seq'), nextval('cycling_seq'), nextval('cycling_seq'), nextval('cycling_seq')
+        - sql:
+            dbms: mariadb
+            sql: >
+              SELECT nextval(used_seq), nextval(used_seq), nextval(spent_seq), nextval(spent_seq),
+              nextval(cycling_seq), nextval(cycling_seq), nextval(cycling_seq), nextval(cycling_seq)
+      rollback: DROP SEQUENCE used_seq; DROP SEQUENCE fresh_seq; DROP SEQUENCE cycling_seq; DROP SEQUENCE spent_seq
+"""
+
+
+def setup_changesets(url: str) -> int:
+    """How many of SETUP's changeSets run on the backend (views with options and sequences: not on SQLite)."""
+    return 1 if backend(url) == "sqlite" else 3
+
+
+def backend(url: str) -> str:
+    return sa.engine.make_url(url).get_backend_name()
+
+
+SEQUENCES = ("postgresql", "mariadb")
+DROPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "dropView": ("- dropView: {viewName: named_owners}", ("sqlite", "postgresql", "mariadb")),
+    "dropViewWithComment": (
+        "- dropView: {viewName: named_owners}\n- dropView: {viewName: owner_names}",
+        ("sqlite", "postgresql", "mariadb"),
+    ),
+    "dropCheckedView": ("- dropView: {viewName: checked_owners}", ("postgresql", "mariadb")),
+    "dropUsedSequence": ("- dropSequence: {sequenceName: used_seq}", SEQUENCES),
+    "dropFreshSequence": ("- dropSequence: {sequenceName: fresh_seq}", SEQUENCES),
+    "dropCyclingSequence": ("- dropSequence: {sequenceName: cycling_seq}", SEQUENCES),
+    "dropSpentSequence": ("- dropSequence: {sequenceName: spent_seq}", SEQUENCES),
+    "dropViewsAndSequence": (
+        "- dropView: {viewName: named_owners}\n- dropView: {viewName: owner_names}\n"
+        "- dropSequence: {sequenceName: used_seq}",
+        SEQUENCES,
+    ),
+}
+
+
+def changelog_with(tmp_path: Path, changes: str) -> Path:
+    text = SETUP + textwrap.indent(
+        "- changeSet:\n    id: drop\n    author: t\n    changes:\n" + textwrap.indent(changes, " " * 6) + "\n",
+        "  ",
+    )
+    path = tmp_path / "changelog.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def state(url: str) -> dict[str, Any]:
+    """Tables, views (definitions), sequences (settings), comments, and where each sequence stands."""
+    with commands.connect(url) as connection:
+        result = {"tables": snapshot(connection, details=True), **snapshot_objects(connection)}
+        if connection.dialect.name == "postgresql":
+            rows = connection.exec_driver_sql("SELECT sequencename, last_value FROM pg_sequences")
+            result["positions"] = dict(rows.all())
+            rows = connection.exec_driver_sql("SELECT relname, reloptions FROM pg_class WHERE relkind = 'v'")
+            result["view_options"] = dict(rows.all())
+        elif connection.dialect.name == "mariadb":
+            names = sa.inspect(connection).get_sequence_names()
+            result["positions"] = {
+                n: connection.exec_driver_sql(f"SELECT next_not_cached_value FROM `{n}`").scalar() for n in names
+            }
+        return result
+
+
+@pytest.mark.parametrize("drop", list(DROPS), ids=list(DROPS))
+def test_rollback_recreates_the_dropped_view_or_sequence(db_url: str, tmp_path: Path, drop: str) -> None:
+    changes, backends = DROPS[drop]
+    if backend(db_url) not in backends:
+        pytest.skip(f"{backend(db_url)} has no such object")
+    changelog = changelog_with(tmp_path, changes)
+    commands.update(db_url, changelog, count=setup_changesets(db_url))
+    before = state(db_url)
+    assert before["views"] and (before["sequences"] or backend(db_url) == "sqlite")
+
+    commands.update(db_url, changelog)
+    assert state(db_url) != before
+    [(_, id_, _, _)] = captured_rows(db_url)
+    assert id_ == "drop"
+
+    commands.rollback(db_url, changelog, count=1)
+    assert state(db_url) == before
+    assert captured_rows(db_url) == []
+
+    # The restored objects are the real thing: dropped again, restored again, then everything undone.
+    commands.update(db_url, changelog)
+    commands.rollback(db_url, changelog, count=1)
+    assert state(db_url) == before
+    commands.rollback(db_url, changelog, count=setup_changesets(db_url))
+    after = state(db_url)
+    assert after["views"] == {} and after["sequences"] == {}
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("dialect", SEQUENCES)
+def test_a_recreated_sequence_goes_on_where_it_stood(
+    dialect: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = str(request.getfixturevalue(f"{dialect}_url"))
+    names = ("used_seq", "spent_seq", "cycling_seq", "fresh_seq")
+    changelog = changelog_with(tmp_path, "\n".join(f"- dropSequence: {{sequenceName: {n}}}" for n in names))
+    commands.update(url, changelog)
+    commands.rollback(url, changelog, count=1)
+    with commands.connect(url) as connection:
+
+        def nextval(name: str) -> Any:
+            argument = f"'{name}'" if dialect == "postgresql" else name
+            return connection.exec_driver_sql(f"SELECT nextval({argument})").scalar()
+
+        # 5 and 8 were given out from a cache of 4 values (5, 8, 11, 14): it goes on after the cache.
+        assert nextval("used_seq") == 17
+        # No cache: exactly where it stood (1, 2, 3, 1 were given out).
+        assert nextval("cycling_seq") == 2
+        assert nextval("fresh_seq") == 7
+        with pytest.raises(sa.exc.DBAPIError, match=r"reached maximum value|has run out"):
+            nextval("spent_seq")
+
+
+def test_rollback_sql_shows_the_recreated_view(db_url: str, tmp_path: Path) -> None:
+    changelog = changelog_with(tmp_path, DROPS["dropView"][0])
+    commands.update(db_url, changelog)
+    before = state(db_url)
+
+    sql = commands.rollback_sql(db_url, changelog, count=1)
+
+    assert state(db_url) == before, "rollback-sql changes nothing"
+    assert "-- view named_owners is recreated as captured before the drop" in sql
+    create = next(line for line in sql.splitlines() if line.upper().startswith("CREATE"))
+    assert "named_owners" in create and "VIEW" in create.upper()
+    assert "owner_names" in sql[sql.index(create) :]
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("dialect", SEQUENCES)
+def test_rollback_sql_shows_the_recreated_sequence(
+    dialect: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = str(request.getfixturevalue(f"{dialect}_url"))
+    changelog = changelog_with(tmp_path, DROPS["dropUsedSequence"][0] + "\n- dropSequence: {sequenceName: fresh_seq}")
+    commands.update(url, changelog)
+
+    sql = commands.rollback_sql(url, changelog, count=1)
+
+    assert "-- sequence fresh_seq is recreated as captured before the drop; it starts at its start value 7" in sql
+    if dialect == "postgresql":
+        assert "-- sequence used_seq is recreated as captured before the drop; it goes on after 14" in sql
+        assert "CREATE SEQUENCE used_seq AS bigint INCREMENT BY 3 START WITH 5 MINVALUE 1 MAXVALUE 1000 CACHE 4" in sql
+        assert "SELECT setval('used_seq', 14, true)" in sql
+    else:
+        assert "-- sequence used_seq is recreated as captured before the drop; it goes on from 17" in sql
+        assert "CREATE SEQUENCE used_seq INCREMENT BY 3 START WITH 5 MINVALUE 1 MAXVALUE 1000 CACHE 4" in sql
+        assert "ALTER SEQUENCE used_seq RESTART WITH 17" in sql
+    assert "CREATE SEQUENCE fresh_seq" in sql and "RESTART WITH 7" not in sql and "setval('fresh_seq'" not in sql
+
+
+def test_drop_applied_without_capture_is_refused_with_the_reason(db_url: str, tmp_path: Path) -> None:
+    changelog = changelog_with(tmp_path, DROPS["dropView"][0])
+    commands.update(db_url, changelog, count=setup_changesets(db_url))
+    commands.mark_next_changeset_ran(db_url, changelog)  # as after Liquibase ran it: nothing was captured
+
+    with pytest.raises(RollbackImpossibleError) as raised:
+        commands.rollback(db_url, changelog, count=1)
+
+    message = str(raised.value)
+    assert (
+        "dropView on view named_owners cannot be rolled back automatically: its definition was not captured" in message
+    )
+    assert "add a rollback block" in message
+
+
+def test_a_drop_of_nothing_is_refused_when_rolled_back(db_url: str, tmp_path: Path) -> None:
+    # dropView ifExists of a view that is not there: nothing was captured to recreate.
+    changelog = changelog_with(tmp_path, "- dropView: {viewName: no_such_view, ifExists: true}")
+    commands.update(db_url, changelog)
+    with pytest.raises(
+        RollbackImpossibleError, match="no_such_view cannot be rolled back automatically: it did not exist"
+    ):
+        commands.rollback(db_url, changelog, count=1)
