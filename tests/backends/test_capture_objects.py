@@ -118,8 +118,10 @@ def state(url: str) -> dict[str, Any]:
         if connection.dialect.name == "postgresql":
             rows = connection.exec_driver_sql("SELECT sequencename, last_value FROM pg_sequences")
             result["positions"] = dict(rows.all())
-            rows = connection.exec_driver_sql("SELECT relname, reloptions FROM pg_class WHERE relkind = 'v'")
-            result["view_options"] = dict(rows.all())
+            rows = connection.exec_driver_sql(
+                "SELECT relname, reloptions, obj_description(oid, 'pg_class') FROM pg_class WHERE relkind = 'v'"
+            )
+            result["view_options_and_comments"] = {name: (options, comment) for name, options, comment in rows}
         elif connection.dialect.name == "mariadb":
             names = sa.inspect(connection).get_sequence_names()
             result["positions"] = {
@@ -137,6 +139,12 @@ def test_rollback_recreates_the_dropped_view_or_sequence(db_url: str, tmp_path: 
     commands.update(db_url, changelog, count=setup_changesets(db_url))
     before = state(db_url)
     assert before["views"] and (before["sequences"] or backend(db_url) == "sqlite")
+    if backend(db_url) == "postgresql":  # what must come back besides the query
+        assert before["view_options_and_comments"]["owner_names"] == (None, "who owns things")
+        assert before["view_options_and_comments"]["checked_owners"] == (
+            ["check_option=local", "security_barrier=true"],
+            None,
+        )
 
     commands.update(db_url, changelog)
     assert state(db_url) != before
@@ -241,3 +249,50 @@ def test_a_drop_of_nothing_is_refused_when_rolled_back(db_url: str, tmp_path: Pa
         RollbackImpossibleError, match="no_such_view cannot be rolled back automatically: it did not exist"
     ):
         commands.rollback(db_url, changelog, count=1)
+
+
+@pytest.mark.backend
+def test_objects_in_another_schema_come_back_there(postgresql_url: str, tmp_path: Path) -> None:
+    changelog = tmp_path / "changelog.yaml"
+    changelog.write_text(
+        textwrap.dedent(
+            """
+            databaseChangeLog:
+              - changeSet:
+                  id: schema
+                  author: t
+                  changes:
+                    - sql: CREATE SCHEMA "App"
+                    - createView: {schemaName: App, viewName: Its View, selectQuery: "SELECT 1 AS one"}
+                    - createSequence: {schemaName: App, sequenceName: Its Seq, startValue: 3}
+                    - sql: SELECT nextval('"App"."Its Seq"')
+                  rollback: DROP SCHEMA "App" CASCADE
+              - changeSet:
+                  id: drop
+                  author: t
+                  changes:
+                    - dropView: {schemaName: App, viewName: Its View}
+                    - dropSequence: {schemaName: App, sequenceName: Its Seq}
+            """
+        ),
+        encoding="utf-8",
+    )
+
+    def objects() -> dict[str, Any]:
+        with commands.connect(postgresql_url) as connection:
+            return snapshot_objects(connection, schema="App")
+
+    commands.update(postgresql_url, changelog, count=1)
+    before = objects()
+    assert list(before["views"]) == ["Its View"] and list(before["sequences"]) == ["Its Seq"]
+    commands.update(postgresql_url, changelog)
+    assert objects()["views"] == {} and objects()["sequences"] == {}
+
+    sql = commands.rollback_sql(postgresql_url, changelog, count=1)
+    assert 'CREATE VIEW "App"."Its View" AS' in sql
+    assert 'SELECT setval(\'"App"."Its Seq"\', 3, true)' in sql
+
+    commands.rollback(postgresql_url, changelog, count=1)
+    assert objects() == before
+    with commands.connect(postgresql_url) as connection:
+        assert connection.exec_driver_sql("""SELECT nextval('"App"."Its Seq"')""").scalar() == 4
