@@ -32,7 +32,7 @@ databaseChangeLog:
             selectQuery: SELECT id AS owner_id, upper(name) AS shown FROM owner WHERE id > 0
         - createView:
             viewName: named_owners
-            selectQuery: SELECT owner_id FROM owner_names WHERE shown IS NOT NULL
+            selectQuery: SELECT owner_id FROM owner_names WHERE shown LIKE '%N%'
   - changeSet:
       id: checked-views
       author: t
