@@ -296,3 +296,71 @@ def test_objects_in_another_schema_come_back_there(postgresql_url: str, tmp_path
     assert objects() == before
     with commands.connect(postgresql_url) as connection:
         assert connection.exec_driver_sql("""SELECT nextval('"App"."Its Seq"')""").scalar() == 4
+
+
+PROCEDURES = """
+databaseChangeLog:
+  - changeSet:
+      id: procedures
+      author: t
+      changes:
+        - createTable:
+            tableName: counter
+            columns: [{column: {name: n, type: int}}]
+        - createProcedure:
+            dbms: postgresql
+            procedureText: |
+              CREATE PROCEDURE bump(IN step int DEFAULT 1)
+              LANGUAGE plpgsql SECURITY DEFINER
+              AS $body$ BEGIN UPDATE counter SET n = n + step; END $body$;
+        - createProcedure:
+            dbms: mariadb
+            procedureText: |
+              CREATE PROCEDURE bump(IN step int)
+              SQL SECURITY INVOKER COMMENT 'adds step' MODIFIES SQL DATA
+              BEGIN UPDATE counter SET n = n + step; END;
+      rollback: DROP PROCEDURE bump; DROP TABLE counter
+  - changeSet:
+      id: drop
+      author: t
+      changes:
+        - dropProcedure: {procedureName: bump}
+"""
+
+
+def procedures(url: str) -> dict[str, Any]:
+    with commands.connect(url) as connection:
+        if connection.dialect.name == "postgresql":
+            sql = "SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE prokind = 'p' AND proname = 'bump'"
+        else:
+            sql = (
+                "SELECT routine_name, concat_ws('|', routine_definition, security_type, routine_comment, sql_data_access,"
+                " sql_mode, parameter_style) FROM information_schema.routines WHERE routine_schema = database()"
+            )
+        return dict(connection.exec_driver_sql(sql).all())
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("dialect", SEQUENCES)
+def test_a_dropped_procedure_comes_back_from_its_text(
+    dialect: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = str(request.getfixturevalue(f"{dialect}_url"))
+    changelog = tmp_path / "changelog.yaml"
+    changelog.write_text(PROCEDURES, encoding="utf-8")
+    commands.update(url, changelog, count=1)
+    before = procedures(url)
+    assert list(before) == ["bump"]
+    commands.update(url, changelog)
+    assert procedures(url) == {}
+
+    sql = commands.rollback_sql(url, changelog, count=1)
+    assert "-- procedure bump is recreated as captured before the drop (privileges granted on it are not)" in sql
+    assert "DEFINER=" not in sql
+
+    commands.rollback(url, changelog, count=1)
+    assert procedures(url) == before
+    with commands.connect(url) as connection:
+        connection.exec_driver_sql("INSERT INTO counter (n) VALUES (1)")
+        connection.exec_driver_sql("CALL bump(41)")
+        assert connection.exec_driver_sql("SELECT n FROM counter").scalar() == 42

@@ -11,6 +11,7 @@ import pytest
 from tests.unit.test_sql_golden import changes_from, laid_out, normal
 from yamlbase.changes import Change, NoInverse, PlanContext
 from yamlbase.changes.captured import notes
+from yamlbase.changes.procedure import RecreateProcedure
 from yamlbase.changes.sequence import RecreateSequence
 from yamlbase.changes.view import RecreateView
 from yamlbase.runtime.sink import TextSink
@@ -158,3 +159,39 @@ def test_without_a_capture_of_the_object_the_inverse_is_refused(
 ) -> None:
     with pytest.raises(NoInverse, match=reason):
         inverse_of(change, "postgresql", captured)
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "mariadb"])
+def test_a_mysql_procedure_comes_back_without_its_definer(dialect: str) -> None:
+    captured = {
+        "schema": "app",
+        "name": "bump",
+        "definitions": [
+            "CREATE DEFINER=`root`@`localhost` PROCEDURE `bump`(IN step int)\n"
+            "    SQL SECURITY INVOKER\nBEGIN UPDATE counter SET n = n + step; END"
+        ],
+    }
+    recreate = RecreateProcedure(captured=captured)
+    assert render(dialect, recreate) == laid_out(
+        dialect,
+        "CREATE PROCEDURE `bump`(IN step int)\n    SQL SECURITY INVOKER\nBEGIN UPDATE counter SET n = n + step; END",
+    )
+    assert notes([recreate]) == [
+        "procedure app.bump is recreated as captured before the drop (privileges granted on it are not); "
+        "its DEFINER is the user running the rollback"
+    ]
+
+
+def test_each_postgresql_overload_comes_back_as_pg_get_functiondef_showed_it() -> None:
+    one = "CREATE OR REPLACE PROCEDURE public.bump(IN step integer)\n LANGUAGE sql\nAS $procedure$SELECT 1$procedure$\n"
+    two = "CREATE OR REPLACE PROCEDURE public.bump()\n LANGUAGE sql\nAS $procedure$SELECT 2$procedure$\n"
+    captured = {"procedures": {"bump": {"schema": None, "name": "bump", "definitions": [one, two]}}}
+    (recreate,) = inverse_of("- dropProcedure: {procedureName: bump}", "postgresql", captured)
+    assert render("postgresql", recreate) == laid_out("postgresql", one, two)
+    assert notes([recreate]) == [
+        "procedure bump is recreated as captured before the drop (privileges granted on it are not)"
+    ]
+    with pytest.raises(NoInverse, match=r"dropProcedure on procedure p cannot .*: it did not exist when"):
+        inverse_of("- dropProcedure: {procedureName: p}", "postgresql", captured)
+    with pytest.raises(ValueError, match="not supported on sqlite"):
+        recreate.operations(PlanContext("sqlite"))

@@ -832,7 +832,10 @@ def test_nothing_to_undo_for_empty_and_output() -> None:
             "dropSequence on sequence app.s cannot be rolled back automatically: its definition was not captured",
         ),
         ("- createProcedure: {procedureText: x}", "createProcedure cannot be rolled back automatically"),
-        ("- dropProcedure: {procedureName: p}", "dropProcedure cannot be rolled back automatically"),
+        (
+            "- dropProcedure: {procedureName: p}",
+            "dropProcedure on procedure p cannot be rolled back automatically: its definition was not captured",
+        ),
         ("- setTableRemarks: {tableName: t, remarks: r}", "setTableRemarks cannot be rolled back automatically"),
         (
             "- setColumnRemarks: {tableName: t, columnName: c, remarks: r}",

@@ -18,10 +18,23 @@ from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
 from yamlbase.changelog.checksum import java_trim
-from yamlbase.changes.base import Change, NoInverse, PlanContext, RawSQL, Step, Unsupported, register
+from yamlbase.changes.base import (
+    Change,
+    NoInverse,
+    ObjectRef,
+    PlanContext,
+    RawSQL,
+    Step,
+    Unsupported,
+    qualified,
+    register,
+)
+from yamlbase.changes.captured import RecreateObject, captured_object
 from yamlbase.changes.sql import dbms_matches
+from yamlbase.changes.view import DEFINER as _DEFINER
 from yamlbase.changes.view import object_name
 
+_MYSQL_HEAD = re.compile(r"^\s*CREATE\s+(.*?)\bPROCEDURE\b", re.IGNORECASE | re.DOTALL)
 _LEADING_CREATE = re.compile(r"^(\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*)CREATE\b", re.IGNORECASE | re.DOTALL)
 
 
@@ -112,5 +125,37 @@ class DropProcedure(Change):
         _refuse_sqlite(self.name, ctx)
         return [ops.ExecuteSQLOp(DropProcedureDDL(self.schema_name, self.procedure_name, if_exists=False))]
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("procedure", self.schema_name, None, self.procedure_name)]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse("dropProcedure cannot be rolled back automatically: the procedure's text is gone")
+        # Beyond Liquibase (which cannot): the procedure comes back from its text, captured before the drop.
+        found = captured_object(ctx, self.name, "procedures", "procedure", self.schema_name, self.procedure_name)
+        return [RecreateProcedure(captured=found)]
+
+
+class RecreateProcedure(RecreateObject):
+    """The inverse of ``dropProcedure``: each ``CREATE`` statement the database showed for it, sent as it stands.
+
+    MySQL/MariaDB's text names its ``DEFINER``; it is left out, so the procedure belongs to whoever runs the
+    rollback (as a view's). Privileges granted on the procedure are not restored.
+    """
+
+    name = "createProcedure"
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        _refuse_sqlite(self.name, ctx)
+        steps: list[Step] = []
+        for text in self.captured["definitions"]:
+            if ctx.dialect in ("mysql", "mariadb"):
+                head = _MYSQL_HEAD.match(text)
+                if head:
+                    text = f"CREATE {_DEFINER.sub('', head.group(1))}{text[head.end(1) :]}"
+            steps.append(RawSQL(text.strip()))
+        return steps
+
+    def note(self) -> str:
+        where = qualified(self.captured["schema"], self.captured["name"])
+        definer = any(_DEFINER.search(t.split("(", 1)[0]) for t in self.captured["definitions"])
+        by = "; its DEFINER is the user running the rollback" if definer else ""
+        return f"procedure {where} is recreated as captured before the drop (privileges granted on it are not){by}"

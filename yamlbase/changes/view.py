@@ -198,7 +198,8 @@ class DropView(Change):
         return [RecreateView(captured=view)]
 
 
-_DEFINER = re.compile(
+# MySQL's ``DEFINER=user@host`` in a view's or stored routine's CREATE statement.
+DEFINER = re.compile(
     r"\bDEFINER\s*=\s*(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s@]+)(?:\s*@\s*(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|\S+))?\s*",
     re.IGNORECASE,
 )
@@ -225,7 +226,7 @@ class RecreateView(RecreateObject):
         elif ctx.dialect in ("mysql", "mariadb", "mssql"):
             head = _MYSQL_VIEW_HEAD.match(definition) if ctx.dialect != "mssql" else None
             if head:
-                words = _DEFINER.sub("", head.group(1))
+                words = DEFINER.sub("", head.group(1))
                 definition = f"CREATE {words}{definition[head.end(1) :]}"
             steps.append(ops.ExecuteSQLOp(CreateViewDDL(schema, view, definition, replace=False, full_definition=True)))
         else:
@@ -239,7 +240,7 @@ class RecreateView(RecreateObject):
     def note(self) -> str:
         where = qualified(self.captured["schema"], self.captured["name"])
         definer = (
-            "; its DEFINER is the user running the rollback" if _DEFINER.search(self.captured["definition"]) else ""
+            "; its DEFINER is the user running the rollback" if DEFINER.search(self.captured["definition"]) else ""
         )
         return f"view {where} is recreated as captured before the drop{definer}"
 

@@ -8,6 +8,8 @@ The JSON of one change (``capture()``) is::
                CREATE VIEW, PostgreSQL's query, MySQL's SHOW CREATE VIEW), "options" (PostgreSQL's
                check_option=…, security_barrier=…), "comment"}, …},
      "sequences": {"[schema.]name": SEQUENCE, …},  # only when the change drops a sequence
+     "procedures": {"[schema.]name": {"schema", "name", "definitions" (each a whole CREATE statement, as
+                    PostgreSQL's pg_get_functiondef or MySQL's SHOW CREATE PROCEDURE give it)}, …},
      "referencing": {"[schema.]name": [FOREIGN KEY + "table", "schema"], …}}  # foreign keys to a table that
                                                                            # ``DROP … CASCADE`` drops with it
 
@@ -90,6 +92,10 @@ def capture(connection: Connection, refs: Iterable[ObjectRef]) -> dict[str, Any]
             sequence = reflect_sequence(connection, ref.schema, ref.name)
             if sequence is not None:
                 result.setdefault("sequences", {})[qualified(ref.schema, ref.name)] = sequence
+        elif ref.kind == "procedure":
+            procedure = reflect_procedure(connection, ref.schema, ref.name)
+            if procedure is not None:
+                result.setdefault("procedures", {})[qualified(ref.schema, ref.name)] = procedure
         elif ref.kind == "referencingForeignKeys":
             if dialect.name in CASCADE_DROPS_REFERENCES:
                 result["referencing"][qualified(ref.schema, ref.name)] = _referencing(inspector, ref.schema, ref.name)
@@ -319,3 +325,40 @@ def reflect_sequence(connection: Connection, schema: str | None, name: str) -> d
             else {"value": high if increment > 0 else low, "used": True},
         }
     return {**found, "unsupported": f"yamlbase cannot read a sequence's settings on {dialect.name}"}
+
+
+def reflect_procedure(connection: Connection, schema: str | None, name: str) -> dict[str, Any] | None:
+    """A stored procedure's ``CREATE`` statement (each overload's on PostgreSQL); None when there is none."""
+    dialect = connection.dialect
+    found: dict[str, Any] = {"schema": schema, "name": name}
+    if dialect.name == "postgresql":
+        definitions = connection.execute(
+            sa.text(
+                "SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE p.proname = :name AND p.prokind = 'p' AND n.nspname = coalesce(:schema, current_schema()) "
+                "ORDER BY p.oid"
+            ),
+            {"name": name, "schema": schema},
+        ).scalars()
+        texts = [str(d) for d in definitions]
+        return {**found, "definitions": texts} if texts else None
+    if dialect.name in ("mysql", "mariadb"):
+        exists = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM information_schema.routines WHERE routine_type = 'PROCEDURE' "
+                "AND routine_name = :name AND routine_schema = coalesce(:schema, database())"
+            ),
+            {"name": name, "schema": schema},
+        ).scalar()
+        if not exists:
+            return None
+        preparer = dialect.identifier_preparer
+        quoted = f"{preparer.quote_schema(schema)}.{preparer.quote(name)}" if schema else preparer.quote(name)
+        row = connection.exec_driver_sql(f"SHOW CREATE PROCEDURE {quoted}").mappings().one()
+        text = row.get("Create Procedure")
+        if text is None:
+            return {**found, "unsupported": "the database did not show its text (SHOW CREATE PROCEDURE needs rights)"}
+        return {**found, "definitions": [str(text)]}
+    if dialect.name == "sqlite":
+        return None
+    return {**found, "unsupported": f"yamlbase cannot read a procedure's text on {dialect.name}"}
