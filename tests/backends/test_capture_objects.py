@@ -69,12 +69,22 @@ databaseChangeLog:
               SELECT nextval(used_seq), nextval(used_seq), nextval(spent_seq), nextval(spent_seq),
               nextval(cycling_seq), nextval(cycling_seq), nextval(cycling_seq), nextval(cycling_seq)
       rollback: DROP SEQUENCE used_seq; DROP SEQUENCE fresh_seq; DROP SEQUENCE cycling_seq; DROP SEQUENCE spent_seq
+  - changeSet:
+      id: sequence-users
+      author: t
+      dbms: postgresql
+      changes:
+        - sql: >
+            CREATE TABLE ticket (id bigint DEFAULT nextval('used_seq'), n int DEFAULT nextval('cycling_seq') + 1);
+            ALTER SEQUENCE cycling_seq OWNED BY ticket.n
+      rollback: ALTER SEQUENCE cycling_seq OWNED BY NONE; DROP TABLE ticket
 """
 
 
 def setup_changesets(url: str) -> int:
-    """How many of SETUP's changeSets run on the backend (views with options and sequences: not on SQLite)."""
-    return 1 if backend(url) == "sqlite" else 3
+    """How many of SETUP's changeSets run on the backend (views with options and sequences: not on SQLite;
+    columns whose defaults call a sequence: PostgreSQL, where dropping the sequence drops the defaults)."""
+    return {"sqlite": 1, "postgresql": 4}.get(backend(url), 3)
 
 
 def backend(url: str) -> str:
@@ -122,6 +132,12 @@ def state(url: str) -> dict[str, Any]:
                 "SELECT relname, reloptions, obj_description(oid, 'pg_class') FROM pg_class WHERE relkind = 'v'"
             )
             result["view_options_and_comments"] = {name: (options, comment) for name, options, comment in rows}
+            rows = connection.exec_driver_sql(
+                "SELECT c.relname, d.refobjid::regclass::text, d.refobjsubid FROM pg_depend d "
+                "JOIN pg_class c ON c.oid = d.objid AND d.classid = 'pg_class'::regclass "
+                "WHERE c.relkind = 'S' AND d.deptype = 'a'"
+            )
+            result["sequence_owners"] = sorted(rows.all())
         elif connection.dialect.name == "mariadb":
             names = sa.inspect(connection).get_sequence_names()
             result["positions"] = {
@@ -140,6 +156,9 @@ def test_rollback_recreates_the_dropped_view_or_sequence(db_url: str, tmp_path: 
     before = state(db_url)
     assert before["views"] and (before["sequences"] or backend(db_url) == "sqlite")
     if backend(db_url) == "postgresql":  # what must come back besides the query
+        assert before["sequence_owners"] == [("cycling_seq", "ticket", 2)]
+        defaults = {c: d["default"] for c, d in before["tables"]["ticket"]["column_details"].items()}
+        assert defaults == {"id": "nextval('used_seq'::regclass)", "n": "(nextval('cycling_seq'::regclass) + 1)"}
         assert before["view_options_and_comments"]["owner_names"] == (None, "who owns things")
         assert before["view_options_and_comments"]["checked_owners"] == (
             ["check_option=local", "security_barrier=true"],
@@ -216,7 +235,11 @@ def test_rollback_sql_shows_the_recreated_sequence(
 
     assert "-- sequence fresh_seq is recreated as captured before the drop; it starts at its start value 7" in sql
     if dialect == "postgresql":
-        assert "-- sequence used_seq is recreated as captured before the drop; it goes on after 14" in sql
+        assert (
+            "-- sequence used_seq is recreated as captured before the drop; it goes on after 14, the last value it had"
+            " given out or cached; the defaults of ticket.id call it again\n" in sql
+        )
+        assert "ALTER TABLE ticket ALTER COLUMN id SET DEFAULT nextval('used_seq'::regclass)" in sql
         assert "CREATE SEQUENCE used_seq AS bigint INCREMENT BY 3 START WITH 5 MINVALUE 1 MAXVALUE 1000 CACHE 4" in sql
         assert "SELECT setval('used_seq', 14, true)" in sql
     else:

@@ -195,3 +195,28 @@ def test_each_postgresql_overload_comes_back_as_pg_get_functiondef_showed_it() -
         inverse_of("- dropProcedure: {procedureName: p}", "postgresql", captured)
     with pytest.raises(ValueError, match="not supported on sqlite"):
         recreate.operations(PlanContext("sqlite"))
+
+
+def test_a_postgresql_sequence_comes_back_with_the_defaults_that_called_it_and_its_owner() -> None:
+    captured = sequence(
+        schema="App",
+        name="Seq",
+        data_type="bigint",
+        defaults=[
+            {"schema": "App", "table": "T", "column": "id", "default": """nextval('"App"."Seq"'::regclass)"""},
+            {"schema": None, "table": "other", "column": "n", "default": """(nextval('"App"."Seq"'::regclass) + 1)"""},
+        ],
+        owned_by={"schema": "App", "table": "T", "column": "id"},
+    )
+    recreate = RecreateSequence(captured=captured)
+    assert render("postgresql", recreate) == laid_out(
+        "postgresql",
+        'CREATE SEQUENCE "App"."Seq" AS bigint INCREMENT BY -2 START WITH 5 MINVALUE -10 MAXVALUE 5 CACHE 1',
+        """ALTER TABLE "App"."T" ALTER COLUMN id SET DEFAULT nextval('"App"."Seq"'::regclass)""",
+        """ALTER TABLE other ALTER COLUMN n SET DEFAULT (nextval('"App"."Seq"'::regclass) + 1)""",
+        'ALTER SEQUENCE "App"."Seq" OWNED BY "App"."T".id',
+    )
+    assert notes([recreate]) == [
+        "sequence App.Seq is recreated as captured before the drop; it starts at its start value 5, as no value had "
+        "been taken from it; the defaults of App.T.id, other.n call it again"
+    ]

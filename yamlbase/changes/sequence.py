@@ -291,6 +291,21 @@ def _restart_sequence(element: RestartSequenceDDL, compiler: DDLCompiler, **kw: 
     return f"ALTER SEQUENCE {name} RESTART WITH {value}"
 
 
+class SequenceOwnedByDDL(DDLElement):
+    """``ALTER SEQUENCE name OWNED BY table.column`` (PostgreSQL)."""
+
+    def __init__(self, schema: str | None, name: str, owner: dict[str, Any]) -> None:
+        self.schema, self.name, self.owner = schema, name, owner
+
+
+@compiles(SequenceOwnedByDDL)
+def _sequence_owned_by(element: SequenceOwnedByDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    owner = element.owner
+    table = compiler.preparer.format_table(sa.table(owner["table"], schema=owner["schema"]))
+    column = compiler.preparer.quote(owner["column"])
+    return f"ALTER SEQUENCE {_sequence_name(compiler, element.schema, element.name)} OWNED BY {table}.{column}"
+
+
 class RecreateSequence(RecreateObject):
     """The inverse of ``dropSequence``: the sequence with the settings it had, and where it stood.
 
@@ -321,10 +336,21 @@ class RecreateSequence(RecreateObject):
             steps.append(
                 ops.ExecuteSQLOp(RestartSequenceDDL(c["schema"], c["name"], restart["value"], used=restart["used"]))
             )
+        # PostgreSQL's DROP SEQUENCE … CASCADE took the column defaults that called it: they come back, and the
+        # column that owned it owns it again.
+        steps += [
+            ops.AlterColumnOp(d["table"], d["column"], schema=d["schema"], modify_server_default=sa.text(d["default"]))
+            for d in c.get("defaults") or []
+        ]
+        owner = c.get("owned_by")
+        if owner:
+            steps.append(ops.ExecuteSQLOp(SequenceOwnedByDDL(c["schema"], c["name"], owner)))
         return steps
 
     def note(self) -> str:
         where = qualified(self.captured["schema"], self.captured["name"])
+        defaults = [f"{qualified(d['schema'], d['table'])}.{d['column']}" for d in self.captured.get("defaults") or []]
+        uses = f"; the defaults of {', '.join(defaults)} call it again" if defaults else ""
         restart = self.captured.get("restart")
         if not restart:
             at = f"it starts at its start value {self.captured['start']}, as no value had been taken from it"
@@ -332,4 +358,4 @@ class RecreateSequence(RecreateObject):
             at = f"it goes on after {restart['value']}, the last value it had given out or cached"
         else:
             at = f"it goes on from {restart['value']}, the first value it had not given out or cached"
-        return f"sequence {where} is recreated as captured before the drop; {at}"
+        return f"sequence {where} is recreated as captured before the drop; {at}{uses}"

@@ -25,7 +25,9 @@ The JSON of one change (``capture()``) is::
              "indexes": [{"name", "columns", "expressions", "unique", "constraint" (it backs a unique
                           constraint or, on MySQL, a foreign key), "options"}, …]}
 
-    SEQUENCE = {"schema", "name", "data_type" (PostgreSQL) or null, "start", "increment", "min", "max",
+    SEQUENCE = {"schema", "name", "defaults" (PostgreSQL: the column defaults that use it, which DROP SEQUENCE …
+                CASCADE drops: {"schema", "table", "column", "default"}), "owned_by" ({"schema", "table",
+                "column"} or null), "data_type" (PostgreSQL) or null, "start", "increment", "min", "max",
                 "cache", "cycle", "restart" (null when no value was ever taken, else {"value", "used"}: on
                 PostgreSQL the last value given out or cached, ``used``; on MariaDB the first value not cached,
                 to go on from, or its bound, ``used``, when it had run out)} or
@@ -292,6 +294,7 @@ def reflect_sequence(connection: Connection, schema: str | None, name: str) -> d
             "cycle": bool(row["cycle"]),
             # The last value given out, or cached with a cache (none yet: it starts at its start value).
             "restart": None if last is None else {"value": int(last), "used": True},
+            **_sequence_users(connection, schema, name),
         }
     if dialect.name in ("mysql", "mariadb"):
         columns = ("start_value", "increment", "minimum_value", "maximum_value", "cache_size", "cycle_option")
@@ -362,3 +365,42 @@ def reflect_procedure(connection: Connection, schema: str | None, name: str) -> 
     if dialect.name == "sqlite":
         return None
     return {**found, "unsupported": f"yamlbase cannot read a procedure's text on {dialect.name}"}
+
+
+_SEQUENCE_OID = (
+    "WITH seq AS (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'S' AND c.relname = :name AND n.nspname = coalesce(:schema, current_schema())) "
+)
+
+
+def _sequence_users(connection: Connection, schema: str | None, name: str) -> dict[str, Any]:
+    """PostgreSQL: the column defaults that call the sequence, and the column that owns it (a table's schema is
+    null when it is the current one)."""
+    params = {"name": name, "schema": schema}
+    defaults = connection.execute(
+        sa.text(
+            _SEQUENCE_OID + "SELECT nullif(n.nspname, current_schema()) AS schema, t.relname AS table, "
+            "a.attname AS column, pg_get_expr(d.adbin, d.adrelid) AS default "
+            "FROM pg_depend dep JOIN seq ON dep.refobjid = seq.oid AND dep.refclassid = 'pg_class'::regclass "
+            "JOIN pg_attrdef d ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid "
+            "JOIN pg_class t ON t.oid = d.adrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum ORDER BY 1, 2, 3"
+        ),
+        params,
+    ).mappings()
+    owner = (
+        connection.execute(
+            sa.text(
+                _SEQUENCE_OID + "SELECT nullif(n.nspname, current_schema()) AS schema, t.relname AS table, "
+                "a.attname AS column FROM pg_depend dep JOIN seq ON dep.objid = seq.oid "
+                "AND dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass "
+                "AND dep.deptype = 'a' JOIN pg_class t ON t.oid = dep.refobjid "
+                "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = dep.refobjsubid"
+            ),
+            params,
+        )
+        .mappings()
+        .first()
+    )
+    return {"defaults": [dict(d) for d in defaults], "owned_by": None if owner is None else dict(owner)}
