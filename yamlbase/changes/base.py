@@ -19,7 +19,9 @@ changeSet is rolled back, :attr:`PlanContext.captured` holds what was seen just 
 destructive change type plugs in by implementing these two methods; nothing else is wired per type. Objects of
 kind ``table``, ``column``, ``index``, ``primaryKey``, ``foreignKey``, ``uniqueConstraint``,
 ``checkConstraint``, ``notNull``, ``default`` and ``columnType`` capture their whole table (every column,
-key, constraint and index of it); ``view`` captures the view's definition; ``referencingForeignKeys`` (named
+key, constraint and index of it); ``view`` captures the view's definition, ``sequence`` its settings and where it
+stood, ``procedure`` its ``CREATE`` text (``dropView``, ``dropSequence``, ``dropProcedure``: the objects outside
+tables come back through :class:`yamlbase.changes.captured.RecreateObject`); ``referencingForeignKeys`` (named
 by the referenced table) the other tables' foreign keys that ``DROP TABLE … CASCADE`` drops with it.
 """
 

@@ -4,6 +4,9 @@ These changes are the generated inverses of ``dropTable``, ``dropColumn`` and ``
 destructive types that capture). They are not in the changelog language (not in ``REGISTRY``): they exist
 only in rollback plans. Types are restated as the SQL text the database reported, so the structure comes
 back exactly, on the database it was captured from. The data a drop removed is not restored.
+
+The inverses of ``dropView``, ``dropSequence`` and ``dropProcedure`` live beside their drops, as subclasses of
+:class:`RecreateObject`.
 """
 
 from __future__ import annotations
