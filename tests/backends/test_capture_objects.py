@@ -58,6 +58,8 @@ databaseChangeLog:
         - createSequence: {sequenceName: fresh_seq, startValue: 7, incrementBy: -1, minValue: -50, maxValue: 7}
         - createSequence: {sequenceName: cycling_seq, startValue: 1, minValue: 1, maxValue: 3, cycle: true, cacheSize: 0}
         - createSequence: {sequenceName: spent_seq, startValue: 1, maxValue: 2, cacheSize: 0}
+        - createSequence: {sequenceName: restarted_seq, startValue: 1}
+        - sql: ALTER SEQUENCE restarted_seq RESTART WITH 20
         - sql:
             dbms: postgresql
             sql: >
@@ -68,7 +70,8 @@ databaseChangeLog:
             sql: >
               SELECT nextval(used_seq), nextval(used_seq), nextval(spent_seq), nextval(spent_seq),
               nextval(cycling_seq), nextval(cycling_seq), nextval(cycling_seq), nextval(cycling_seq)
-      rollback: DROP SEQUENCE used_seq; DROP SEQUENCE fresh_seq; DROP SEQUENCE cycling_seq; DROP SEQUENCE spent_seq
+      rollback: DROP SEQUENCE used_seq; DROP SEQUENCE fresh_seq; DROP SEQUENCE cycling_seq; DROP SEQUENCE spent_seq;
+        DROP SEQUENCE restarted_seq
   - changeSet:
       id: sequence-users
       author: t
@@ -103,6 +106,7 @@ DROPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "dropFreshSequence": ("- dropSequence: {sequenceName: fresh_seq}", SEQUENCES),
     "dropCyclingSequence": ("- dropSequence: {sequenceName: cycling_seq}", SEQUENCES),
     "dropSpentSequence": ("- dropSequence: {sequenceName: spent_seq}", SEQUENCES),
+    "dropRestartedSequence": ("- dropSequence: {sequenceName: restarted_seq}", SEQUENCES),
     "dropViewsAndSequence": (
         "- dropView: {viewName: named_owners}\n- dropView: {viewName: owner_names}\n"
         "- dropSequence: {sequenceName: used_seq}",
@@ -126,8 +130,10 @@ def state(url: str) -> dict[str, Any]:
     with commands.connect(url) as connection:
         result = {"tables": snapshot(connection, details=True), **snapshot_objects(connection)}
         if connection.dialect.name == "postgresql":
-            rows = connection.exec_driver_sql("SELECT sequencename, last_value FROM pg_sequences")
-            result["positions"] = dict(rows.all())
+            names = sa.inspect(connection).get_sequence_names()
+            result["positions"] = {
+                n: connection.exec_driver_sql(f'SELECT last_value, is_called FROM "{n}"').one() for n in names
+            }
             rows = connection.exec_driver_sql(
                 "SELECT relname, reloptions, obj_description(oid, 'pg_class') FROM pg_class WHERE relkind = 'v'"
             )
@@ -189,7 +195,7 @@ def test_a_recreated_sequence_goes_on_where_it_stood(
     dialect: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     url = str(request.getfixturevalue(f"{dialect}_url"))
-    names = ("used_seq", "spent_seq", "cycling_seq", "fresh_seq")
+    names = ("used_seq", "spent_seq", "cycling_seq", "fresh_seq", "restarted_seq")
     changelog = changelog_with(tmp_path, "\n".join(f"- dropSequence: {{sequenceName: {n}}}" for n in names))
     commands.update(url, changelog)
     commands.rollback(url, changelog, count=1)
@@ -204,6 +210,7 @@ def test_a_recreated_sequence_goes_on_where_it_stood(
         # No cache: exactly where it stood (1, 2, 3, 1 were given out).
         assert nextval("cycling_seq") == 2
         assert nextval("fresh_seq") == 7
+        assert nextval("restarted_seq") == 20  # restarted, not read since
         with pytest.raises(sa.exc.DBAPIError, match=r"reached maximum value|has run out"):
             nextval("spent_seq")
 
@@ -233,7 +240,10 @@ def test_rollback_sql_shows_the_recreated_sequence(
 
     sql = commands.rollback_sql(url, changelog, count=1)
 
-    assert "-- sequence fresh_seq is recreated as captured before the drop; it starts at its start value 7" in sql
+    assert (
+        "-- sequence fresh_seq is recreated as captured before the drop; it starts at its start value 7, where it stood"
+        in sql
+    )
     if dialect == "postgresql":
         assert (
             "-- sequence used_seq is recreated as captured before the drop; it goes on after 14, the last value it had"

@@ -123,8 +123,7 @@ def test_a_mariadb_sequence_goes_on_from_where_it_stood_or_stays_spent() -> None
     assert notes([going_on, untouched]) == [
         "sequence s is recreated as captured before the drop; it goes on from 1, the first value it had not given "
         "out or cached",
-        "sequence s is recreated as captured before the drop; it starts at its start value 5, as no value had been "
-        "taken from it",
+        "sequence s is recreated as captured before the drop; it starts at its start value 5, where it stood",
     ]
 
 
@@ -217,6 +216,18 @@ def test_a_postgresql_sequence_comes_back_with_the_defaults_that_called_it_and_i
         'ALTER SEQUENCE "App"."Seq" OWNED BY "App"."T".id',
     )
     assert notes([recreate]) == [
-        "sequence App.Seq is recreated as captured before the drop; it starts at its start value 5, as no value had "
-        "been taken from it; the defaults of App.T.id, other.n call it again"
+        "sequence App.Seq is recreated as captured before the drop; it starts at its start value 5, where it stood; the defaults of App.T.id, other.n call it again"
+    ]
+
+
+def test_a_restarted_postgresql_sequence_not_read_since_comes_back_restarted() -> None:
+    recreate = RecreateSequence(captured=sequence(start=1, restart={"value": 20, "used": False}))
+    assert render("postgresql", recreate) == laid_out(
+        "postgresql",
+        "CREATE SEQUENCE s INCREMENT BY -2 START WITH 1 MINVALUE -10 MAXVALUE 5 CACHE 1",
+        "SELECT setval('s', 20, false)",
+    )
+    assert notes([recreate]) == [
+        "sequence s is recreated as captured before the drop; it goes on from 20, the first value it had not given "
+        "out or cached"
     ]

@@ -353,7 +353,7 @@ class RecreateSequence(RecreateObject):
         uses = f"; the defaults of {', '.join(defaults)} call it again" if defaults else ""
         restart = self.captured.get("restart")
         if not restart:
-            at = f"it starts at its start value {self.captured['start']}, as no value had been taken from it"
+            at = f"it starts at its start value {self.captured['start']}, where it stood"
         elif restart["used"]:
             at = f"it goes on after {restart['value']}, the last value it had given out or cached"
         else:

@@ -28,9 +28,10 @@ The JSON of one change (``capture()``) is::
     SEQUENCE = {"schema", "name", "defaults" (PostgreSQL: the column defaults that use it, which DROP SEQUENCE …
                 CASCADE drops: {"schema", "table", "column", "default"}), "owned_by" ({"schema", "table",
                 "column"} or null), "data_type" (PostgreSQL) or null, "start", "increment", "min", "max",
-                "cache", "cycle", "restart" (null when no value was ever taken, else {"value", "used"}: on
-                PostgreSQL the last value given out or cached, ``used``; on MariaDB the first value not cached,
-                to go on from, or its bound, ``used``, when it had run out)} or
+                "cache", "cycle", "restart" (null when it would start at its start value, else {"value", "used"}:
+                on PostgreSQL its last_value and is_called — the last value given out or cached, ``used``, or
+                the value it was restarted at; on MariaDB the first value not cached, to go on from, or its
+                bound, ``used``, when it had run out)} or
                {"schema", "name", "unsupported": reason} where yamlbase cannot read a sequence's settings
 
 One capture per change, keyed by the change's position in its changeSet, is stored in ``YAMLBASE_ROLLBACK``
@@ -274,7 +275,7 @@ def reflect_sequence(connection: Connection, schema: str | None, name: str) -> d
             connection.execute(
                 sa.text(
                     "SELECT data_type::text AS data_type, start_value, increment_by, min_value, max_value, "
-                    "cache_size, cycle, last_value FROM pg_sequences "
+                    "cache_size, cycle FROM pg_sequences "
                     "WHERE sequencename = :name AND schemaname = coalesce(:schema, current_schema())"
                 ),
                 {"name": name, "schema": schema},
@@ -282,7 +283,11 @@ def reflect_sequence(connection: Connection, schema: str | None, name: str) -> d
             .mappings()
             .one()
         )
-        last = row["last_value"]
+        # Where it stands, read from the sequence itself (pg_sequences shows no value for one not read since it
+        # was created or restarted): is_called says whether last_value was given out (or cached) already.
+        last, called = connection.execute(
+            sa.select(sa.column("last_value"), sa.column("is_called")).select_from(sa.table(name, schema=schema))
+        ).one()
         return {
             **found,
             "data_type": row["data_type"],
@@ -292,8 +297,9 @@ def reflect_sequence(connection: Connection, schema: str | None, name: str) -> d
             "max": int(row["max_value"]),
             "cache": int(row["cache_size"]),
             "cycle": bool(row["cycle"]),
-            # The last value given out, or cached with a cache (none yet: it starts at its start value).
-            "restart": None if last is None else {"value": int(last), "used": True},
+            "restart": None
+            if not called and int(last) == int(row["start_value"])
+            else {"value": int(last), "used": bool(called)},
             **_sequence_users(connection, schema, name),
         }
     if dialect.name in ("mysql", "mariadb"):
