@@ -221,10 +221,10 @@ def test_a_postgresql_sequence_comes_back_with_the_defaults_that_called_it_and_i
 
 
 def test_a_restarted_postgresql_sequence_not_read_since_comes_back_restarted() -> None:
-    recreate = RecreateSequence(captured=sequence(start=1, restart={"value": 20, "used": False}))
+    recreate = RecreateSequence(captured=sequence(start=1, increment=1, max=100, restart={"value": 20, "used": False}))
     assert render("postgresql", recreate) == laid_out(
         "postgresql",
-        "CREATE SEQUENCE s INCREMENT BY -2 START WITH 1 MINVALUE -10 MAXVALUE 5 CACHE 1",
+        "CREATE SEQUENCE s INCREMENT BY 1 START WITH 1 MINVALUE -10 MAXVALUE 100 CACHE 1",
         "SELECT setval('s', 20, false)",
     )
     assert notes([recreate]) == [
