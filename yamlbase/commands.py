@@ -666,7 +666,7 @@ def update_testing_rollback(
     naming the changeSet and the difference (that changeSet is then left rolled back)."""
     from yamlbase.runtime.snapshot import difference, snapshot
 
-    model = parse_changelog(changelog)
+    model = _Source(changelog).for_url(url)  # changeSets for another dbms are left out, as by update
     done: list[ChangeSet] = []
     with _online(url) as target:
         reader = target.reader

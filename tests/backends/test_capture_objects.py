@@ -407,3 +407,18 @@ def test_a_dropped_procedure_comes_back_from_its_text(
         connection.exec_driver_sql("INSERT INTO counter (n) VALUES (1)")
         connection.exec_driver_sql("CALL bump(41)")
         assert connection.exec_driver_sql("SELECT n FROM counter").scalar() == 42
+
+
+def test_update_testing_rollback_passes_drops_of_views_and_sequences(db_url: str, tmp_path: Path) -> None:
+    changes = DROPS["dropViewsAndSequence"][0] if backend(db_url) in SEQUENCES else DROPS["dropViewWithComment"][0]
+    changelog = changelog_with(tmp_path, changes)
+    commands.update(db_url, changelog, count=setup_changesets(db_url))
+    before = state(db_url)
+
+    [applied] = commands.update_testing_rollback(db_url, changelog)
+
+    assert applied.key[1] == "drop"
+    after = state(db_url)
+    assert after["views"] == {k: v for k, v in before["views"].items() if k not in ("named_owners", "owner_names")}
+    commands.rollback(db_url, changelog, count=1)
+    assert state(db_url) == before
