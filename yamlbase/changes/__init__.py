@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yamlbase.changes import column, index, meta, sql, table
+from yamlbase.changes import column, constraint, index, meta, sql, table
 from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Step
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "RawSQL",
     "Step",
     "column",
+    "constraint",
     "index",
     "meta",
     "sql",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from alembic.operations.ops import MigrateOperation
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -36,6 +37,8 @@ class Batch:
     operations: list[MigrateOperation] = field(default_factory=list)
     # "auto": Alembic recreates only when ALTER cannot do it; "always": SQLite's ALTER would refuse anyway.
     recreate: str = "auto"
+    # The table to copy, when the change must shape it itself (dropping SQLite's unnamed foreign keys).
+    copy_from: sa.Table | None = None
 
 
 Step = MigrateOperation | Batch | RawSQL

@@ -57,13 +57,16 @@ class Sink:
             doomed = self._dependents_of_dropped_columns(step.table_name, step.schema, step.operations, "indexes")
             for index in doomed:
                 self.operations.invoke(DropIndexOp(index, table_name=step.table_name, schema=step.schema))
+            options = self._batch_options(step, doomed)
+            if step.copy_from is not None:  # the change shaped the table to copy itself
+                options["copy_from"] = step.copy_from
             # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
             with self.operations.batch_alter_table(
                 step.table_name,
                 schema=step.schema,
                 recreate=step.recreate,
                 reflect_kwargs={"resolve_fks": False},
-                **self._batch_options(step, doomed),
+                **options,
             ) as batch:
                 for op in step.operations:
                     batch.invoke(op)

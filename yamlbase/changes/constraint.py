@@ -1,0 +1,858 @@
+"""Constraint and column-property change types: NOT NULL, defaults, auto-increment, data types, primary, foreign,
+unique and check constraints.
+
+Each renders through Alembic's operations (per-dialect ``ALTER``), inside :class:`Batch` on SQLite, which can only
+recreate the table. What a database cannot express is refused with the reason, never rendered half-right.
+"""
+
+from __future__ import annotations
+
+import decimal
+import warnings
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.operations import ops
+from pydantic import Field, field_validator, model_validator
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import AddConstraint, DDLElement
+from sqlalchemy.sql.compiler import DDLCompiler
+from sqlalchemy.types import TypeEngine
+
+from yamlbase.changes.base import Batch, Change, NoInverse, PlanContext, Step, register
+from yamlbase.changes.column import ColumnConfig, Scalar
+from yamlbase.dialects.types import to_sqlalchemy
+
+MYSQL = ("mysql", "mariadb")
+REFERENTIAL_ACTIONS = ("CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION")
+
+# Oracle's ENABLE NOVALIDATE / DISABLE on an added constraint: SQLAlchemy has no such option, so it is declared
+# here and rendered by _add_constraint_oracle below.
+for _construct in (sa.ForeignKeyConstraint, sa.UniqueConstraint, sa.CheckConstraint, sa.PrimaryKeyConstraint):
+    _construct.argument_for("oracle", "novalidate", None)
+    _construct.argument_for("oracle", "disable", None)
+sa.CheckConstraint.argument_for("mysql", "not_enforced", None)
+
+
+@compiles(AddConstraint, "oracle")
+def _add_constraint_oracle(element: AddConstraint, compiler: DDLCompiler, **kw: Any) -> str:
+    sql: str = compiler.visit_add_constraint(element, **kw)
+    options = element.element.dialect_options["oracle"]
+    if options["disable"]:
+        return f"{sql} DISABLE"
+    if options["novalidate"]:
+        return f"{sql} ENABLE NOVALIDATE"
+    return sql
+
+
+@compiles(AddConstraint, "mysql")
+def _add_constraint_mysql(element: AddConstraint, compiler: DDLCompiler, **kw: Any) -> str:
+    sql: str = compiler.visit_add_constraint(element, **kw)
+    constraint = element.element
+    if isinstance(constraint, sa.CheckConstraint) and constraint.dialect_options["mysql"]["not_enforced"]:
+        return f"{sql} NOT ENFORCED"
+    return sql
+
+
+# modifyDataType on SQL Server restates only the type, as Liquibase does (the column becomes nullable, as T-SQL's
+# ALTER COLUMN makes it): Alembic's warning about exactly that would only be noise in update-sql output.
+warnings.filterwarnings("ignore", message="MS-SQL ALTER COLUMN operations that specify type_=", category=UserWarning)
+
+
+def names(text: str) -> list[str]:
+    """The names of a comma-separated list (``columnNames: a, b``)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _type(data_type: str | None) -> TypeEngine[Any] | None:
+    return to_sqlalchemy(data_type) if data_type else None
+
+
+def _on_table(ctx: PlanContext, table: str, schema: str | None, steps: list[Any], recreate: str = "auto") -> list[Step]:
+    """Alembic operations on one table; on SQLite inside a batch (table recreation)."""
+    if ctx.recreates_tables:
+        return [Batch(table, schema, steps, recreate=recreate)]
+    return list(steps)
+
+
+def _need_type(change: Change, data_type: str | None, ctx: PlanContext, why: str) -> None:
+    if data_type is None:
+        raise ValueError(f"{change.name} needs columnDataType on {ctx.dialect}: {why}")
+
+
+def _need_connection(change: Change, ctx: PlanContext, what: str, remedy: str = "") -> sa.Connection:
+    if ctx.connection is None:
+        raise ValueError(
+            f"{change.name} needs a database to read {what} from; it cannot be rendered for {ctx.dialect} "
+            f"without one{remedy}"
+        )
+    return ctx.connection
+
+
+def _reflected_table(ctx: PlanContext, connection: sa.Connection, table: str, schema: str | None) -> sa.Table:
+    inspector = sa.inspect(connection)
+    if not inspector.has_table(table, schema=schema):
+        raise ValueError(f"table {table} does not exist")
+    return sa.Table(table, sa.MetaData(), schema=schema, autoload_with=connection, resolve_fks=False)
+
+
+class OracleModifyNotNull(DDLElement):
+    """Oracle's ``ALTER TABLE t MODIFY c [CONSTRAINT n] NOT NULL [ENABLE NOVALIDATE]`` (a named NOT NULL)."""
+
+    def __init__(self, table: sa.TableClause, column: str, name: str | None, validate: bool) -> None:
+        self.table, self.column, self.constraint_name, self.validate = table, column, name, validate
+
+
+@compiles(OracleModifyNotNull)
+def _oracle_modify_not_null(element: OracleModifyNotNull, compiler: DDLCompiler, **kw: Any) -> str:
+    quote = compiler.preparer.quote
+    named = f" CONSTRAINT {quote(element.constraint_name)}" if element.constraint_name else ""
+    novalidate = "" if element.validate else " ENABLE NOVALIDATE"
+    return (
+        f"ALTER TABLE {compiler.preparer.format_table(element.table)} "
+        f"MODIFY {quote(element.column)}{named} NOT NULL{novalidate}"
+    )
+
+
+class OracleDropPrimaryKey(DDLElement):
+    """Oracle's ``ALTER TABLE t DROP PRIMARY KEY DROP|KEEP INDEX``."""
+
+    def __init__(self, table: sa.TableClause, drop_index: bool) -> None:
+        self.table, self.drop_index = table, drop_index
+
+
+@compiles(OracleDropPrimaryKey)
+def _oracle_drop_primary_key(element: OracleDropPrimaryKey, compiler: DDLCompiler, **kw: Any) -> str:
+    index = "DROP INDEX" if element.drop_index else "KEEP INDEX"
+    return f"ALTER TABLE {compiler.preparer.format_table(element.table)} DROP PRIMARY KEY {index}"
+
+
+class MySQLAutoIncrementStart(DDLElement):
+    """MySQL's ``ALTER TABLE t AUTO_INCREMENT = n``: where the next generated value starts."""
+
+    def __init__(self, table: sa.TableClause, start: int) -> None:
+        self.table, self.start = table, start
+
+
+@compiles(MySQLAutoIncrementStart)
+def _mysql_auto_increment_start(element: MySQLAutoIncrementStart, compiler: DDLCompiler, **kw: Any) -> str:
+    return f"ALTER TABLE {compiler.preparer.format_table(element.table)} AUTO_INCREMENT = {int(element.start)}"
+
+
+class MSSQLNamedDefault(DDLElement):
+    """SQL Server's ``ALTER TABLE t ADD CONSTRAINT n DEFAULT x FOR c`` (a named default constraint)."""
+
+    def __init__(self, table: sa.TableClause, column: str, name: str, default: Any) -> None:
+        self.table, self.column, self.constraint_name, self.default = table, column, name, default
+
+
+@compiles(MSSQLNamedDefault)
+def _mssql_named_default(element: MSSQLNamedDefault, compiler: DDLCompiler, **kw: Any) -> str:
+    quote = compiler.preparer.quote
+    column = sa.Column(element.column, sa.Integer, server_default=element.default)
+    default = compiler.get_column_default_string(column)
+    return (
+        f"ALTER TABLE {compiler.preparer.format_table(element.table)} ADD CONSTRAINT "
+        f"{quote(element.constraint_name)} DEFAULT {default} FOR {quote(element.column)}"
+    )
+
+
+class _ColumnChange(Change):
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    table_name: str = Field(description="name of the table")
+    column_name: str = Field(description="name of the column")
+
+    def _table(self) -> sa.TableClause:
+        return sa.table(self.table_name, schema=self.schema_name)
+
+
+# --- data type, NOT NULL, defaults, auto-increment ----------------------------------------------------------------
+
+
+@register
+class ModifyDataType(_ColumnChange):
+    """Changes a column's data type (only the type: constraints are not restated)."""
+
+    name = "modifyDataType"
+    described_by = ("columnName", "tableName")
+    new_data_type: str = Field(min_length=1, description="the type to convert the column to")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        new_type = to_sqlalchemy(self.new_data_type)
+        kw: dict[str, Any] = {}
+        if ctx.dialect == "postgresql":
+            # As Liquibase: convert the values explicitly, so int -> text and text -> int both work.
+            from sqlalchemy.dialects import postgresql
+
+            dialect = postgresql.dialect()
+            column = dialect.identifier_preparer.quote(self.column_name)
+            kw["postgresql_using"] = f"{column}::{new_type.compile(dialect=dialect)}"
+        op = ops.AlterColumnOp(self.table_name, self.column_name, schema=self.schema_name, modify_type=new_type, **kw)
+        return _on_table(ctx, self.table_name, self.schema_name, [op])
+
+
+def _typed_value(value: str, type_: TypeEngine[Any] | None) -> Any:
+    """``defaultNullValue`` (text in the changelog) as a value of the column's type, for binding."""
+    if type_ is None:
+        return value
+    try:
+        if isinstance(type_, sa.Boolean):
+            return value.strip().lower() in ("true", "1", "t", "y", "yes")
+        if isinstance(type_, sa.Integer):
+            return int(value)
+        if isinstance(type_, sa.Numeric):
+            return decimal.Decimal(value)
+    except (ValueError, decimal.InvalidOperation):
+        raise ValueError(f"defaultNullValue {value!r} is not a value of type {type_}") from None
+    return value
+
+
+@register
+class AddNotNullConstraint(_ColumnChange):
+    """Makes a column NOT NULL; ``defaultNullValue`` first replaces the NULLs it holds."""
+
+    name = "addNotNullConstraint"
+    described_by = ("columnName", "constraintName", "tableName")
+    column_data_type: str | None = Field(None, description="the column's current type (required by MySQL, SQL Server)")
+    default_null_value: str | None = Field(None, description="value written into the rows where the column is NULL")
+    constraint_name: str | None = Field(None, description="name of the NOT NULL constraint (Oracle)")
+    validate_: bool | None = Field(None, alias="validate", description="false: existing rows are not checked (Oracle)")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        if ctx.dialect in (*MYSQL, "mssql"):
+            _need_type(self, self.column_data_type, ctx, "its ALTER restates the column's type")
+        type_ = _type(self.column_data_type)
+        steps: list[Step] = []
+        if self.default_null_value is not None and self.default_null_value.lower() != "null":
+            table = sa.table(self.table_name, sa.column(self.column_name, type_), schema=self.schema_name)
+            column = table.c[self.column_name]
+            value = _typed_value(self.default_null_value, type_)
+            steps.append(ops.ExecuteSQLOp(table.update().where(column.is_(None)).values({self.column_name: value})))
+        if ctx.dialect == "oracle" and (self.constraint_name or self.validate_ is False):
+            validate = self.validate_ is not False
+            ddl = OracleModifyNotNull(self._table(), self.column_name, self.constraint_name, validate)
+            return [*steps, ops.ExecuteSQLOp(ddl)]
+        op = ops.AlterColumnOp(
+            self.table_name, self.column_name, schema=self.schema_name, modify_nullable=False, existing_type=type_
+        )
+        return [*steps, *_on_table(ctx, self.table_name, self.schema_name, [op])]
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        return [
+            DropNotNullConstraint(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                columnName=self.column_name,
+                columnDataType=self.column_data_type,
+            )
+        ]
+
+
+@register
+class DropNotNullConstraint(_ColumnChange):
+    """Makes a column nullable."""
+
+    name = "dropNotNullConstraint"
+    described_by = ("columnName", "constraintName", "tableName")
+    column_data_type: str | None = Field(None, description="the column's current type (required by MySQL, SQL Server)")
+    constraint_name: str | None = Field(None, description="name of the NOT NULL constraint (Oracle)")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        if ctx.dialect in (*MYSQL, "mssql"):
+            _need_type(self, self.column_data_type, ctx, "its ALTER restates the column's type")
+        if ctx.dialect == "oracle" and self.constraint_name:
+            return [ops.DropConstraintOp(self.constraint_name, self.table_name, schema=self.schema_name)]
+        op = ops.AlterColumnOp(
+            self.table_name,
+            self.column_name,
+            schema=self.schema_name,
+            modify_nullable=True,
+            existing_type=_type(self.column_data_type),
+        )
+        return _on_table(ctx, self.table_name, self.schema_name, [op])
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        # Liquibase rolls dropNotNullConstraint back with addNotNullConstraint (which cannot restore the NULLs).
+        return [
+            AddNotNullConstraint(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                columnName=self.column_name,
+                columnDataType=self.column_data_type,
+                constraintName=self.constraint_name,
+            )
+        ]
+
+
+@register
+class AddDefaultValue(_ColumnChange):
+    """Gives a column a default: exactly one of the ``defaultValue*`` attributes."""
+
+    name = "addDefaultValue"
+    described_by = ("columnName", "defaultValueConstraintName", "tableName")
+    column_data_type: str | None = Field(None, description="the column's current type")
+    default_value: Scalar | None = Field(None, description="default as a literal")
+    default_value_numeric: int | float | str | None = None
+    default_value_boolean: bool | str | None = None
+    default_value_date: str | None = None
+    default_value_computed: str | None = Field(None, description="default as an SQL expression")
+    default_value_sequence_next: str | None = Field(None, description="default: the next value of this sequence")
+    default_value_constraint_name: str | None = Field(None, description="name of the default constraint (SQL Server)")
+
+    @model_validator(mode="after")
+    def _one_default(self) -> AddDefaultValue:
+        given = [
+            v
+            for v in (
+                self.default_value,
+                self.default_value_numeric,
+                self.default_value_boolean,
+                self.default_value_date,
+                self.default_value_computed,
+                self.default_value_sequence_next,
+            )
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("addDefaultValue needs exactly one defaultValue* attribute")
+        return self
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        config = ColumnConfig.model_validate(
+            {
+                k: v
+                for k, v in self.model_dump(by_alias=True).items()
+                if k.startswith("defaultValue") and k != "defaultValueConstraintName"
+            }
+            | {"name": self.column_name, "type": self.column_data_type}
+        )
+        default = config.server_default(ctx)
+        if ctx.dialect in MYSQL and isinstance(default, sa.TextClause) and self.default_value_numeric is None:
+            # MySQL's ALTER COLUMN … SET DEFAULT takes a literal or a parenthesised expression.
+            text = default.text.strip()
+            if not text.startswith("("):
+                default = sa.text(f"({text})")
+        if ctx.dialect == "mssql" and self.default_value_constraint_name:
+            ddl = MSSQLNamedDefault(self._table(), self.column_name, self.default_value_constraint_name, default)
+            return [ops.ExecuteSQLOp(ddl)]
+        # Without existing_type on MySQL: with a date type Alembic would restate the whole column (CHANGE).
+        existing = None if ctx.dialect in MYSQL else _type(self.column_data_type)
+        op = ops.AlterColumnOp(
+            self.table_name,
+            self.column_name,
+            schema=self.schema_name,
+            modify_server_default=default,
+            existing_type=existing,
+        )
+        return _on_table(ctx, self.table_name, self.schema_name, [op])
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        return [
+            DropDefaultValue(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                columnName=self.column_name,
+                columnDataType=self.column_data_type,
+            )
+        ]
+
+
+@register
+class DropDefaultValue(_ColumnChange):
+    """Removes a column's default."""
+
+    name = "dropDefaultValue"
+    described_by = ("columnName", "tableName")
+    column_data_type: str | None = Field(None, description="the column's type")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        existing = None if ctx.dialect in MYSQL else _type(self.column_data_type)
+        op = ops.AlterColumnOp(
+            self.table_name,
+            self.column_name,
+            schema=self.schema_name,
+            modify_server_default=None,
+            existing_type=existing,
+        )
+        return _on_table(ctx, self.table_name, self.schema_name, [op])
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        raise NoInverse("dropDefaultValue cannot be rolled back automatically: the default it removes is not known")
+
+
+@register
+class AddAutoIncrement(_ColumnChange):
+    """Makes an existing column generate its values (AUTO_INCREMENT, a sequence default, SQLite's rowid)."""
+
+    name = "addAutoIncrement"
+    described_by = ("columnName", "tableName")
+    column_data_type: str | None = Field(None, description="the column's current type (required by MySQL)")
+    start_with: int | None = Field(None, description="the first generated value")
+    increment_by: int | None = Field(None, description="the step between generated values")
+    default_on_null: bool | None = None
+    generation_type: str | None = None
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        if ctx.dialect in ("mssql", "oracle"):
+            raise ValueError(
+                f"addAutoIncrement is not supported on {ctx.dialect}: "
+                "an existing column cannot be made an identity column there (as in Liquibase)"
+            )
+        if (self.default_on_null or self.generation_type) and ctx.dialect != "postgresql":
+            raise ValueError(f"addAutoIncrement: defaultOnNull and generationType have no meaning on {ctx.dialect}")
+        if ctx.dialect == "postgresql":
+            return self._postgresql()
+        if ctx.dialect in MYSQL:
+            _need_type(self, self.column_data_type, ctx, "MODIFY restates the column's type")
+            if self.increment_by not in (None, 1):
+                raise ValueError(f"addAutoIncrement: {ctx.dialect} cannot increment a column by {self.increment_by}")
+            steps: list[Step] = [
+                ops.AlterColumnOp(
+                    self.table_name,
+                    self.column_name,
+                    schema=self.schema_name,
+                    existing_type=_type(self.column_data_type),
+                    modify_nullable=False,
+                    autoincrement=True,
+                )
+            ]
+            if self.start_with is not None:
+                steps.append(ops.ExecuteSQLOp(MySQLAutoIncrementStart(self._table(), self.start_with)))
+            return steps
+        return self._sqlite(ctx)
+
+    def _postgresql(self) -> list[Step]:
+        # As Liquibase: a sequence <table>_<column>_seq, NOT NULL, and the sequence's next value as the default.
+        sequence = f"{self.table_name}_{self.column_name}_seq"
+        from sqlalchemy.dialects import postgresql
+
+        preparer = postgresql.dialect().identifier_preparer
+        if not (preparer._requires_quotes(self.table_name) or preparer._requires_quotes(self.column_name)):
+            sequence = sequence.lower()
+        seq = sa.Sequence(sequence, start=self.start_with, increment=self.increment_by, schema=self.schema_name)
+        qualified = preparer.format_sequence(seq)
+        nextval = sa.text("nextval('{}')".format(qualified.replace("'", "''")))
+        return [
+            ops.ExecuteSQLOp(sa.schema.CreateSequence(seq)),
+            ops.AlterColumnOp(self.table_name, self.column_name, schema=self.schema_name, modify_nullable=False),
+            ops.AlterColumnOp(
+                self.table_name, self.column_name, schema=self.schema_name, modify_server_default=nextval
+            ),
+        ]
+
+    def _sqlite(self, ctx: PlanContext) -> list[Step]:
+        # SQLite generates values only for the INTEGER PRIMARY KEY (the rowid): make the column exactly that.
+        if self.start_with is not None or self.increment_by not in (None, 1):
+            raise ValueError("addAutoIncrement: SQLite's rowid cannot start elsewhere or step by other than 1")
+        connection = _need_connection(self, ctx, "the table's primary key")
+        table = _reflected_table(ctx, connection, self.table_name, self.schema_name)
+        primary = [c.name for c in table.primary_key.columns]
+        if primary and primary != [self.column_name]:
+            raise ValueError(
+                f"addAutoIncrement: SQLite auto-increments only a table's single INTEGER PRIMARY KEY, and the "
+                f"primary key of {self.table_name} is ({', '.join(primary)})"
+            )
+        steps: list[Any] = [
+            ops.AlterColumnOp(self.table_name, self.column_name, schema=self.schema_name, modify_type=sa.Integer())
+        ]
+        if not primary:
+            steps.append(ops.CreatePrimaryKeyOp(f"pk_{self.table_name}", self.table_name, [self.column_name]))
+        return [Batch(self.table_name, self.schema_name, steps, recreate="always")]
+
+
+# --- primary keys ---------------------------------------------------------------------------------------------------
+
+
+class _TableConstraintChange(Change):
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    table_name: str = Field(description="name of the table")
+
+    def _table(self) -> sa.TableClause:
+        return sa.table(self.table_name, schema=self.schema_name)
+
+
+def _unsupported(change: Change, ctx: PlanContext, **attributes: Any) -> None:
+    """Refuse attributes this dialect (or yamlbase) cannot honour, rather than ignore them."""
+    for attribute, value in attributes.items():
+        if value:
+            raise ValueError(f"{change.name}: {attribute} is not supported on {ctx.dialect}")
+
+
+@register
+class AddPrimaryKey(_TableConstraintChange):
+    """Makes one or more existing columns the table's primary key."""
+
+    name = "addPrimaryKey"
+    described_by = ("constraintName", "forIndexName", "tableName")
+    column_names: str = Field(min_length=1, description="the key's columns, comma-separated")
+    constraint_name: str | None = Field(None, description="name of the primary key constraint")
+    tablespace: str | None = None
+    clustered: bool | None = Field(None, description="a clustered index (SQL Server)")
+    for_index_name: str | None = None
+    for_index_schema_name: str | None = None
+    for_index_catalog_name: str | None = None
+    validate_: bool | None = Field(None, alias="validate", description="false: existing rows are not checked (Oracle)")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        _unsupported(self, ctx, tablespace=self.tablespace, forIndexName=self.for_index_name)
+        kw: dict[str, Any] = {}
+        if ctx.dialect == "mssql" and self.clustered is not None:
+            kw["mssql_clustered"] = self.clustered
+        if ctx.dialect == "oracle" and self.validate_ is False:
+            kw["oracle_novalidate"] = True
+        name = self.constraint_name
+        if name is None and ctx.recreates_tables:  # Alembic's table recreation must name what it adds
+            name = f"pk_{self.table_name}"
+        op = ops.CreatePrimaryKeyOp(name, self.table_name, names(self.column_names), schema=self.schema_name, **kw)
+        return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        return [
+            DropPrimaryKey(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                constraintName=self.constraint_name,
+                dropIndex=False if self.for_index_name is not None else None,
+            )
+        ]
+
+
+@register
+class DropPrimaryKey(_TableConstraintChange):
+    """Drops a table's primary key."""
+
+    name = "dropPrimaryKey"
+    described_by = ("constraintName", "tableName")
+    constraint_name: str | None = Field(None, description="name of the primary key (required where it cannot be found)")
+    drop_index: bool | None = Field(None, description="false keeps the key's index (Oracle)")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        if ctx.dialect == "oracle":
+            return [ops.ExecuteSQLOp(OracleDropPrimaryKey(self._table(), self.drop_index is not False))]
+        if ctx.dialect in MYSQL:  # DROP PRIMARY KEY: MySQL's primary key has no name of its own
+            op = ops.DropConstraintOp(self.constraint_name, self.table_name, type_="primary", schema=self.schema_name)
+            return [op]
+        if ctx.recreates_tables:
+            return self._sqlite(ctx)
+        name = self.constraint_name
+        if name is None:
+            connection = _need_connection(self, ctx, "the primary key's name", " (or give constraintName)")
+            name = sa.inspect(connection).get_pk_constraint(self.table_name, schema=self.schema_name).get("name")
+            if not name:
+                raise ValueError(f"dropPrimaryKey: table {self.table_name} has no primary key")
+        return [ops.DropConstraintOp(name, self.table_name, type_="primary", schema=self.schema_name)]
+
+    def _sqlite(self, ctx: PlanContext) -> list[Step]:
+        connection = _need_connection(self, ctx, "the primary key")
+        table = _reflected_table(ctx, connection, self.table_name, self.schema_name)
+        columns = [c.name for c in table.primary_key.columns]
+        if not columns:
+            raise ValueError(f"dropPrimaryKey: table {self.table_name} has no primary key")
+        steps: list[Any] = []
+        name = table.primary_key.name
+        if not name:
+            # Alembic's batch mode drops constraints by name: name the reflected key first, then drop it.
+            name = f"pk_{self.table_name}"
+            steps.append(ops.CreatePrimaryKeyOp(name, self.table_name, columns))
+        steps.append(ops.DropConstraintOp(name, self.table_name, type_="primary"))
+        return [Batch(self.table_name, self.schema_name, steps, recreate="always")]
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        raise NoInverse("dropPrimaryKey cannot be rolled back automatically: the key's columns are not known")
+
+
+# --- foreign keys ---------------------------------------------------------------------------------------------------
+
+
+def _action(value: str | None) -> str | None:
+    if value is None:
+        return None
+    action = " ".join(value.upper().split())
+    if action not in REFERENTIAL_ACTIONS:
+        raise ValueError(f"must be one of {', '.join(REFERENTIAL_ACTIONS)}, not {value!r}")
+    return action
+
+
+@register
+class AddForeignKeyConstraint(Change):
+    """Adds a foreign key from columns of one table to columns of another."""
+
+    name = "addForeignKeyConstraint"
+    described_by = ("baseTableName", "constraintName", "referencedTableName")
+    base_table_catalog_name: str | None = None
+    base_table_schema_name: str | None = None
+    base_table_name: str = Field(description="the table holding the foreign key")
+    base_column_names: str = Field(min_length=1, description="the referencing columns, comma-separated")
+    referenced_table_catalog_name: str | None = None
+    referenced_table_schema_name: str | None = None
+    referenced_table_name: str = Field(description="the referenced table")
+    referenced_column_names: str = Field(min_length=1, description="the referenced columns, comma-separated")
+    constraint_name: str = Field(description="name of the foreign key")
+    on_delete: str | None = Field(None, description="CASCADE, SET NULL, SET DEFAULT, RESTRICT or NO ACTION")
+    on_update: str | None = Field(None, description="CASCADE, SET NULL, SET DEFAULT, RESTRICT or NO ACTION")
+    delete_cascade: bool | None = Field(None, description="deprecated: true means onDelete CASCADE")
+    deferrable: bool | None = None
+    initially_deferred: bool | None = None
+    validate_: bool | None = Field(None, alias="validate", description="false: existing rows are not checked")
+    references_unique_column: bool | None = Field(None, description="deprecated, ignored")
+
+    @field_validator("on_delete", "on_update")
+    @classmethod
+    def _normal_action(cls, value: str | None) -> str | None:
+        return _action(value)
+
+    def _ondelete(self) -> str | None:
+        if self.on_delete is None and self.delete_cascade:
+            return "CASCADE"
+        return self.on_delete
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        base, referenced = names(self.base_column_names), names(self.referenced_column_names)
+        if len(base) != len(referenced):
+            raise ValueError(
+                f"addForeignKeyConstraint: {len(base)} baseColumnNames but {len(referenced)} referencedColumnNames"
+            )
+        ondelete, onupdate = self._ondelete(), self.on_update
+        if ctx.dialect in (*MYSQL, "mssql"):
+            _unsupported(self, ctx, deferrable=self.deferrable, initiallyDeferred=self.initially_deferred)
+        if ctx.dialect in MYSQL and "SET DEFAULT" in (ondelete, onupdate):
+            raise ValueError(f"addForeignKeyConstraint: {ctx.dialect} (InnoDB) refuses SET DEFAULT actions")
+        if ctx.dialect == "oracle":
+            if onupdate not in (None, "NO ACTION", "RESTRICT"):
+                raise ValueError(f"addForeignKeyConstraint: Oracle has no ON UPDATE {onupdate}")
+            if ondelete == "SET DEFAULT":
+                raise ValueError("addForeignKeyConstraint: Oracle has no ON DELETE SET DEFAULT")
+            # Oracle says neither RESTRICT nor NO ACTION: its default behaviour is theirs.
+            onupdate = None
+            ondelete = None if ondelete in ("NO ACTION", "RESTRICT") else ondelete
+        if ctx.dialect == "mssql":  # T-SQL has NO ACTION, which is what RESTRICT asks for
+            onupdate = None if onupdate == "RESTRICT" else onupdate
+            ondelete = None if ondelete == "RESTRICT" else ondelete
+        kw: dict[str, Any] = {}
+        if self.validate_ is False and ctx.dialect == "postgresql":
+            kw["postgresql_not_valid"] = True
+        if self.validate_ is False and ctx.dialect == "oracle":
+            kw["oracle_novalidate"] = True
+        op = ops.CreateForeignKeyOp(
+            self.constraint_name,
+            self.base_table_name,
+            self.referenced_table_name,
+            base,
+            referenced,
+            onupdate=onupdate,
+            ondelete=ondelete,
+            deferrable=True if self.deferrable else None,
+            initially="DEFERRED" if self.initially_deferred else None,
+            source_schema=self.base_table_schema_name,
+            referent_schema=self.referenced_table_schema_name,
+            **kw,
+        )
+        return _on_table(ctx, self.base_table_name, self.base_table_schema_name, [op], recreate="always")
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        return [
+            DropForeignKeyConstraint(
+                baseTableCatalogName=self.base_table_catalog_name,
+                baseTableSchemaName=self.base_table_schema_name,
+                baseTableName=self.base_table_name,
+                constraintName=self.constraint_name,
+            )
+        ]
+
+
+@register
+class DropForeignKeyConstraint(Change):
+    """Drops a foreign key by name."""
+
+    name = "dropForeignKeyConstraint"
+    described_by = ("baseTableName", "constraintName")
+    base_table_catalog_name: str | None = None
+    base_table_schema_name: str | None = None
+    base_table_name: str = Field(description="the table holding the foreign key")
+    constraint_name: str = Field(description="name of the foreign key")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        op = ops.DropConstraintOp(
+            self.constraint_name, self.base_table_name, type_="foreignkey", schema=self.base_table_schema_name
+        )
+        return _on_table(ctx, self.base_table_name, self.base_table_schema_name, [op], recreate="always")
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        raise NoInverse(
+            "dropForeignKeyConstraint cannot be rolled back automatically: the key's columns and target are not known"
+        )
+
+
+@register
+class DropAllForeignKeyConstraints(Change):
+    """Drops every foreign key of a table, as the database has them when the change runs."""
+
+    name = "dropAllForeignKeyConstraints"
+    described_by = ("baseTableName",)
+    base_table_catalog_name: str | None = None
+    base_table_schema_name: str | None = None
+    base_table_name: str = Field(description="the table whose foreign keys are dropped")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        connection = _need_connection(self, ctx, "the table's foreign keys")
+        table, schema = self.base_table_name, self.base_table_schema_name
+        if not sa.inspect(connection).has_table(table, schema=schema):
+            raise ValueError(f"dropAllForeignKeyConstraints: table {table} does not exist")
+        keys = sa.inspect(connection).get_foreign_keys(table, schema=schema)
+        if not keys:
+            return []
+        if ctx.recreates_tables:
+            # SQLite's foreign keys are often unnamed: recreate the table from a copy that has none.
+            copy = _reflected_table(ctx, connection, table, schema)
+            for fk in list(copy.foreign_key_constraints):
+                copy.constraints.discard(fk)
+                for element in fk.elements:
+                    element.parent.foreign_keys.discard(element)
+            return [Batch(table, schema, [], recreate="always", copy_from=copy)]
+        unnamed = [fk for fk in keys if not fk.get("name")]
+        if unnamed:  # pragma: no cover - server databases name every constraint
+            raise ValueError(f"dropAllForeignKeyConstraints: {table} has a foreign key without a name")
+        return [ops.DropConstraintOp(fk["name"], table, type_="foreignkey", schema=schema) for fk in keys]
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        raise NoInverse("dropAllForeignKeyConstraints cannot be rolled back automatically: the keys are not known")
+
+
+# --- unique and check constraints -----------------------------------------------------------------------------------
+
+
+@register
+class AddUniqueConstraint(_TableConstraintChange):
+    """Adds a unique constraint over one or more columns."""
+
+    name = "addUniqueConstraint"
+    described_by = ("constraintName", "forIndexName", "tableName")
+    column_names: str = Field(min_length=1, description="the constrained columns, comma-separated")
+    constraint_name: str | None = Field(None, description="name of the unique constraint")
+    tablespace: str | None = None
+    clustered: bool | None = Field(None, description="a clustered index (SQL Server)")
+    deferrable: bool | None = None
+    initially_deferred: bool | None = None
+    disabled: bool | None = Field(None, description="created disabled (Oracle)")
+    validate_: bool | None = Field(None, alias="validate", description="false: existing rows are not checked (Oracle)")
+    for_index_name: str | None = None
+    for_index_schema_name: str | None = None
+    for_index_catalog_name: str | None = None
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        _unsupported(self, ctx, tablespace=self.tablespace, forIndexName=self.for_index_name)
+        if ctx.dialect not in ("postgresql", "oracle", "sqlite"):
+            _unsupported(self, ctx, deferrable=self.deferrable, initiallyDeferred=self.initially_deferred)
+        if ctx.dialect != "oracle":
+            _unsupported(self, ctx, disabled=self.disabled)
+        columns = names(self.column_names)
+        kw: dict[str, Any] = {}
+        if self.deferrable:
+            kw["deferrable"] = True
+        if self.initially_deferred:
+            kw["initially"] = "DEFERRED"
+        if ctx.dialect == "mssql" and self.clustered is not None:
+            kw["mssql_clustered"] = self.clustered
+        if ctx.dialect == "oracle" and self.disabled:
+            kw["oracle_disable"] = True
+        elif ctx.dialect == "oracle" and self.validate_ is False:
+            kw["oracle_novalidate"] = True
+        name = self.constraint_name
+        if name is None and ctx.recreates_tables:  # Alembic's table recreation must name what it adds
+            name = f"uq_{self.table_name}_{'_'.join(columns)}"
+        op = ops.CreateUniqueConstraintOp(name, self.table_name, columns, schema=self.schema_name, **kw)
+        return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        return [
+            DropUniqueConstraint(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                constraintName=self.constraint_name,
+                uniqueColumns=self.column_names,
+            )
+        ]
+
+
+@register
+class DropUniqueConstraint(_TableConstraintChange):
+    """Drops a unique constraint by name."""
+
+    name = "dropUniqueConstraint"
+    described_by = ("constraintName", "tableName")
+    constraint_name: str | None = Field(None, description="name of the unique constraint")
+    unique_columns: str | None = Field(None, description="the constraint's columns (SAP SQL Anywhere)")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        if self.constraint_name is None:
+            raise ValueError("dropUniqueConstraint needs constraintName")
+        op = ops.DropConstraintOp(self.constraint_name, self.table_name, type_="unique", schema=self.schema_name)
+        return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        raise NoInverse(
+            "dropUniqueConstraint cannot be rolled back automatically: the constraint's columns are not known"
+        )
+
+
+@register
+class AddCheckConstraint(_TableConstraintChange):
+    """Adds a CHECK constraint with the given SQL condition."""
+
+    name = "addCheckConstraint"
+    described_by = ("constraintName", "tableName")
+    constraint_name: str = Field(description="name of the check constraint")
+    constraint_body: str = Field(min_length=1, description="the SQL condition, e.g. qty > 0")
+    disabled: bool | None = Field(None, description="created but not enforced (Oracle, MySQL)")
+    validate_: bool | None = Field(None, alias="validate", description="false: existing rows are not checked")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        kw: dict[str, Any] = {}
+        if self.disabled:
+            if ctx.dialect == "oracle":
+                kw["oracle_disable"] = True
+            elif ctx.dialect == "mysql":
+                kw["mysql_not_enforced"] = True
+            else:
+                raise ValueError(f"addCheckConstraint: {ctx.dialect} cannot create a disabled check constraint")
+        elif self.validate_ is False and ctx.dialect == "postgresql":
+            kw["postgresql_not_valid"] = True
+        elif self.validate_ is False and ctx.dialect == "oracle":
+            kw["oracle_novalidate"] = True
+        op = ops.CreateCheckConstraintOp(
+            self.constraint_name, self.table_name, sa.text(self.constraint_body), schema=self.schema_name, **kw
+        )
+        return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        return [
+            DropCheckConstraint(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                constraintName=self.constraint_name,
+            )
+        ]
+
+
+@register
+class DropCheckConstraint(_TableConstraintChange):
+    """Drops a CHECK constraint by name."""
+
+    name = "dropCheckConstraint"
+    described_by = ("constraintName", "tableName")
+    constraint_name: str = Field(description="name of the check constraint")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        op = ops.DropConstraintOp(self.constraint_name, self.table_name, type_="check", schema=self.schema_name)
+        return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        raise NoInverse("dropCheckConstraint cannot be rolled back automatically: the condition is not known")
