@@ -681,12 +681,40 @@ class DropForeignKeyConstraint(Change):
         op = ops.DropConstraintOp(
             self.constraint_name, self.base_table_name, type_="foreignkey", schema=self.base_table_schema_name
         )
+        if ctx.dialect in MYSQL:
+            return [op, *_implicit_index(ctx, self.base_table_name, self.base_table_schema_name, self.constraint_name)]
         return _on_table(ctx, self.base_table_name, self.base_table_schema_name, [op], recreate="always")
 
     def inverse(self, ctx: PlanContext) -> list[Change]:
         raise NoInverse(
             "dropForeignKeyConstraint cannot be rolled back automatically: the key's columns and target are not known"
         )
+
+
+def _implicit_index(ctx: PlanContext, table: str, schema: str | None, constraint: str) -> list[Step]:
+    """MySQL's index made for a foreign key, dropped with the key where nothing else needs it.
+
+    MySQL creates it, named after the key, when no index serves the key's columns; it stays behind when the key is
+    dropped, so the schema would not return to what it was before the key. Only seen with a connection.
+    """
+    if ctx.connection is None:
+        return []
+    inspector = sa.inspect(ctx.connection)
+    if not inspector.has_table(table, schema=schema):
+        return []
+    keys = inspector.get_foreign_keys(table, schema=schema)
+    dropped = [fk for fk in keys if fk["name"] == constraint]
+    others = [fk["constrained_columns"] for fk in keys if fk["name"] != constraint]
+    for index in inspector.get_indexes(table, schema=schema):
+        columns = list(index["column_names"])
+        if (
+            index["name"] == constraint
+            and not index["unique"]
+            and any(fk["constrained_columns"] == columns for fk in dropped)
+            and not any(columns[: len(other)] == other for other in others)
+        ):
+            return [ops.DropIndexOp(constraint, table_name=table, schema=schema)]
+    return []
 
 
 @register
@@ -718,7 +746,15 @@ class DropAllForeignKeyConstraints(Change):
         unnamed = [fk for fk in keys if not fk.get("name")]
         if unnamed:  # pragma: no cover - server databases name every constraint
             raise ValueError(f"dropAllForeignKeyConstraints: {table} has a foreign key without a name")
-        return [ops.DropConstraintOp(fk["name"], table, type_="foreignkey", schema=schema) for fk in keys]
+        steps: list[Step] = []
+        for fk in keys:
+            steps.append(ops.DropConstraintOp(fk["name"], table, type_="foreignkey", schema=schema))
+        if ctx.dialect in MYSQL:  # once no key is left, no index is needed by one
+            names_ = {fk["name"] for fk in keys}
+            for index in sa.inspect(connection).get_indexes(table, schema=schema):
+                if index["name"] in names_ and not index["unique"]:
+                    steps.append(ops.DropIndexOp(index["name"], table_name=table, schema=schema))
+        return steps
 
     def inverse(self, ctx: PlanContext) -> list[Change]:
         raise NoInverse("dropAllForeignKeyConstraints cannot be rolled back automatically: the keys are not known")

@@ -22,16 +22,22 @@ def _type_name(type_: Any) -> str:
 
 
 def snapshot(connection: Connection, schema: str | None = None) -> dict[str, Any]:
-    """Tables (bookkeeping excluded) with columns, primary key, foreign keys, unique constraints and indexes."""
+    """Tables (bookkeeping excluded) with columns, primary key, foreign keys, unique constraints, indexes, column
+    defaults and the names of check constraints."""
     inspector = sa.inspect(connection)
     result: dict[str, Any] = {}
     for table in sorted(inspector.get_table_names(schema=schema)):
         if table.lower() in HISTORY_TABLES or table.startswith("_alembic_tmp_"):
             continue
-        columns = {
-            c["name"]: {"type": _type_name(c["type"]), "nullable": bool(c["nullable"])}
-            for c in inspector.get_columns(table, schema=schema)
+        reflected = inspector.get_columns(table, schema=schema)
+        columns = {c["name"]: {"type": _type_name(c["type"]), "nullable": bool(c["nullable"])} for c in reflected}
+        # The default as the database states it (comparable within one database, not across databases).
+        defaults = {
+            c["name"]: str(c["default"])
+            for c in reflected
+            if c.get("default") is not None and str(c["default"]).upper() != "NULL"
         }
+        checks = sorted(str(ck["name"]) for ck in inspector.get_check_constraints(table, schema=schema))
         pk = inspector.get_pk_constraint(table, schema=schema)
         fks = sorted(
             (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
@@ -55,5 +61,7 @@ def snapshot(connection: Connection, schema: str | None = None) -> dict[str, Any
             "foreign_keys": fks,
             "unique": uniques,
             "indexes": indexes,
+            "defaults": defaults,
+            "checks": checks,
         }
     return result
