@@ -8,7 +8,6 @@ recreate the table. What a database cannot express is refused with the reason, n
 from __future__ import annotations
 
 import decimal
-import warnings
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,11 +51,6 @@ def _add_constraint_mysql(element: AddConstraint, compiler: DDLCompiler, **kw: A
     if isinstance(constraint, sa.CheckConstraint) and constraint.dialect_options["mysql"]["not_enforced"]:
         return f"{sql} NOT ENFORCED"
     return sql
-
-
-# modifyDataType on SQL Server restates only the type, as Liquibase does (the column becomes nullable, as T-SQL's
-# ALTER COLUMN makes it): Alembic's warning about exactly that would only be noise in update-sql output.
-warnings.filterwarnings("ignore", message="MS-SQL ALTER COLUMN operations that specify type_=", category=UserWarning)
 
 
 def names(text: str) -> list[str]:
@@ -188,6 +182,9 @@ class ModifyDataType(_ColumnChange):
             dialect = postgresql.dialect()
             column = dialect.identifier_preparer.quote(self.column_name)
             kw["postgresql_using"] = f"{column}::{new_type.compile(dialect=dialect)}"
+        if ctx.dialect == "mssql":
+            # ALTER COLUMN restates the type only, as in Liquibase; say NULL rather than leave it to the session.
+            kw["existing_nullable"] = True
         op = ops.AlterColumnOp(self.table_name, self.column_name, schema=self.schema_name, modify_type=new_type, **kw)
         return _on_table(ctx, self.table_name, self.schema_name, [op])
 
