@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from tests.unit.test_sql_golden import (
     render,
     text_sink,
 )
+from yamlbase import commands
 from yamlbase.changes import REGISTRY, NoInverse, PlanContext
 from yamlbase.changes.constraint import (
     AddCheckConstraint,
@@ -38,6 +40,7 @@ from yamlbase.changes.constraint import (
     DropPrimaryKey,
     DropUniqueConstraint,
 )
+from yamlbase.errors import MigrationError
 
 ID = "id INTEGER NOT NULL"
 NAME = "name VARCHAR(50) NOT NULL"
@@ -787,90 +790,87 @@ def test_every_constraint_type_has_a_golden_case() -> None:
         (
             ("mysql", "mariadb", "mssql"),
             "- addNotNullConstraint: {tableName: person, columnName: team_id}",
-            "addNotNullConstraint needs columnDataType on {d}: its ALTER restates the column's type",
+            "needs columnDataType on {d}: its ALTER restates the column's type",
         ),
         (
             ("mysql", "mariadb", "mssql"),
             "- dropNotNullConstraint: {tableName: person, columnName: name}",
-            "dropNotNullConstraint needs columnDataType on {d}: its ALTER restates the column's type",
+            "needs columnDataType on {d}: its ALTER restates the column's type",
         ),
         (
             ("mysql", "mariadb"),
             "- addAutoIncrement: {tableName: person, columnName: id}",
-            "addAutoIncrement needs columnDataType on {d}: MODIFY restates the column's type",
+            "needs columnDataType on {d}: MODIFY restates the column's type",
         ),
         (
             ("mysql", "mariadb"),
             "- addAutoIncrement: {tableName: person, columnName: id, columnDataType: int, incrementBy: 2}",
-            "addAutoIncrement: {d} cannot increment a column by 2",
+            "{d} cannot increment a column by 2",
         ),
         (
             ("mssql", "oracle"),
             "- addAutoIncrement: {tableName: person, columnName: id, columnDataType: int}",
-            "addAutoIncrement is not supported on {d}: an existing column cannot be made an identity column there "
-            "(as in Liquibase)",
+            "not supported on {d}: an existing column cannot be made an identity column there (as in Liquibase)",
         ),
         (
             ("sqlite",),
             "- addAutoIncrement: {tableName: person, columnName: id, startWith: 10}",
-            "addAutoIncrement: SQLite's rowid cannot start elsewhere or step by other than 1",
+            "SQLite's rowid cannot start elsewhere or step by other than 1",
         ),
         (
             ("sqlite",),
             "- addAutoIncrement: {tableName: person, columnName: team_id}",
-            "addAutoIncrement: SQLite auto-increments only a table's single INTEGER PRIMARY KEY, and the primary key "
-            "of person is (id)",
+            "SQLite auto-increments only a table's single INTEGER PRIMARY KEY, and the primary key of person is (id)",
         ),
         (
             ("postgresql", "mssql"),
             "- dropPrimaryKey: {tableName: team}",
-            "dropPrimaryKey needs a database to read the primary key's name from; it cannot be rendered for {d} "
+            "needs a database to read the primary key's name from; it cannot be rendered for {d} "
             "without one (or give constraintName)",
         ),
         (
             ("postgresql", "mysql", "mariadb", "mssql", "oracle"),
             "- dropAllForeignKeyConstraints: {baseTableName: person}",
-            "dropAllForeignKeyConstraints needs a database to read the table's foreign keys from; it cannot be "
-            "rendered for {d} without one",
+            "needs a database to read the table's foreign keys from; it cannot be rendered for {d} without one",
         ),
         (
             ("mysql", "mariadb", "mssql"),
             "- addForeignKeyConstraint: {baseTableName: person, baseColumnNames: team_id, referencedTableName: team, "
             "referencedColumnNames: id, constraintName: fk, deferrable: true}",
-            "addForeignKeyConstraint: deferrable is not supported on {d}",
+            "deferrable is not supported on {d}",
         ),
         (
             ("mysql", "mariadb"),
             "- addForeignKeyConstraint: {baseTableName: person, baseColumnNames: team_id, referencedTableName: team, "
             "referencedColumnNames: id, constraintName: fk, onDelete: set default}",
-            "addForeignKeyConstraint: {d} (InnoDB) refuses SET DEFAULT actions",
+            "{d} (InnoDB) refuses SET DEFAULT actions",
         ),
         (
             ("oracle",),
             "- addForeignKeyConstraint: {baseTableName: person, baseColumnNames: team_id, referencedTableName: team, "
             "referencedColumnNames: id, constraintName: fk, onUpdate: CASCADE}",
-            "addForeignKeyConstraint: Oracle has no ON UPDATE CASCADE",
+            "Oracle has no ON UPDATE CASCADE",
         ),
         (
             DIALECTS,
             "- addForeignKeyConstraint: {baseTableName: person, baseColumnNames: 'team_id, id', referencedTableName: "
             "team, referencedColumnNames: id, constraintName: fk}",
-            "addForeignKeyConstraint: 2 baseColumnNames but 1 referencedColumnNames",
+            "2 baseColumnNames but 1 referencedColumnNames",
         ),
         (
             ("sqlite", "postgresql", "mysql", "mariadb", "mssql"),
             "- addUniqueConstraint: {tableName: person, columnNames: name, constraintName: uq, disabled: true}",
-            "addUniqueConstraint: disabled is not supported on {d}",
+            "disabled is not supported on {d}",
         ),
         (
             DIALECTS,
             "- addUniqueConstraint: {tableName: person, columnNames: name, tablespace: fast}",
-            "addUniqueConstraint: tablespace is not supported on {d}",
+            "tablespace is not supported on {d}",
         ),
         (
             ("sqlite", "postgresql", "mariadb", "mssql"),
             "- addCheckConstraint: {tableName: person, constraintName: ck, constraintBody: id > 0, disabled: true}",
-            "addCheckConstraint: {d} cannot create a disabled check constraint",
+            "{d} cannot create a disabled check constraint",
         ),
         (
             ("sqlite", "mysql"),
@@ -1113,3 +1113,25 @@ def test_add_default_value_model_keeps_every_variant() -> None:
 def test_check_constraint_model_requires_a_body() -> None:
     with pytest.raises(ValueError):
         AddCheckConstraint.model_validate({"tableName": "t", "constraintName": "ck", "constraintBody": ""})
+
+
+def test_a_refusal_names_the_changeset_and_the_change(tmp_path: Path) -> None:
+    (tmp_path / "changelog.yaml").write_text(
+        textwrap.dedent(
+            """\
+            databaseChangeLog:
+              - changeSet:
+                  id: nn
+                  author: ann
+                  changes:
+                    - addNotNullConstraint: {tableName: person, columnName: team_id}
+            """
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(MigrationError) as info:
+        commands.update_sql(None, tmp_path / "changelog.yaml", dialect="mariadb")
+    assert info.value.changeset == "changelog.yaml::nn::ann"
+    assert "addNotNullConstraint: needs columnDataType on mariadb: its ALTER restates the column's type" in str(
+        info.value
+    )

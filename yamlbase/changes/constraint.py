@@ -69,16 +69,15 @@ def _on_table(ctx: PlanContext, table: str, schema: str | None, steps: list[Any]
     return list(steps)
 
 
-def _need_type(change: Change, data_type: str | None, ctx: PlanContext, why: str) -> None:
+def _need_type(data_type: str | None, ctx: PlanContext, why: str) -> None:
     if data_type is None:
-        raise ValueError(f"{change.name} needs columnDataType on {ctx.dialect}: {why}")
+        raise ValueError(f"needs columnDataType on {ctx.dialect}: {why}")
 
 
-def _need_connection(change: Change, ctx: PlanContext, what: str, remedy: str = "") -> sa.Connection:
+def _need_connection(ctx: PlanContext, what: str, remedy: str = "") -> sa.Connection:
     if ctx.connection is None:
         raise ValueError(
-            f"{change.name} needs a database to read {what} from; it cannot be rendered for {ctx.dialect} "
-            f"without one{remedy}"
+            f"needs a database to read {what} from; it cannot be rendered for {ctx.dialect} without one{remedy}"
         )
     return ctx.connection
 
@@ -218,7 +217,7 @@ class AddNotNullConstraint(_ColumnChange):
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         if ctx.dialect in (*MYSQL, "mssql"):
-            _need_type(self, self.column_data_type, ctx, "its ALTER restates the column's type")
+            _need_type(self.column_data_type, ctx, "its ALTER restates the column's type")
         type_ = _type(self.column_data_type)
         steps: list[Step] = []
         if self.default_null_value is not None and self.default_null_value.lower() != "null":
@@ -258,7 +257,7 @@ class DropNotNullConstraint(_ColumnChange):
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         if ctx.dialect in (*MYSQL, "mssql"):
-            _need_type(self, self.column_data_type, ctx, "its ALTER restates the column's type")
+            _need_type(self.column_data_type, ctx, "its ALTER restates the column's type")
         if ctx.dialect == "oracle" and self.constraint_name:
             return [ops.DropConstraintOp(self.constraint_name, self.table_name, schema=self.schema_name)]
         op = ops.AlterColumnOp(
@@ -314,7 +313,7 @@ class AddDefaultValue(_ColumnChange):
             if v is not None
         ]
         if len(given) != 1:
-            raise ValueError("addDefaultValue needs exactly one defaultValue* attribute")
+            raise ValueError("needs exactly one defaultValue* attribute")
         return self
 
     def operations(self, ctx: PlanContext) -> list[Step]:
@@ -396,17 +395,17 @@ class AddAutoIncrement(_ColumnChange):
     def operations(self, ctx: PlanContext) -> list[Step]:
         if ctx.dialect in ("mssql", "oracle"):
             raise ValueError(
-                f"addAutoIncrement is not supported on {ctx.dialect}: "
+                f"not supported on {ctx.dialect}: "
                 "an existing column cannot be made an identity column there (as in Liquibase)"
             )
         if (self.default_on_null or self.generation_type) and ctx.dialect != "postgresql":
-            raise ValueError(f"addAutoIncrement: defaultOnNull and generationType have no meaning on {ctx.dialect}")
+            raise ValueError(f"defaultOnNull and generationType have no meaning on {ctx.dialect}")
         if ctx.dialect == "postgresql":
             return self._postgresql()
         if ctx.dialect in MYSQL:
-            _need_type(self, self.column_data_type, ctx, "MODIFY restates the column's type")
+            _need_type(self.column_data_type, ctx, "MODIFY restates the column's type")
             if self.increment_by not in (None, 1):
-                raise ValueError(f"addAutoIncrement: {ctx.dialect} cannot increment a column by {self.increment_by}")
+                raise ValueError(f"{ctx.dialect} cannot increment a column by {self.increment_by}")
             steps: list[Step] = [
                 ops.AlterColumnOp(
                     self.table_name,
@@ -444,13 +443,13 @@ class AddAutoIncrement(_ColumnChange):
     def _sqlite(self, ctx: PlanContext) -> list[Step]:
         # SQLite generates values only for the INTEGER PRIMARY KEY (the rowid): make the column exactly that.
         if self.start_with is not None or self.increment_by not in (None, 1):
-            raise ValueError("addAutoIncrement: SQLite's rowid cannot start elsewhere or step by other than 1")
-        connection = _need_connection(self, ctx, "the table's primary key")
+            raise ValueError("SQLite's rowid cannot start elsewhere or step by other than 1")
+        connection = _need_connection(ctx, "the table's primary key")
         table = _reflected_table(ctx, connection, self.table_name, self.schema_name)
         primary = [c.name for c in table.primary_key.columns]
         if primary and primary != [self.column_name]:
             raise ValueError(
-                f"addAutoIncrement: SQLite auto-increments only a table's single INTEGER PRIMARY KEY, and the "
+                f"SQLite auto-increments only a table's single INTEGER PRIMARY KEY, and the "
                 f"primary key of {self.table_name} is ({', '.join(primary)})"
             )
         steps: list[Any] = [
@@ -473,11 +472,11 @@ class _TableConstraintChange(Change):
         return sa.table(self.table_name, schema=self.schema_name)
 
 
-def _unsupported(change: Change, ctx: PlanContext, **attributes: Any) -> None:
+def _unsupported(ctx: PlanContext, **attributes: Any) -> None:
     """Refuse attributes this dialect (or yamlbase) cannot honour, rather than ignore them."""
     for attribute, value in attributes.items():
         if value:
-            raise ValueError(f"{change.name}: {attribute} is not supported on {ctx.dialect}")
+            raise ValueError(f"{attribute} is not supported on {ctx.dialect}")
 
 
 @register
@@ -496,7 +495,7 @@ class AddPrimaryKey(_TableConstraintChange):
     validate_: bool | None = Field(None, alias="validate", description="false: existing rows are not checked (Oracle)")
 
     def operations(self, ctx: PlanContext) -> list[Step]:
-        _unsupported(self, ctx, tablespace=self.tablespace, forIndexName=self.for_index_name)
+        _unsupported(ctx, tablespace=self.tablespace, forIndexName=self.for_index_name)
         kw: dict[str, Any] = {}
         if ctx.dialect == "mssql" and self.clustered is not None:
             kw["mssql_clustered"] = self.clustered
@@ -539,18 +538,18 @@ class DropPrimaryKey(_TableConstraintChange):
             return self._sqlite(ctx)
         name = self.constraint_name
         if name is None:
-            connection = _need_connection(self, ctx, "the primary key's name", " (or give constraintName)")
+            connection = _need_connection(ctx, "the primary key's name", " (or give constraintName)")
             name = sa.inspect(connection).get_pk_constraint(self.table_name, schema=self.schema_name).get("name")
             if not name:
-                raise ValueError(f"dropPrimaryKey: table {self.table_name} has no primary key")
+                raise ValueError(f"table {self.table_name} has no primary key")
         return [ops.DropConstraintOp(name, self.table_name, type_="primary", schema=self.schema_name)]
 
     def _sqlite(self, ctx: PlanContext) -> list[Step]:
-        connection = _need_connection(self, ctx, "the primary key")
+        connection = _need_connection(ctx, "the primary key")
         table = _reflected_table(ctx, connection, self.table_name, self.schema_name)
         columns = [c.name for c in table.primary_key.columns]
         if not columns:
-            raise ValueError(f"dropPrimaryKey: table {self.table_name} has no primary key")
+            raise ValueError(f"table {self.table_name} has no primary key")
         steps: list[Any] = []
         name = table.primary_key.name
         if not name:
@@ -612,19 +611,17 @@ class AddForeignKeyConstraint(Change):
     def operations(self, ctx: PlanContext) -> list[Step]:
         base, referenced = names(self.base_column_names), names(self.referenced_column_names)
         if len(base) != len(referenced):
-            raise ValueError(
-                f"addForeignKeyConstraint: {len(base)} baseColumnNames but {len(referenced)} referencedColumnNames"
-            )
+            raise ValueError(f"{len(base)} baseColumnNames but {len(referenced)} referencedColumnNames")
         ondelete, onupdate = self._ondelete(), self.on_update
         if ctx.dialect in (*MYSQL, "mssql"):
-            _unsupported(self, ctx, deferrable=self.deferrable, initiallyDeferred=self.initially_deferred)
+            _unsupported(ctx, deferrable=self.deferrable, initiallyDeferred=self.initially_deferred)
         if ctx.dialect in MYSQL and "SET DEFAULT" in (ondelete, onupdate):
-            raise ValueError(f"addForeignKeyConstraint: {ctx.dialect} (InnoDB) refuses SET DEFAULT actions")
+            raise ValueError(f"{ctx.dialect} (InnoDB) refuses SET DEFAULT actions")
         if ctx.dialect == "oracle":
             if onupdate not in (None, "NO ACTION", "RESTRICT"):
-                raise ValueError(f"addForeignKeyConstraint: Oracle has no ON UPDATE {onupdate}")
+                raise ValueError(f"Oracle has no ON UPDATE {onupdate}")
             if ondelete == "SET DEFAULT":
-                raise ValueError("addForeignKeyConstraint: Oracle has no ON DELETE SET DEFAULT")
+                raise ValueError("Oracle has no ON DELETE SET DEFAULT")
             # Oracle says neither RESTRICT nor NO ACTION: its default behaviour is theirs.
             onupdate = None
             ondelete = None if ondelete in ("NO ACTION", "RESTRICT") else ondelete
@@ -725,10 +722,10 @@ class DropAllForeignKeyConstraints(Change):
     base_table_name: str = Field(description="the table whose foreign keys are dropped")
 
     def operations(self, ctx: PlanContext) -> list[Step]:
-        connection = _need_connection(self, ctx, "the table's foreign keys")
+        connection = _need_connection(ctx, "the table's foreign keys")
         table, schema = self.base_table_name, self.base_table_schema_name
         if not sa.inspect(connection).has_table(table, schema=schema):
-            raise ValueError(f"dropAllForeignKeyConstraints: table {table} does not exist")
+            raise ValueError(f"table {table} does not exist")
         keys = sa.inspect(connection).get_foreign_keys(table, schema=schema)
         if not keys:
             return []
@@ -742,7 +739,7 @@ class DropAllForeignKeyConstraints(Change):
             return [Batch(table, schema, [], recreate="always", copy_from=copy)]
         unnamed = [fk for fk in keys if not fk.get("name")]
         if unnamed:  # pragma: no cover - server databases name every constraint
-            raise ValueError(f"dropAllForeignKeyConstraints: {table} has a foreign key without a name")
+            raise ValueError(f"{table} has a foreign key without a name")
         steps: list[Step] = []
         for fk in keys:
             steps.append(ops.DropConstraintOp(fk["name"], table, type_="foreignkey", schema=schema))
@@ -779,11 +776,11 @@ class AddUniqueConstraint(_TableConstraintChange):
     for_index_catalog_name: str | None = None
 
     def operations(self, ctx: PlanContext) -> list[Step]:
-        _unsupported(self, ctx, tablespace=self.tablespace, forIndexName=self.for_index_name)
+        _unsupported(ctx, tablespace=self.tablespace, forIndexName=self.for_index_name)
         if ctx.dialect not in ("postgresql", "oracle", "sqlite"):
-            _unsupported(self, ctx, deferrable=self.deferrable, initiallyDeferred=self.initially_deferred)
+            _unsupported(ctx, deferrable=self.deferrable, initiallyDeferred=self.initially_deferred)
         if ctx.dialect != "oracle":
-            _unsupported(self, ctx, disabled=self.disabled)
+            _unsupported(ctx, disabled=self.disabled)
         columns = names(self.column_names)
         kw: dict[str, Any] = {}
         if self.deferrable:
@@ -825,7 +822,7 @@ class DropUniqueConstraint(_TableConstraintChange):
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         if self.constraint_name is None:
-            raise ValueError("dropUniqueConstraint needs constraintName")
+            raise ValueError("needs constraintName")
         op = ops.DropConstraintOp(self.constraint_name, self.table_name, type_="unique", schema=self.schema_name)
         return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
 
@@ -854,7 +851,7 @@ class AddCheckConstraint(_TableConstraintChange):
             elif ctx.dialect == "mysql":
                 kw["mysql_not_enforced"] = True
             else:
-                raise ValueError(f"addCheckConstraint: {ctx.dialect} cannot create a disabled check constraint")
+                raise ValueError(f"{ctx.dialect} cannot create a disabled check constraint")
         elif self.validate_ is False and ctx.dialect == "postgresql":
             kw["postgresql_not_valid"] = True
         elif self.validate_ is False and ctx.dialect == "oracle":
