@@ -1135,3 +1135,33 @@ def test_a_refusal_names_the_changeset_and_the_change(tmp_path: Path) -> None:
     assert "addNotNullConstraint: needs columnDataType on mariadb: its ALTER restates the column's type" in str(
         info.value
     )
+
+
+@pytest.mark.parametrize(
+    ("fill", "data_type", "literal"),
+    [
+        ("true", "boolean", "true"),
+        ("yes", "boolean", "true"),
+        ("false", "boolean", "false"),
+        ("2.50", "decimal(5,2)", "2.5"),
+    ],
+)
+def test_default_null_value_takes_the_columns_type(fill: str, data_type: str, literal: str) -> None:
+    text = f"- addNotNullConstraint: {{tableName: person, columnName: team_id, columnDataType: '{data_type}', defaultNullValue: {fill}}}"
+    assert (
+        render("postgresql", text).splitlines()[0]
+        == f"UPDATE person SET team_id={literal} WHERE person.team_id IS NULL;"
+    )
+
+
+def test_default_null_value_null_fills_nothing() -> None:
+    text = "- addNotNullConstraint: {tableName: person, columnName: team_id, defaultNullValue: NULL}"
+    assert render("postgresql", text) == laid_out("postgresql", "ALTER TABLE person ALTER COLUMN team_id SET NOT NULL")
+
+
+def test_default_null_value_of_another_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="defaultNullValue 'x' is not a value of type INTEGER"):
+        render(
+            "postgresql",
+            "- addNotNullConstraint: {tableName: person, columnName: team_id, columnDataType: int, defaultNullValue: x}",
+        )

@@ -211,7 +211,7 @@ class AddNotNullConstraint(_ColumnChange):
     name = "addNotNullConstraint"
     described_by = ("columnName", "constraintName", "tableName")
     column_data_type: str | None = Field(None, description="the column's current type (required by MySQL, SQL Server)")
-    default_null_value: str | None = Field(None, description="value written into the rows where the column is NULL")
+    default_null_value: Scalar | None = Field(None, description="value written into the rows where the column is NULL")
     constraint_name: str | None = Field(None, description="name of the NOT NULL constraint (Oracle)")
     validate_: bool | None = Field(None, alias="validate", description="false: existing rows are not checked (Oracle)")
 
@@ -220,10 +220,13 @@ class AddNotNullConstraint(_ColumnChange):
             _need_type(self.column_data_type, ctx, "its ALTER restates the column's type")
         type_ = _type(self.column_data_type)
         steps: list[Step] = []
-        if self.default_null_value is not None and self.default_null_value.lower() != "null":
+        fill = self.default_null_value
+        if isinstance(fill, bool):  # as Liquibase reads it: the text of the YAML value
+            fill = "true" if fill else "false"
+        if fill is not None and str(fill).lower() != "null":
             table = sa.table(self.table_name, sa.column(self.column_name, type_), schema=self.schema_name)
             column = table.c[self.column_name]
-            value = _typed_value(self.default_null_value, type_)
+            value = _typed_value(str(fill), type_)
             steps.append(ops.ExecuteSQLOp(table.update().where(column.is_(None)).values({self.column_name: value})))
         if ctx.dialect == "oracle" and (self.constraint_name or self.validate_ is False):
             validate = self.validate_ is not False
