@@ -616,7 +616,7 @@ ADD_UNIQUE_OPTIONS = Case(
     ),
 )
 
-ADD_UNIQUE_CLUSTERED_DISABLED = Case(
+ADD_UNIQUE_CLUSTERED = Case(
     "- addUniqueConstraint: {tableName: person, columnNames: name, constraintName: uq_a, clustered: true}",
     each(mssql="ALTER TABLE person ADD CONSTRAINT uq_a UNIQUE CLUSTERED (name)"),
 )
@@ -721,6 +721,66 @@ DROP_CHECK = Case(
     },
 )
 
+ADD_PRIMARY_KEY_STORAGE = Case(
+    """
+    - addPrimaryKey: {tableName: tag, columnNames: code, constraintName: pk_tag, tablespace: fast_ts, clustered: true}
+    """,
+    each(
+        # as Liquibase: PostgreSQL orders the rows by a clustered key once
+        postgresql=(
+            "ALTER TABLE tag ADD CONSTRAINT pk_tag PRIMARY KEY (code) USING INDEX TABLESPACE fast_ts",
+            "CLUSTER tag USING pk_tag",
+        ),
+        mssql="ALTER TABLE tag ADD CONSTRAINT pk_tag PRIMARY KEY CLUSTERED (code) ON fast_ts",
+    ),
+)
+
+ADD_PRIMARY_KEY_FOR_INDEX = Case(
+    """
+    - addPrimaryKey:
+        tableName: tag
+        columnNames: code
+        constraintName: pk_tag
+        forIndexSchemaName: app
+        forIndexName: IX_Tag
+        tablespace: fast_ts
+    """,
+    # Oracle: the key uses an existing index (a tablespace would be that index's business)
+    each(oracle='ALTER TABLE tag ADD CONSTRAINT pk_tag PRIMARY KEY (code) USING INDEX app."IX_Tag"'),
+)
+
+ADD_PRIMARY_KEY_TABLESPACE_IGNORED = Case(
+    # MySQL and SQLite have no tablespace for an index: as in Liquibase, the attribute has no effect there
+    "- addPrimaryKey: {tableName: tag, columnNames: code, constraintName: pk_tag, tablespace: fast_ts}",
+    each(
+        mysql="ALTER TABLE tag ADD CONSTRAINT pk_tag PRIMARY KEY (code)",
+        mariadb="ALTER TABLE tag ADD CONSTRAINT pk_tag PRIMARY KEY (code)",
+        oracle="ALTER TABLE tag ADD CONSTRAINT pk_tag PRIMARY KEY (code) USING INDEX TABLESPACE fast_ts",
+    ),
+)
+
+ADD_UNIQUE_STORAGE = Case(
+    "- addUniqueConstraint: {tableName: person, columnNames: name, constraintName: uq_a, tablespace: fast_ts}",
+    {
+        "sqlite": person_recreated(ID, NAME, NICK, TEAM_ID, PK, FK, "CONSTRAINT uq_a UNIQUE (name)"),
+        **each(
+            postgresql="ALTER TABLE person ADD CONSTRAINT uq_a UNIQUE (name) USING INDEX TABLESPACE fast_ts",
+            mysql="ALTER TABLE person ADD CONSTRAINT uq_a UNIQUE (name)",
+            mariadb="ALTER TABLE person ADD CONSTRAINT uq_a UNIQUE (name)",
+            mssql="ALTER TABLE person ADD CONSTRAINT uq_a UNIQUE (name) ON fast_ts",
+            oracle="ALTER TABLE person ADD CONSTRAINT uq_a UNIQUE (name) USING INDEX TABLESPACE fast_ts",
+        ),
+    },
+)
+
+ADD_UNIQUE_FOR_INDEX = Case(
+    """
+    - addUniqueConstraint:
+        {tableName: person, columnNames: name, constraintName: uq_a, forIndexName: ix_person_name, validate: false}
+    """,
+    each(oracle="ALTER TABLE person ADD CONSTRAINT uq_a UNIQUE (name) USING INDEX ix_person_name ENABLE NOVALIDATE"),
+)
+
 CASES: dict[str, Case] = {
     "modifyDataType": MODIFY_DATA_TYPE,
     "modifyDataType-quoted": MODIFY_DATA_TYPE_QUOTED,
@@ -740,6 +800,9 @@ CASES: dict[str, Case] = {
     "addAutoIncrement-sqlite": ADD_AUTO_INCREMENT_SQLITE,
     "addPrimaryKey": ADD_PRIMARY_KEY,
     "addPrimaryKey-options": ADD_PRIMARY_KEY_OPTIONS,
+    "addPrimaryKey-storage": ADD_PRIMARY_KEY_STORAGE,
+    "addPrimaryKey-for-index": ADD_PRIMARY_KEY_FOR_INDEX,
+    "addPrimaryKey-tablespace": ADD_PRIMARY_KEY_TABLESPACE_IGNORED,
     "dropPrimaryKey": DROP_PRIMARY_KEY,
     "dropPrimaryKey-unnamed": DROP_PRIMARY_KEY_UNNAMED,
     "addForeignKeyConstraint": ADD_FOREIGN_KEY,
@@ -750,8 +813,10 @@ CASES: dict[str, Case] = {
     "addUniqueConstraint": ADD_UNIQUE,
     "addUniqueConstraint-unnamed": ADD_UNIQUE_UNNAMED,
     "addUniqueConstraint-deferred": ADD_UNIQUE_OPTIONS,
-    "addUniqueConstraint-clustered": ADD_UNIQUE_CLUSTERED_DISABLED,
+    "addUniqueConstraint-clustered": ADD_UNIQUE_CLUSTERED,
     "addUniqueConstraint-disabled": ADD_UNIQUE_DISABLED,
+    "addUniqueConstraint-storage": ADD_UNIQUE_STORAGE,
+    "addUniqueConstraint-for-index": ADD_UNIQUE_FOR_INDEX,
     "dropUniqueConstraint": DROP_UNIQUE,
     "addCheckConstraint": ADD_CHECK,
     "addCheckConstraint-unvalidated": ADD_CHECK_UNVALIDATED,
@@ -863,9 +928,29 @@ def test_every_constraint_type_has_a_golden_case() -> None:
             "disabled is not supported on {d}",
         ),
         (
-            DIALECTS,
-            "- addUniqueConstraint: {tableName: person, columnNames: name, tablespace: fast}",
-            "tablespace is not supported on {d}",
+            ("sqlite", "postgresql", "mysql", "mariadb", "mssql"),
+            "- addUniqueConstraint: {tableName: person, columnNames: name, forIndexName: ix_person_name}",
+            "forIndexName is not supported on {d}",
+        ),
+        (
+            ("sqlite", "postgresql", "mysql", "mariadb", "mssql"),
+            "- addPrimaryKey: {tableName: tag, columnNames: code, forIndexName: ix_tag}",
+            "forIndexName is not supported on {d}",
+        ),
+        (
+            ("sqlite", "mysql", "mariadb", "oracle"),
+            "- addPrimaryKey: {tableName: tag, columnNames: code, constraintName: pk_tag, clustered: true}",
+            "clustered is not supported on {d}",
+        ),
+        (
+            ("postgresql",),
+            "- addPrimaryKey: {tableName: tag, columnNames: code, clustered: true}",
+            "clustered needs constraintName on postgresql (CLUSTER … USING names the key)",
+        ),
+        (
+            ("sqlite", "postgresql", "mysql", "mariadb", "oracle"),
+            "- addUniqueConstraint: {tableName: person, columnNames: name, clustered: true}",
+            "clustered is not supported on {d}",
         ),
         (
             ("sqlite", "postgresql", "mariadb", "mssql"),

@@ -25,32 +25,56 @@ from yamlbase.dialects.types import to_sqlalchemy
 MYSQL = ("mysql", "mariadb")
 REFERENTIAL_ACTIONS = ("CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION")
 
-# Oracle's ENABLE NOVALIDATE / DISABLE on an added constraint: SQLAlchemy has no such option, so it is declared
-# here and rendered by _add_constraint_oracle below.
-for _construct in (sa.ForeignKeyConstraint, sa.UniqueConstraint, sa.CheckConstraint, sa.PrimaryKeyConstraint):
-    _construct.argument_for("oracle", "novalidate", None)
-    _construct.argument_for("oracle", "disable", None)
-sa.CheckConstraint.argument_for("mysql", "not_enforced", None)
+# Clauses SQLAlchemy does not render after ADD CONSTRAINT (Oracle's ENABLE NOVALIDATE and DISABLE, MySQL's NOT
+# ENFORCED, USING INDEX [TABLESPACE], SQL Server's ON filegroup) travel in the constraint's info, as (words, name):
+# the name, if any, is quoted by the dialect.
+CLAUSES = "yamlbase.clauses"
+Clause = tuple[str, tuple[str, ...]]
 
 
-@compiles(AddConstraint, "oracle")
-def _add_constraint_oracle(element: AddConstraint, compiler: DDLCompiler, **kw: Any) -> str:
+def clauses(*items: Clause | None) -> dict[str, Any]:
+    """Constraint keyword arguments carrying ``items`` (None items are left out)."""
+    present = [item for item in items if item is not None]
+    return {"info": {CLAUSES: present}} if present else {}
+
+
+@compiles(AddConstraint)
+def _add_constraint(element: AddConstraint, compiler: DDLCompiler, **kw: Any) -> str:
     sql: str = compiler.visit_add_constraint(element, **kw)
-    options = element.element.dialect_options["oracle"]
-    if options["disable"]:
-        return f"{sql} DISABLE"
-    if options["novalidate"]:
-        return f"{sql} ENABLE NOVALIDATE"
+    for words, name in element.element.info.get(CLAUSES, ()):
+        quoted = ".".join(compiler.preparer.quote(part) for part in name)
+        sql += f" {words} {quoted}" if quoted else f" {words}"
     return sql
 
 
-@compiles(AddConstraint, "mysql")
-def _add_constraint_mysql(element: AddConstraint, compiler: DDLCompiler, **kw: Any) -> str:
-    sql: str = compiler.visit_add_constraint(element, **kw)
-    constraint = element.element
-    if isinstance(constraint, sa.CheckConstraint) and constraint.dialect_options["mysql"]["not_enforced"]:
-        return f"{sql} NOT ENFORCED"
-    return sql
+class ClusterTable(DDLElement):
+    """PostgreSQL's ``CLUSTER t USING index``: order the table's rows by the index, as a clustered key asks."""
+
+    def __init__(self, table: sa.TableClause, index: str) -> None:
+        self.table, self.index = table, index
+
+
+@compiles(ClusterTable)
+def _cluster_table(element: ClusterTable, compiler: DDLCompiler, **kw: Any) -> str:
+    return f"CLUSTER {compiler.preparer.format_table(element.table)} USING {compiler.preparer.quote(element.index)}"
+
+
+def _index_clauses(
+    ctx: PlanContext, tablespace: str | None, index: tuple[str | None, str | None]
+) -> list[Clause | None]:
+    """Where the index of a primary key or unique constraint goes: a named index (Oracle), a tablespace."""
+    schema, name = index
+    result: list[Clause | None] = []
+    if name is not None:
+        if ctx.dialect != "oracle":
+            raise ValueError(f"forIndexName is not supported on {ctx.dialect}")
+        result.append(("USING INDEX", (schema, name) if schema else (name,)))
+    if tablespace and ctx.dialect in ("postgresql", "oracle") and name is None:
+        result.append(("USING INDEX TABLESPACE", (tablespace,)))
+    elif tablespace and ctx.dialect == "mssql":
+        result.append(("ON", (tablespace,)))
+    # MySQL and SQLite have no tablespace for an index: as in Liquibase, the attribute has no effect there.
+    return result
 
 
 def names(text: str) -> list[str]:
@@ -498,17 +522,23 @@ class AddPrimaryKey(_TableConstraintChange):
     validate_: bool | None = Field(None, alias="validate", description="false: existing rows are not checked (Oracle)")
 
     def operations(self, ctx: PlanContext) -> list[Step]:
-        _unsupported(ctx, tablespace=self.tablespace, forIndexName=self.for_index_name)
-        kw: dict[str, Any] = {}
+        index = _index_clauses(ctx, self.tablespace, (self.for_index_schema_name, self.for_index_name))
+        novalidate = ("ENABLE NOVALIDATE", ()) if ctx.dialect == "oracle" and self.validate_ is False else None
+        kw: dict[str, Any] = clauses(*index, novalidate)
         if ctx.dialect == "mssql" and self.clustered is not None:
             kw["mssql_clustered"] = self.clustered
-        if ctx.dialect == "oracle" and self.validate_ is False:
-            kw["oracle_novalidate"] = True
+        elif self.clustered and ctx.dialect != "postgresql":
+            raise ValueError(f"clustered is not supported on {ctx.dialect}")
         name = self.constraint_name
         if name is None and ctx.recreates_tables:  # Alembic's table recreation must name what it adds
             name = f"pk_{self.table_name}"
         op = ops.CreatePrimaryKeyOp(name, self.table_name, names(self.column_names), schema=self.schema_name, **kw)
-        return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
+        steps = _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
+        if self.clustered and ctx.dialect == "postgresql":  # as Liquibase: order the rows by the key once
+            if name is None:
+                raise ValueError("clustered needs constraintName on postgresql (CLUSTER … USING names the key)")
+            steps.append(ops.ExecuteSQLOp(ClusterTable(self._table(), name)))
+        return steps
 
     def inverse(self, ctx: PlanContext) -> list[Change]:
         return [
@@ -635,7 +665,7 @@ class AddForeignKeyConstraint(Change):
         if self.validate_ is False and ctx.dialect == "postgresql":
             kw["postgresql_not_valid"] = True
         if self.validate_ is False and ctx.dialect == "oracle":
-            kw["oracle_novalidate"] = True
+            kw |= clauses(("ENABLE NOVALIDATE", ()))
         op = ops.CreateForeignKeyOp(
             self.constraint_name,
             self.base_table_name,
@@ -779,23 +809,26 @@ class AddUniqueConstraint(_TableConstraintChange):
     for_index_catalog_name: str | None = None
 
     def operations(self, ctx: PlanContext) -> list[Step]:
-        _unsupported(ctx, tablespace=self.tablespace, forIndexName=self.for_index_name)
         if ctx.dialect not in ("postgresql", "oracle", "sqlite"):
             _unsupported(ctx, deferrable=self.deferrable, initiallyDeferred=self.initially_deferred)
         if ctx.dialect != "oracle":
             _unsupported(ctx, disabled=self.disabled)
+        if ctx.dialect != "mssql":
+            _unsupported(ctx, clustered=self.clustered)
         columns = names(self.column_names)
-        kw: dict[str, Any] = {}
+        index = _index_clauses(ctx, self.tablespace, (self.for_index_schema_name, self.for_index_name))
+        state = None
+        if ctx.dialect == "oracle" and self.disabled:
+            state = ("DISABLE", ())
+        elif ctx.dialect == "oracle" and self.validate_ is False:
+            state = ("ENABLE NOVALIDATE", ())
+        kw: dict[str, Any] = clauses(*index, state)
         if self.deferrable:
             kw["deferrable"] = True
         if self.initially_deferred:
             kw["initially"] = "DEFERRED"
         if ctx.dialect == "mssql" and self.clustered is not None:
             kw["mssql_clustered"] = self.clustered
-        if ctx.dialect == "oracle" and self.disabled:
-            kw["oracle_disable"] = True
-        elif ctx.dialect == "oracle" and self.validate_ is False:
-            kw["oracle_novalidate"] = True
         name = self.constraint_name
         if name is None and ctx.recreates_tables:  # Alembic's table recreation must name what it adds
             name = f"uq_{self.table_name}_{'_'.join(columns)}"
@@ -850,15 +883,15 @@ class AddCheckConstraint(_TableConstraintChange):
         kw: dict[str, Any] = {}
         if self.disabled:
             if ctx.dialect == "oracle":
-                kw["oracle_disable"] = True
+                kw |= clauses(("DISABLE", ()))
             elif ctx.dialect == "mysql":
-                kw["mysql_not_enforced"] = True
+                kw |= clauses(("NOT ENFORCED", ()))
             else:
                 raise ValueError(f"{ctx.dialect} cannot create a disabled check constraint")
         elif self.validate_ is False and ctx.dialect == "postgresql":
             kw["postgresql_not_valid"] = True
         elif self.validate_ is False and ctx.dialect == "oracle":
-            kw["oracle_novalidate"] = True
+            kw |= clauses(("ENABLE NOVALIDATE", ()))
         op = ops.CreateCheckConstraintOp(
             self.constraint_name, self.table_name, sa.text(self.constraint_body), schema=self.schema_name, **kw
         )
