@@ -996,14 +996,24 @@ def test_referential_actions_are_read_case_and_space_insensitively() -> None:
     assert (change.on_delete, change.on_update) == ("SET NULL", "NO ACTION")  # type: ignore[attr-defined]
 
 
-def test_delete_cascade_is_on_delete_cascade() -> None:
+@pytest.mark.parametrize(
+    ("attributes", "clause"),
+    [
+        ("deleteCascade: true", " ON DELETE CASCADE"),
+        ("deleteCascade: false", ""),
+        # as Liquibase's setters run: deleteCascade after onDelete, clearing it
+        ("deleteCascade: true, onDelete: SET NULL", ""),
+        ("deleteCascade: false, onDelete: SET NULL", ""),
+        ("onDelete: SET NULL", " ON DELETE SET NULL"),
+    ],
+)
+def test_delete_cascade_like_liquibase(attributes: str, clause: str) -> None:
     text = (
         "- addForeignKeyConstraint: {baseTableName: person, baseColumnNames: team_id, referencedTableName: team, "
-        "referencedColumnNames: id, constraintName: fk, deleteCascade: true}"
+        f"referencedColumnNames: id, constraintName: fk, {attributes}}}"
     )
     assert render("postgresql", text) == laid_out(
-        "postgresql",
-        "ALTER TABLE person ADD CONSTRAINT fk FOREIGN KEY(team_id) REFERENCES team (id) ON DELETE CASCADE",
+        "postgresql", f"ALTER TABLE person ADD CONSTRAINT fk FOREIGN KEY(team_id) REFERENCES team (id){clause}"
     )
 
 

@@ -637,9 +637,11 @@ class AddForeignKeyConstraint(Change):
         return _action(value)
 
     def _ondelete(self) -> str | None:
-        if self.on_delete is None and self.delete_cascade:
-            return "CASCADE"
-        return self.on_delete
+        # As Liquibase's setters (deleteCascade is set after onDelete): true without onDelete is CASCADE, and any
+        # other deleteCascade clears onDelete.
+        if self.delete_cascade is None:
+            return self.on_delete
+        return "CASCADE" if self.delete_cascade and self.on_delete is None else None
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         base, referenced = names(self.base_column_names), names(self.referenced_column_names)
