@@ -343,3 +343,52 @@ def test_drop_all_foreign_keys_drops_several(db_url: str, tmp_path: Path) -> Non
         connection.execute(sa.text("DELETE FROM owner"))
         connection.commit()
     assert len(rows_of(db_url, "item")) == 2
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def sequence_url(request: pytest.FixtureRequest) -> str:
+    """The backends with sequences and with a start for generated keys."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+def test_auto_increment_starts_where_asked(sequence_url: str, tmp_path: Path) -> None:
+    changelog = _changelog(
+        tmp_path,
+        """
+        - changeSet:
+            id: counter
+            author: test
+            changes:
+              - createTable:
+                  tableName: counter
+                  columns:
+                    - column: {name: id, type: bigint, constraints: {primaryKey: true}}
+                    - column: {name: label, type: varchar(10)}
+              - addAutoIncrement: {tableName: counter, columnName: id, columnDataType: bigint, startWith: 100}
+              - sql: INSERT INTO counter (label) VALUES ('a'), ('b')
+        """,
+    )
+    commands.update(sequence_url, changelog)
+    assert rows_of(sequence_url, "counter") == [(100, "a"), (101, "b")]
+
+
+def test_default_from_a_sequence(sequence_url: str, tmp_path: Path) -> None:
+    case = Case(
+        "addDefaultValue-sequence",
+        """
+        changes:
+          - sql: CREATE SEQUENCE seq_qty START WITH 40
+          - addDefaultValue: {tableName: item, columnName: qty, defaultValueSequenceNext: seq_qty}
+          - sql: INSERT INTO item (id, owner_id, label) VALUES (12, 1, 'z')
+        rollback:
+          - sql: DELETE FROM item WHERE id = 12
+          - dropDefaultValue: {tableName: item, columnName: qty}
+          - sql: DROP SEQUENCE seq_qty
+        """,
+        lambda before, after: None,
+    )
+    round_trip(case, sequence_url, tmp_path)
+    commands.update(sequence_url, tmp_path / "changelog.yaml")
+    assert rows_of(sequence_url, "item")[-1][-1] == 40  # the default drew from the sequence
+    if sa.make_url(sequence_url).get_backend_name() == "postgresql":  # SQLAlchemy does not reflect MariaDB's
+        assert "seq_qty" in schema_of(sequence_url)["item"]["defaults"]["qty"]
