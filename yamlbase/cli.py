@@ -27,7 +27,9 @@ class Options:
 
     def merge(self, **given: Any) -> None:
         for key, value in given.items():
-            if value is not None and value is not False:
+            if key == "properties" and value:
+                self.values.setdefault(key, []).extend(value)
+            elif value is not None and value is not False and value != ():
                 self.values[key] = value
 
     def settings(self) -> Any:
@@ -38,6 +40,22 @@ class Options:
             changelog_file=self.values.get("changelog_file"),
             lock_timeout=self.values.get("lock_timeout"),
         )
+
+    def selection(self) -> dict[str, Any]:
+        """The run's ``contexts``, ``label_filter`` and ``properties``, as keyword arguments of the commands."""
+        properties: dict[str, str] = {}
+        for item in self.values.get("properties", []):
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                from yamlbase.errors import UsageError
+
+                raise UsageError(f"-D {item!r}: write NAME=VALUE")
+            properties[name.strip()] = value
+        return {
+            "contexts": self.values.get("contexts"),
+            "label_filter": self.values.get("label_filter"),
+            "properties": properties,
+        }
 
     @property
     def debug(self) -> bool:
@@ -57,6 +75,16 @@ def shared_options(fn: F) -> F:
         click.option("--changelog-file", help="root changelog (default: changelog/changelog.yaml)"),
         click.option("--lock-timeout", type=float, help="seconds to wait for DATABASECHANGELOGLOCK (default 300)"),
         click.option("--format", "output_format", type=click.Choice(["text", "json"]), help="output format"),
+        click.option("--contexts", help='run only changeSets whose context admits these, e.g. "dev,test"'),
+        click.option(
+            "--label-filter",
+            "--labels",
+            "label_filter",
+            help='run only changeSets whose labels match, e.g. "v1 and !beta"',
+        ),
+        click.option(
+            "-D", "--property", "properties", multiple=True, metavar="NAME=VALUE", help="a ${NAME} value (repeatable)"
+        ),
         click.option("--debug", is_flag=True, default=None, help="show tracebacks"),
     ]
     for decorator in reversed(decorators):
@@ -77,11 +105,21 @@ def _run(fn: Callable[..., Any]) -> Callable[..., Any]:
         lock_timeout: Any,
         output_format: Any,
         debug: Any,
+        contexts: Any,
+        label_filter: Any,
+        properties: Any,
         **kwargs: Any,
     ) -> None:
         options: Options = ctx.ensure_object(Options)
         options.merge(
-            url=url, changelog_file=changelog_file, lock_timeout=lock_timeout, output_format=output_format, debug=debug
+            url=url,
+            changelog_file=changelog_file,
+            lock_timeout=lock_timeout,
+            output_format=output_format,
+            debug=debug,
+            contexts=contexts,
+            label_filter=label_filter,
+            properties=properties,
         )
         previous = {signum: signal.signal(signum, _request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -218,7 +256,7 @@ def validate(options: Options) -> None:
     from yamlbase import commands
 
     settings = options.settings()
-    model = commands.validate(settings.changelog_file)
+    model = commands.validate(settings.changelog_file, properties=options.selection()["properties"])
     count = len(model.changesets)
     _emit(
         options,
@@ -238,6 +276,7 @@ def _do_update(options: Options, *, count: int | None = None, to_tag: str | None
         to_tag=to_tag,
         lock_timeout=settings.lock_timeout,
         report=_progress(options, "ran"),
+        **options.selection(),
     )
     from yamlbase.commands import safe_url
 
@@ -284,7 +323,8 @@ def update_sql(options: Options, dialect: str | None, count: int | None) -> None
     settings = options.settings()
     # --dialect alone means "no database": an explicit URL (flag, environment, config) is still honoured.
     url = None if dialect and settings.url_source == "default" else settings.url
-    click.echo(commands.update_sql(url, settings.changelog_file, dialect=dialect, count=count), nl=False)
+    sql = commands.update_sql(url, settings.changelog_file, dialect=dialect, count=count, **options.selection())
+    click.echo(sql, nl=False)
 
 
 def _do_rollback(options: Options, *, tag: str | None, count: int | None) -> None:
@@ -298,6 +338,7 @@ def _do_rollback(options: Options, *, tag: str | None, count: int | None) -> Non
         count=count,
         lock_timeout=settings.lock_timeout,
         report=_progress(options, "rolled back"),
+        **options.selection(),
     )
     _emit(
         options,
@@ -331,7 +372,8 @@ def rollback_sql(options: Options, tag: str | None, count: int | None) -> None:
     from yamlbase import commands
 
     settings = options.settings()
-    click.echo(commands.rollback_sql(settings.url, settings.changelog_file, tag=tag, count=count), nl=False)
+    sql = commands.rollback_sql(settings.url, settings.changelog_file, tag=tag, count=count, **options.selection())
+    click.echo(sql, nl=False)
 
 
 @main.command()
@@ -341,7 +383,7 @@ def status(options: Options) -> None:
     from yamlbase import commands
 
     settings = options.settings()
-    todo = commands.status(settings.url, settings.changelog_file)
+    todo = commands.status(settings.url, settings.changelog_file, **options.selection())
     lines = [f"{len(todo)} changeSet{'s' if len(todo) != 1 else ''} pending"] + [
         f"  {_shown(cs.identifier)}" for cs in todo
     ]
@@ -440,7 +482,9 @@ def mark_next_changeset_ran(options: Options) -> None:
     from yamlbase import commands
 
     settings = options.settings()
-    cs = commands.mark_next_changeset_ran(settings.url, settings.changelog_file, lock_timeout=settings.lock_timeout)
+    cs = commands.mark_next_changeset_ran(
+        settings.url, settings.changelog_file, lock_timeout=settings.lock_timeout, **options.selection()
+    )
     _emit(options, {"marked": cs.identifier if cs else None},
           f"marked {_shown(cs.identifier)} as run" if cs else "nothing is pending")  # fmt: skip
 

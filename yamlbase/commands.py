@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import signal
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
 
-from yamlbase.changelog import ChangeLog, ChangeSet, parse_changelog
+from yamlbase.changelog import ChangeLog, ChangeSet, Selection, filters, parse_changelog
 from yamlbase.changes import Change
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
 from yamlbase.dialects import DIALECT_NAMES, capabilities
@@ -31,9 +32,10 @@ from yamlbase.errors import (
 from yamlbase.runtime import plan
 from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, IncompleteTable, new_deployment_id
 from yamlbase.runtime.lock import ChangeLogLock, LockState
-from yamlbase.runtime.sink import WRITES, ConnectionSink, Sink, TextSink
+from yamlbase.runtime.sink import AUTOCOMMIT, WRITES, ConnectionSink, Sink, TextSink
 
 Report = Callable[[str], None]
+log = logging.getLogger("yamlbase")
 
 
 class StopRequest:
@@ -124,7 +126,8 @@ def create_engine(url: str) -> Engine:
             # A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that later
             # writes fails with "database is locked" at once instead of waiting. Reads stay deferred, so
             # they do not queue behind writers.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(WRITES) else "BEGIN")
+            if not conn.info.get(AUTOCOMMIT):
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(WRITES) else "BEGIN")
 
     return engine
 
@@ -161,6 +164,40 @@ def _require_database(url: str) -> None:
     """Commands that only read or undo must not create an empty SQLite file for a mistyped URL."""
     if _sqlite_file_missing(url):
         raise DatabaseError(f"no database at {safe_url(url)}: nothing has been applied there")
+
+
+# --- reading the changelog for a run ---------------------------------------------------------------------
+
+
+Contexts = str | Iterable[str] | None
+
+
+@dataclass
+class _Source:
+    """The changelog of a command with the run's selection; read once per database kind (``dbms`` filters
+    changeSets while parsing, as in Liquibase, and a ``mysql://`` URL may turn out to reach MariaDB)."""
+
+    path: str | os.PathLike[str]
+    contexts: Contexts = None
+    label_filter: str | None = None
+    properties: Mapping[str, str] | None = None
+    _models: dict[str | None, ChangeLog] = field(default_factory=dict)
+
+    def load(self, dbms: str | None) -> ChangeLog:
+        if dbms not in self._models:
+            contexts = self.contexts
+            names = (
+                filters.names(contexts)
+                if isinstance(contexts, str)
+                else frozenset(c.strip().lower() for c in contexts or () if c.strip())
+            )
+            selection = Selection(contexts=names, label_filter=(self.label_filter or "").strip() or None, dbms=dbms)
+            self._models[dbms] = parse_changelog(self.path, selection=selection, properties=self.properties)
+        return self._models[dbms]
+
+    def for_url(self, url: str) -> ChangeLog:
+        """Parsed before connecting, so a bad changelog is reported whatever the database's state."""
+        return self.load(parse_url(url).get_backend_name())
 
 
 # --- the shared run of an update or a rollback ------------------------------------------------------
@@ -347,40 +384,57 @@ def _run_update(
             raise IncompleteChangeSetError(_incomplete_message(blocked[0], incomplete[blocked[0].key]))
         order = max((row.order_executed for row in rows), default=0)
         deployment = new_deployment_id()
-        for done, cs in enumerate(todo):
-            StopRequest.check(done)
+        done: list[ChangeSet] = []
+        for cs in todo:
+            StopRequest.check(len(done))
             order += 1
+            exec_type = "RERAN" if cs.key in applied else "EXECUTED"
             sink.comment(f"Changeset {cs.identifier}" + (f"\n{cs.comment}" if cs.comment else ""))
             try:
-                with sink.transaction():
-                    _apply_changes(target, cs, cs.changes)
-                    _record_run(target, cs, order, deployment, "EXECUTED")
+                if cs.run_in_transaction or not sink.online:
+                    with sink.transaction():
+                        _apply_changes(target, cs, cs.changes)
+                        _record_run(target, cs, order, deployment, exec_type)
+                else:
+                    with sink.autocommit():  # runInTransaction: false (CREATE INDEX CONCURRENTLY, VACUUM, …)
+                        _apply_changes(target, cs, cs.changes)
+                    with sink.transaction():
+                        _record_run(target, cs, order, deployment, exec_type)
             except MigrationError as error:
                 if error.took_effect and target.reader is not None:
                     with sink.transaction():
                         target.incomplete.record(sink, target.reader, cs.key, error.took_effect, error.cause)
-                raise
+                if cs.fail_on_error:
+                    raise
+                # failOnError: false — Liquibase logs it and goes on; the changeSet stays pending.
+                order -= 1
+                log.warning("%s failed and was left pending (failOnError: false): %s", cs.identifier, error)
+                continue
+            done.append(cs)
             report(cs.identifier)
-    return todo
+    return done
 
 
 def _record_run(target: Target, cs: ChangeSet, order: int, deployment: str, exec_type: str) -> None:
-    target.history.insert(
-        target.sink,
-        {
-            "ID": cs.id,
-            "AUTHOR": cs.author,
-            "FILENAME": cs.path,
-            "ORDEREXECUTED": order,
-            "EXECTYPE": exec_type,
-            "MD5SUM": cs.checksum_for(target.sink.dialect_name),
-            "DESCRIPTION": cs.description(),
-            "COMMENTS": (cs.comment or "")[:255],
-            "TAG": cs.tag,
-            "LIQUIBASE": LIQUIBASE_COLUMN,
-            "DEPLOYMENT_ID": deployment,
-        },
-    )
+    values = {
+        "ID": cs.id,
+        "AUTHOR": cs.author,
+        "FILENAME": cs.path,
+        "ORDEREXECUTED": order,
+        "EXECTYPE": exec_type,
+        "MD5SUM": cs.checksum_for(target.sink.dialect_name),
+        "DESCRIPTION": cs.description(),
+        "COMMENTS": (cs.comment or "")[:255],
+        "TAG": cs.tag,
+        "CONTEXTS": cs.contexts_column,
+        "LABELS": cs.labels_column,
+        "LIQUIBASE": LIQUIBASE_COLUMN,
+        "DEPLOYMENT_ID": deployment,
+    }
+    if exec_type == "RERAN":
+        target.history.rerun(target.sink, cs.key, values)
+    else:
+        target.history.insert(target.sink, values)
 
 
 def _incomplete_message(cs: ChangeSet, record: tuple[Any, ...]) -> str:
@@ -405,6 +459,14 @@ def _run_rollback(
     sink = target.sink
     with target.locked(lock_timeout):
         rows = select(target.rows())
+        by_key = changelog.by_key()
+        selection = changelog.selection
+        # Rows whose changeSet the run's contexts or labels leave out are not undone (as Liquibase).
+        rows = [
+            row
+            for row in rows
+            if row.key not in by_key or by_key[row.key].selected_by(selection.contexts, selection.label_filter)
+        ]
         steps = plan.rollback_plan(changelog, rows, sink.context)
         for done, (row, cs, changes) in enumerate(steps):
             StopRequest.check(done)
@@ -430,9 +492,9 @@ def _selector(tag: str | None, count: int | None) -> Callable[[list[HistoryRow]]
 # --- the commands --------------------------------------------------------------------------------------
 
 
-def validate(changelog: str | os.PathLike[str]) -> ChangeLog:
+def validate(changelog: str | os.PathLike[str], *, properties: Mapping[str, str] | None = None) -> ChangeLog:
     """Parse and validate the changelog; raises ChangeLogError listing every problem."""
-    return parse_changelog(changelog)
+    return _Source(changelog, properties=properties).load(None)
 
 
 def update(
@@ -443,10 +505,19 @@ def update(
     to_tag: str | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     report: Report = _quiet,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> list[ChangeSet]:
-    """Apply pending changeSets (all, the next ``count``, or up to ``to_tag``); returns those applied."""
-    model = parse_changelog(changelog)
+    """Apply pending changeSets (all, the next ``count``, or up to ``to_tag``); returns those applied.
+
+    ``contexts`` and ``label_filter`` select changeSets as Liquibase's ``--contexts`` / ``--label-filter`` do;
+    ``properties`` are ``${name}`` values (``-D``).
+    """
+    source = _Source(changelog, contexts, label_filter, properties)
+    model = source.for_url(url)
     with _online(url) as target:
+        model = source.load(target.sink.dialect_name)
         return _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=lock_timeout, report=report)
 
 
@@ -458,12 +529,17 @@ def update_sql(
     count: int | None = None,
     to_tag: str | None = None,
     out: TextIO | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> str:
     """The SQL ``update`` would run, bookkeeping included. With no ``url``, as for an empty ``dialect`` database."""
     _check_dialect(dialect)
-    model = parse_changelog(changelog)
+    source = _Source(changelog, contexts, label_filter, properties)
+    model = source.load(dialect) if dialect or url is None else source.for_url(url)
     buffer = out or io.StringIO()
     with _preview(url, dialect, buffer) as target:
+        model = source.load(target.sink.dialect_name)
         target.sink.comment(f"Update Database Script\nChange Log: {model.path}\nDialect: {target.sink.dialect_name}")
         _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=0, report=_quiet)
     return buffer.getvalue() if out is None else ""
@@ -477,12 +553,17 @@ def rollback(
     count: int | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     report: Report = _quiet,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> list[HistoryRow]:
     """Undo changeSets applied after ``tag`` (or the last ``count``), newest first; returns the rows undone."""
     select = _selector(tag, count)
-    model = parse_changelog(changelog)
+    source = _Source(changelog, contexts, label_filter, properties)
+    model = source.for_url(url)
     _require_database(url)
     with _online(url) as target:
+        model = source.load(target.sink.dialect_name)
         return _run_rollback(target, model, select, lock_timeout=lock_timeout, report=report)
 
 
@@ -493,24 +574,38 @@ def rollback_sql(
     tag: str | None = None,
     count: int | None = None,
     out: TextIO | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> str:
     """The SQL ``rollback`` would run; reads the history from ``url`` and changes nothing."""
     select = _selector(tag, count)
-    model = parse_changelog(changelog)
+    source = _Source(changelog, contexts, label_filter, properties)
+    model = source.for_url(url)
     buffer = out or io.StringIO()
     _require_database(url)
     with _preview(url, None, buffer) as target:
+        model = source.load(target.sink.dialect_name)
         target.sink.comment(f"Rollback Database Script\nChange Log: {model.path}")
         _run_rollback(target, model, select, lock_timeout=0, report=_quiet)
     return buffer.getvalue() if out is None else ""
 
 
-def status(url: str, changelog: str | os.PathLike[str]) -> list[ChangeSet]:
+def status(
+    url: str,
+    changelog: str | os.PathLike[str],
+    *,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> list[ChangeSet]:
     """The changeSets ``update`` would apply."""
-    model = parse_changelog(changelog)
+    source = _Source(changelog, contexts, label_filter, properties)
+    model = source.for_url(url)
     if _sqlite_file_missing(url):
-        return list(model.changesets)
+        return plan.pending(model, {})
     with _online(url) as target:
+        model = source.load(target.sink.dialect_name)
         return plan.pending(model, {row.key: row for row in target.rows()})
 
 
@@ -565,12 +660,20 @@ def list_locks(url: str) -> LockState | None:
 
 
 def mark_next_changeset_ran(
-    url: str, changelog: str | os.PathLike[str], *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    url: str,
+    changelog: str | os.PathLike[str],
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> ChangeSet | None:
     """Record the next pending changeSet as run (EXECTYPE MARK_RAN) without running it; returns it, or None."""
-    model = parse_changelog(changelog)
+    source = _Source(changelog, contexts, label_filter, properties)
+    source.for_url(url)
     _require_database(url)
     with _online(url) as target, target.locked(lock_timeout):
+        model = source.load(target.sink.dialect_name)
         rows = target.rows()
         todo = plan.pending(model, {row.key: row for row in rows})
         if not todo:

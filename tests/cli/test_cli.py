@@ -572,7 +572,7 @@ def test_update_sql_for_postgresql_needs_no_database(
         path, id_, author = identifier.split("::")
         match = re.search(
             r"^INSERT INTO databasechangelog \(id, author, filename, dateexecuted, orderexecuted, exectype, md5sum, "
-            r"description, comments, tag, liquibase, deployment_id\) VALUES "
+            r"description, comments, tag, liquibase, contexts, labels, deployment_id\) VALUES "
             rf"\('{re.escape(id_)}', '{author}', '{re.escape(path)}', CURRENT_TIMESTAMP, {order}, 'EXECUTED', "
             r"'9:[0-9a-f]{32}', ",
             out,

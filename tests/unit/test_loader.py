@@ -649,7 +649,6 @@ def test_every_problem_in_a_file_is_reported_at_once(here: Path) -> None:
         'c.yaml:23:5: unknown entry "chageSet": expected changeSet, include or includeAll (did you mean "changeSet"?)',
         'c.yaml:24:14: include: missing required attribute "file"',
         'c.yaml:25:24: "path" must be a string, not list',
-        'c.yaml:29:16: "comment" must be a string, not number',
         'c.yaml:33:22: "columns" needs at least 1 item(s)',
         'c.yaml:40:34: "autoIncrement" must be true or false, not string',
         'c.yaml:44:16: "changes" must be a list, not mapping',
@@ -671,7 +670,7 @@ def test_problems_from_several_files_are_reported_together_sorted_by_file(here: 
         },
     )
     assert problems("main.yaml") == [
-        'a.yaml:2:35: changeSet: unknown attribute "lable"',
+        'a.yaml:2:35: changeSet: unknown attribute "lable" (did you mean "labels"?)',
         'main.yaml:3:46: unknown change type "dropTabel" (did you mean "dropTable"?)',
         'z.yaml:2:59: renameTable: missing required attribute "newTableName"',
     ]

@@ -1000,11 +1000,11 @@ CREATE TABLE team (
     PRIMARY KEY (id)
 );
 
-INSERT INTO databasechangelog (id, author, filename, dateexecuted, orderexecuted, exectype, md5sum, description, comments, tag, liquibase, deployment_id) VALUES ('1', 'ann', 'changelog.yaml', CURRENT_TIMESTAMP, 1, 'EXECUTED', '<MD5SUM>', 'createTable tableName=team', 'first table', NULL, 'yamlbase 0.1.0', '<DEPLOYMENT_ID>');
+INSERT INTO databasechangelog (id, author, filename, dateexecuted, orderexecuted, exectype, md5sum, description, comments, tag, liquibase, contexts, labels, deployment_id) VALUES ('1', 'ann', 'changelog.yaml', CURRENT_TIMESTAMP, 1, 'EXECUTED', '<MD5SUM>', 'createTable tableName=team', 'first table', NULL, 'yamlbase 0.1.0', NULL, NULL, '<DEPLOYMENT_ID>');
 
 -- Changeset changelog.yaml::v1::ann
 
-INSERT INTO databasechangelog (id, author, filename, dateexecuted, orderexecuted, exectype, md5sum, description, comments, tag, liquibase, deployment_id) VALUES ('v1', 'ann', 'changelog.yaml', CURRENT_TIMESTAMP, 2, 'EXECUTED', '<MD5SUM>', 'tagDatabase', '', 'v1', 'yamlbase 0.1.0', '<DEPLOYMENT_ID>');
+INSERT INTO databasechangelog (id, author, filename, dateexecuted, orderexecuted, exectype, md5sum, description, comments, tag, liquibase, contexts, labels, deployment_id) VALUES ('v1', 'ann', 'changelog.yaml', CURRENT_TIMESTAMP, 2, 'EXECUTED', '<MD5SUM>', 'tagDatabase', '', 'v1', 'yamlbase 0.1.0', NULL, NULL, '<DEPLOYMENT_ID>');
 
 -- Release Database Lock
 

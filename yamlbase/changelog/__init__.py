@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from pathlib import Path
-from typing import Any
+import re
+from collections.abc import Mapping
+from pathlib import Path, PurePath
 
+from pydantic import ValidationError
+
+from yamlbase.changelog.entries import IncludeAllEntry, IncludeEntry, PropertyEntry
 from yamlbase.changelog.loader import (
     FOREIGN_SUFFIXES,
     Document,
@@ -16,26 +21,42 @@ from yamlbase.changelog.loader import (
     shown,
 )
 from yamlbase.changelog.model import ChangeLog, ChangeSet, build_changeset
+from yamlbase.changelog.properties import Definition, Properties, Selection, expand_tree
 from yamlbase.changelog.validate import validate_document
+from yamlbase.changes.sql import dbms_matches
 from yamlbase.errors import ChangeLogError, Location, Problem
 
-__all__ = ["ChangeLog", "ChangeSet", "parse_changelog"]
+__all__ = ["ChangeLog", "ChangeSet", "Selection", "parse_changelog"]
 
 
-def parse_changelog(path: str | os.PathLike[str]) -> ChangeLog:
+def parse_changelog(
+    path: str | os.PathLike[str],
+    *,
+    selection: Selection | None = None,
+    properties: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ChangeLog:
     """Load, validate and model the changelog at ``path`` with all its includes.
 
     Raises :class:`~yamlbase.errors.ChangeLogError` listing every problem in every file, each located.
     FILENAME paths are relative to the root changelog's folder, so they do not depend on how the root
-    was named on the command line.
+    was named on the command line. ``selection`` (contexts, labels, database) decides which ``property``
+    entries apply and, when it names a database, leaves out changeSets whose ``dbms`` excludes it, as
+    Liquibase does while parsing; ``properties`` are the run's own (``-D``), ``environ`` the environment
+    (``os.environ`` by default).
     """
     root = Path(path).resolve()
     base = root.parent
-    reader = _Reader(base)
-    reader.visit(root, None, ())
+    store = Properties(
+        given=dict(properties or {}),
+        environ=dict(os.environ if environ is None else environ),
+        selection=selection or Selection(),
+    )
+    reader = _Reader(base, store)
+    found = reader.visit(root, None, (), (), ())
     if reader.problems:
         raise ChangeLogError(reader.problems)
-    return ChangeLog(path=_logical(root, base), changesets=reader.changesets)
+    return ChangeLog(path=_logical(root, base), changesets=found, selection=store.selection)
 
 
 def _logical(file: Path, base: Path) -> str:
@@ -45,22 +66,46 @@ def _logical(file: Path, base: Path) -> str:
         return Path(os.path.relpath(file, base)).as_posix()
 
 
+def add_in_run_order(changesets: list[ChangeSet], cs: ChangeSet) -> None:
+    """Append ``cs`` as Liquibase's ``DatabaseChangeLog.addChangeSet`` does: ``runOrder: first`` after the other
+    firsts, ``last`` at the very end, any other before the lasts."""
+    if cs.run_order == "last":
+        changesets.append(cs)
+        return
+    if cs.run_order == "first":
+        at = next((i for i, other in enumerate(changesets) if other.run_order != "first"), len(changesets))
+    else:
+        at = len(changesets)
+        while at > 0 and changesets[at - 1].run_order == "last":
+            at -= 1
+    changesets.insert(at, cs)
+
+
 class _Reader:
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, properties: Properties) -> None:
         self.base = base
+        self.properties = properties
         self.problems: list[Problem] = []
-        self.changesets: list[ChangeSet] = []
         self.seen: dict[tuple[str, str, str], ChangeSet] = {}
 
-    def visit(self, file: Path, included_at: Location | None, stack: tuple[Path, ...]) -> None:
+    def visit(
+        self,
+        file: Path,
+        included_at: Location | None,
+        stack: tuple[Path, ...],
+        contexts: tuple[str, ...],
+        labels: tuple[str, ...],
+    ) -> list[ChangeSet]:
+        """The changeSets of ``file`` and what it includes, in run order; problems are collected."""
+        found: list[ChangeSet] = []
         if file in stack:
             chain = " -> ".join(_logical(p, self.base) for p in (*stack, file))
             self.problems.append(Problem(included_at or Location(str(file)), f"include cycle: {chain}"))
-            return
+            return found
         if file.suffix.lower() in FOREIGN_SUFFIXES:
             message = f"{_logical(file, self.base)}: {file.suffix} changelogs are not supported (YAML and JSON are)"
             self.problems.append(Problem(included_at or Location(str(file)), message))
-            return
+            return found
         try:
             doc = read_document(file, _logical(file, self.base))
         except DocumentError as exc:
@@ -70,53 +115,104 @@ class _Reader:
                 detail = "not found" if problem.message == "file not found" else problem.message
                 problem = Problem(included_at, f"included file {detail}: {_logical(file, self.base)}")
             self.problems.append(problem)
-            return
+            return found
+        self._logical_path(doc)
+        self._define_properties(doc)
+        self._expand(doc)
         schema_problems = validate_document(doc)
         self.problems.extend(schema_problems)
         spoiled = {p.node_path[1] for p in schema_problems if len(p.node_path) > 1} if schema_problems else set()
         whole_file_bad = any(len(p.node_path) <= 1 for p in schema_problems)
+        if whole_file_bad:
+            return found
         for index, kind, body in entries(doc):
-            if kind == "changeSet" and not whole_file_bad and index not in spoiled:
-                self._add(doc, index, body)
-            elif kind == "include" and isinstance(body, dict) and isinstance(body.get("file"), str):
-                where = doc.location(("databaseChangeLog", index, "include", "file"))
-                target = self._resolve(doc, body["file"], body.get("relativeToChangelogFile") is True, where)
-                if target is not None:
-                    self.visit(target, where, (*stack, file))
-            elif kind == "includeAll" and isinstance(body, dict) and isinstance(body.get("path"), str):
-                self._include_all(doc, index, body, (*stack, file))
+            if index in spoiled:
+                continue
+            if kind == "changeSet":
+                cs = build_changeset(doc, index, body, self.problems, contexts, labels)
+                if cs is not None and self._admit(cs):
+                    add_in_run_order(found, cs)
+            elif kind == "include":
+                for cs in self._include(
+                    doc, index, IncludeEntry.model_validate(body), (*stack, file), contexts, labels
+                ):
+                    add_in_run_order(found, cs)
+            elif kind == "includeAll":
+                entry = IncludeAllEntry.model_validate(body)
+                for cs in self._include_all(doc, index, entry, (*stack, file), contexts, labels):
+                    add_in_run_order(found, cs)
+        return found
 
-    def _resolve(self, doc: Document, name: str, relative: bool, where: Location) -> Path | None:
-        """The included path, or None with a located problem when it is no valid path (a NUL byte, …)."""
-        try:
-            path = ((doc.path.parent if relative else self.base) / name).resolve()
-            path.exists()  # the OS's own objections surface here
-        except (ValueError, OSError) as exc:
-            self.problems.append(Problem(where, f"not a valid path: {shown(name)} ({exc})"))
-            return None
-        return path
+    def _logical_path(self, doc: Document) -> None:
+        """A changelog-level ``- logicalFilePath: x`` entry names the file in the history instead of its path."""
+        for _, kind, body in entries(doc):
+            if kind == "logicalFilePath" and isinstance(body, str) and body.strip():
+                doc.logical_path = body.strip()
 
-    def _include_all(self, doc: Document, index: int, body: dict[str, Any], stack: tuple[Path, ...]) -> None:
-        where = doc.location(("databaseChangeLog", index, "includeAll", "path"))
-        folder = self._resolve(doc, body["path"], body.get("relativeToChangelogFile") is True, where)
-        if folder is None:
-            return
-        files = changelog_files_in(folder) if folder.is_dir() else []
-        if not files:
-            if body.get("errorIfMissingOrEmpty", True):
-                state = "empty" if folder.is_dir() else "not found"
-                self.problems.append(Problem(where, f"includeAll folder {state}: {_logical(folder, self.base)}"))
-            return
-        for target in files:
-            if target != doc.path:
-                self.visit(target, where, stack)
+    def _define_properties(self, doc: Document) -> None:
+        """Every ``property`` entry of the file, read before any of its ``${...}`` is expanded (as Liquibase)."""
+        for index, kind, body in entries(doc):
+            if kind != "property" or not isinstance(body, dict):
+                continue
+            where = doc.location(("databaseChangeLog", index, "property"))
+            try:
+                entry = PropertyEntry.model_validate(body)
+            except ValidationError:
+                continue  # the schema check reports it, located
+            if (entry.name is None) == (entry.file is None):
+                self.problems.append(Problem(where, "property: give either name (with value) or file"))
+                continue
+            pairs: list[tuple[str, str]] = []
+            if entry.name is not None:
+                if entry.value is None:
+                    self.problems.append(Problem(where, f"property {shown(entry.name)}: no value"))
+                    continue
+                pairs = [(entry.name, entry.value)]
+            else:
+                assert entry.file is not None
+                folder = doc.path.parent if entry.relative_to_changelog_file else self.base
+                source = self._resolve(
+                    folder, entry.file, doc.location(("databaseChangeLog", index, "property", "file"))
+                )
+                if source is None:
+                    continue
+                if not source.is_file():
+                    if entry.error_if_missing is not False:
+                        self.problems.append(
+                            Problem(where, f"properties file not found: {_logical(source, self.base)}")
+                        )
+                    continue
+                try:
+                    pairs = read_properties_file(source)
+                except (OSError, UnicodeDecodeError) as exc:
+                    self.problems.append(Problem(where, f"cannot read properties file {shown(entry.file)}: {exc}"))
+                    continue
+            for name, value in pairs:
+                definition = Definition(name, value, entry.context, entry.labels, entry.dbms)
+                self.properties.define(definition, global_=entry.global_ is not False, file=doc.logical_path)
 
-    def _add(self, doc: Document, index: int, body: dict[str, Any]) -> None:
-        cs = build_changeset(doc, index, body, self.problems)
-        if cs is None:
-            return
+    def _expand(self, doc: Document) -> None:
+        def lookup(name: str) -> str | None:
+            return self.properties.lookup(name, doc.logical_path)
+
+        def undefined(path: tuple[str | int, ...], name: str) -> None:
+            message = (
+                f"property ${{{shown(name)}}} is not defined (define it with a property entry, "
+                f"-D {shown(name)}=…, or the environment)"
+            )
+            self.problems.append(Problem(doc.location(path), message))
+
+        doc.data = expand_tree(doc.data, lookup, (), undefined)
+
+    def _admit(self, cs: ChangeSet) -> bool:
+        """Whether ``cs`` is part of this changelog for the run, and not a duplicate of one that is."""
+        dbms = self.properties.selection.dbms
+        if dbms is not None and not dbms_matches(cs.dbms, dbms):
+            return False  # Liquibase skips it while parsing: another changeSet may use the same id for that dbms
         first = self.seen.get(cs.key)
         if first is not None:
+            if dbms is None and (cs.dbms or first.dbms):
+                return True  # variants of one changeSet for different databases; only one runs anywhere
             self.problems.append(
                 Problem(
                     cs.location,
@@ -124,6 +220,110 @@ class _Reader:
                     f"(first defined at {first.location})",
                 )
             )
-            return
+            return False
         self.seen[cs.key] = cs
-        self.changesets.append(cs)
+        return True
+
+    def _resolve(self, folder: Path, name: str, where: Location) -> Path | None:
+        """The path ``name`` in ``folder``, or None with a located problem when it is no valid path (a NUL byte, …)."""
+        try:
+            path = (folder / name).resolve()
+            path.exists()  # the OS's own objections surface here
+        except (ValueError, OSError) as exc:
+            self.problems.append(Problem(where, f"not a valid path: {shown(name)} ({exc})"))
+            return None
+        return path
+
+    def _include(
+        self,
+        doc: Document,
+        index: int,
+        entry: IncludeEntry,
+        stack: tuple[Path, ...],
+        contexts: tuple[str, ...],
+        labels: tuple[str, ...],
+    ) -> list[ChangeSet]:
+        if entry.ignore:
+            return []
+        where = doc.location(("databaseChangeLog", index, "include", "file"))
+        folder = doc.path.parent if entry.relative_to_changelog_file else self.base
+        target = self._resolve(folder, entry.file.replace("\\", "/"), where)
+        if target is None:
+            return []
+        if entry.error_if_missing is False and not target.exists():
+            return []
+        inner_contexts, inner_labels = _inherit(entry.context_expression, entry.labels, contexts, labels)
+        return self.visit(target, where, stack, inner_contexts, inner_labels)
+
+    def _include_all(
+        self,
+        doc: Document,
+        index: int,
+        entry: IncludeAllEntry,
+        stack: tuple[Path, ...],
+        contexts: tuple[str, ...],
+        labels: tuple[str, ...],
+    ) -> list[ChangeSet]:
+        if entry.ignore:
+            return []
+        where = doc.location(("databaseChangeLog", index, "includeAll", "path"))
+        folder_name = entry.path.replace("\\", "/")
+        folder = self._resolve(doc.path.parent if entry.relative_to_changelog_file else self.base, folder_name, where)
+        if folder is None:
+            return []
+        lowest, highest = entry.min_depth or 0, entry.max_depth
+        if highest is not None and highest < lowest:
+            self.problems.append(Problem(where, f"includeAll: maxDepth {highest} is less than minDepth {lowest}"))
+            return []
+        files = [
+            f
+            for f in (changelog_files_in(folder) if folder.is_dir() else [])
+            if _wanted(f.relative_to(folder), entry.pattern, lowest, highest, entry.ends_with_filter)
+        ]
+        if not files:
+            if entry.error_if_missing_or_empty is not False:
+                state = "empty" if folder.is_dir() else "not found"
+                self.problems.append(Problem(where, f"includeAll folder {state}: {_logical(folder, self.base)}"))
+            return []
+        inner_contexts, inner_labels = _inherit(entry.context_expression, entry.labels, contexts, labels)
+        found: list[ChangeSet] = []
+        for target in files:
+            if target != doc.path:
+                for cs in self.visit(target, where, stack, inner_contexts, inner_labels):
+                    add_in_run_order(found, cs)
+        return found
+
+
+def _inherit(
+    context: str | None, labels: str | None, contexts: tuple[str, ...], outer_labels: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The include's context and labels in front of those of the includes above it (innermost first)."""
+    inner_contexts = ((context,) if context and context.strip() else ()) + contexts
+    inner_labels = ((labels,) if labels and labels.strip() else ()) + outer_labels
+    return inner_contexts, inner_labels
+
+
+def _wanted(relative: PurePath, pattern: str | None, lowest: int, highest: int | None, ends_with: str | None) -> bool:
+    """includeAll's file selection: depth (1 = directly in the folder), a glob pattern, a name ending."""
+    depth = len(relative.parts)
+    if depth < lowest or (highest is not None and depth > highest):
+        return False
+    text = relative.as_posix()
+    if ends_with and not text.lower().endswith(ends_with.lower()):
+        return False
+    return pattern is None or fnmatch.fnmatchcase(relative.name, pattern) or fnmatch.fnmatchcase(text, pattern)
+
+
+def read_properties_file(path: Path) -> list[tuple[str, str]]:
+    """The ``name=value`` (or ``name: value``) pairs of a Java-style properties file; # and ! start comments."""
+    pairs: list[tuple[str, str]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = line.strip()
+        if not text or text[0] in "#!":
+            continue
+        match = re.match(r"((?:[^=:\s\\]|\\.)+)\s*[=:\s]\s*(.*)", text)
+        if match:
+            pairs.append((match.group(1).replace("\\", ""), match.group(2)))
+        else:
+            pairs.append((text, ""))
+    return pairs

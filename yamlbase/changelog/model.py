@@ -8,7 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from yamlbase.changelog import filters
+from yamlbase.changelog.entries import ChangeSetEntry
 from yamlbase.changelog.loader import Document, JsonPath, YamlTimestamp
+from yamlbase.changelog.properties import Selection
 from yamlbase.changes import REGISTRY, Change
 from yamlbase.errors import Location, Problem
 
@@ -26,6 +29,22 @@ class ChangeSet:
     comment: str | None = None
     # None: no rollback block (generate one); a list, possibly empty: the explicit rollback.
     rollback: list[Change] | None = None
+    # Selection: the changeSet's own context expression and labels, and those of the includes above it
+    # (innermost first), each of which must also admit the run.
+    context: str | None = None
+    labels: str | None = None
+    inherited_contexts: tuple[str, ...] = ()
+    inherited_labels: tuple[str, ...] = ()
+    dbms: str | None = None
+    ignore: bool = False
+    # Execution.
+    run_always: bool = False
+    run_on_change: bool = False
+    fail_on_error: bool = True
+    run_in_transaction: bool = True
+    valid_checksums: tuple[str, ...] = ()
+    run_order: str | None = None
+    created: str | None = None
     _checksums: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -55,6 +74,35 @@ class ChangeSet:
             self._checksums[dbms] = self.checksum_version(9, dbms)
         return self._checksums[dbms]
 
+    def checksum_valid(self, stored: str | None, dbms: str | None) -> bool:
+        """Whether a stored MD5SUM still admits this changeSet: equal, NULL, or allowed by ``validCheckSum``
+        (a listed value, or ``ANY``) — Liquibase's ``ChangeSet.isCheckSumValid``."""
+        if any(v.lower() in ("any", "all", "*", "1:any", "1:all", "1:*") for v in self.valid_checksums):
+            return True
+        current = self.checksum_for(dbms)
+        if stored is None or stored == current:
+            return True
+        return current in self.valid_checksums or stored in self.valid_checksums
+
+    def selected_by(self, contexts: frozenset[str], label_filter: str | None) -> bool:
+        """Whether a run with these contexts and label filter selects this changeSet (``ignore`` aside)."""
+        if not all(filters.context_matches(c, contexts) for c in (self.context, *self.inherited_contexts)):
+            return False
+        if not filters.labels_match(label_filter, filters.names(self.labels)):
+            return False
+        inherited = (filters.names(labels) for labels in self.inherited_labels)
+        return all(filters.labels_match(label_filter, names) for names in inherited if names)
+
+    @property
+    def contexts_column(self) -> str | None:
+        """DATABASECHANGELOG.CONTEXTS, as Liquibase writes it."""
+        return filters.full_context(self.inherited_contexts, self.context)
+
+    @property
+    def labels_column(self) -> str | None:
+        """DATABASECHANGELOG.LABELS, as Liquibase writes it."""
+        return filters.full_labels(self.inherited_labels, self.labels)
+
     def description(self) -> str:
         """DATABASECHANGELOG.DESCRIPTION: each change's description, joined as Liquibase does."""
         text = "; ".join(c.description() for c in self.changes) or "empty"
@@ -74,6 +122,8 @@ class ChangeLog:
 
     path: str
     changesets: list[ChangeSet] = field(default_factory=list)
+    # The run's contexts, label filter and database, which select the changeSets that run.
+    selection: Selection = field(default_factory=Selection)
 
     def by_key(self) -> dict[tuple[str, str, str], ChangeSet]:
         return {cs.key: cs for cs in self.changesets}
@@ -109,8 +159,16 @@ def build_change(doc: Document, path: JsonPath, item: dict[str, Any], problems: 
         return None
 
 
-def build_changeset(doc: Document, index: int, body: dict[str, Any], problems: list[Problem]) -> ChangeSet | None:
-    """The ChangeSet for entry ``index`` of ``doc`` (already schema-valid)."""
+def build_changeset(
+    doc: Document,
+    index: int,
+    body: dict[str, Any],
+    problems: list[Problem],
+    inherited_contexts: tuple[str, ...] = (),
+    inherited_labels: tuple[str, ...] = (),
+) -> ChangeSet | None:
+    """The ChangeSet for entry ``index`` of ``doc`` (already schema-valid); ``inherited_*`` come from the
+    includes above the file, innermost first."""
     base: JsonPath = ("databaseChangeLog", index, "changeSet")
     before = len(problems)
     changes: list[Change] = []
@@ -135,15 +193,38 @@ def build_changeset(doc: Document, index: int, body: dict[str, Any], problems: l
             change = build_change(doc, loc, item, problems)
             if change is not None:
                 rollback.append(change)
+    try:
+        attrs = ChangeSetEntry.model_validate(body)
+    except ValidationError as exc:
+        for err in exc.errors():
+            problems.append(Problem(doc.location((*base, *err["loc"])), f"changeSet: {err['msg']}"))
+        return None
+    for key in ("context", "contextFilter"):
+        reason = filters.check_expression(body[key]) if isinstance(body.get(key), str) else None
+        if reason:
+            problems.append(Problem(doc.location((*base, key)), f"changeSet: {key}: {reason}"))
     if len(problems) > before:
         return None
     return ChangeSet(
         id=_text(body["id"]),
         author=_text(body["author"]),
-        path=body.get("logicalFilePath") or doc.logical_path,
+        path=attrs.logical_file_path or doc.logical_path,
         location=doc.location(base),
         changes=changes,
         raw_changes=raw,
-        comment=body.get("comment"),
+        comment=attrs.comment,
         rollback=rollback,
+        context=attrs.context_expression,
+        labels=attrs.labels,
+        inherited_contexts=inherited_contexts,
+        inherited_labels=inherited_labels,
+        dbms=attrs.dbms,
+        ignore=bool(attrs.ignore),
+        run_always=attrs.runs_always,
+        run_on_change=bool(attrs.run_on_change),
+        fail_on_error=attrs.fail_on_error is not False,
+        run_in_transaction=attrs.run_in_transaction is not False,
+        valid_checksums=attrs.valid_checksums,
+        run_order=attrs.run_order,
+        created=attrs.created,
     )

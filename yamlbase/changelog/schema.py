@@ -45,11 +45,14 @@ def build_schema() -> dict[str, Any]:
     """The whole changelog schema (draft 2020-12)."""
     from pydantic.json_schema import models_json_schema
 
+    from yamlbase.changelog.entries import ENTRY_MODELS, ChangeSetEntry
     from yamlbase.changes import REGISTRY
 
     models = [REGISTRY[name] for name in sorted(REGISTRY)]
     _, generated = models_json_schema(
-        [(m, "validation") for m in models], ref_template="#/$defs/{model}", by_alias=True
+        [(m, "validation") for m in [*models, *ENTRY_MODELS.values()]],
+        ref_template="#/$defs/{model}",
+        by_alias=True,
     )
     defs: dict[str, Any] = _simplify(generated["$defs"])
     for model in models:
@@ -72,63 +75,26 @@ def build_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": change_props,
     }
-    defs["changeSet"] = {
-        "title": "changeSet",
-        "description": "A unit of change, identified by id, author and file path; applied in one transaction.",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["id", "author"],
-        "properties": {
-            "id": {"type": ["string", "number"], "description": "identifier, unique with author and path"},
-            "author": {"type": ["string", "number"], "description": "who wrote the changeSet"},
-            "comment": {"type": "string", "description": "free text, stored in DATABASECHANGELOG.COMMENTS"},
-            "logicalFilePath": {
-                "type": "string",
-                "description": "the path recorded in DATABASECHANGELOG.FILENAME instead of the real one",
-            },
-            "changes": {"type": "array", "items": _ref("change"), "description": "the changes, in order"},
-            "rollback": {
-                "description": "how to undo the changeSet: SQL text, a change, or a list of changes/SQL",
-                "anyOf": [
-                    {"type": "string"},
-                    _ref("change"),
-                    {"type": "array", "items": {"anyOf": [{"type": "string"}, _ref("change")]}},
-                ],
-            },
-        },
+    changeset = defs.pop(ChangeSetEntry.__name__)
+    changeset["properties"]["changes"] = {
+        "type": "array",
+        "items": _ref("change"),
+        "description": "the changes, in order",
     }
-    defs["include"] = {
-        "title": "include",
-        "description": "Runs the changeSets of another changelog file at this point.",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["file"],
-        "properties": {
-            "file": {"type": "string", "description": "the changelog file to include"},
-            "relativeToChangelogFile": {
-                "type": "boolean",
-                "description": "resolve file against this changelog's folder (else the root changelog's)",
-            },
-        },
+    changeset["properties"]["rollback"] = {
+        "description": "how to undo the changeSet: SQL text, a change, or a list of changes/SQL",
+        "anyOf": [
+            {"type": "string"},
+            _ref("change"),
+            {"type": "array", "items": {"anyOf": [{"type": "string"}, _ref("change")]}},
+        ],
     }
-    defs["includeAll"] = {
-        "title": "includeAll",
-        "description": "Includes every changelog file below a folder, in lexical order of their paths.",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["path"],
-        "properties": {
-            "path": {"type": "string", "description": "the folder to include"},
-            "relativeToChangelogFile": {
-                "type": "boolean",
-                "description": "resolve path against this file's folder",
-            },
-            "errorIfMissingOrEmpty": {
-                "type": "boolean",
-                "description": "a missing or empty folder is an error (default true)",
-            },
-        },
-    }
+    defs["changeSet"] = changeset
+    for name, model in ENTRY_MODELS.items():
+        if name != "changeSet":
+            defs[name] = defs.pop(model.__name__)
+    for name in ENTRY_MODELS:
+        defs[name]["title"] = name
     defs["entry"] = {
         "title": "databaseChangeLog entry",
         "type": "object",
@@ -139,6 +105,11 @@ def build_schema() -> dict[str, Any]:
             "changeSet": _ref("changeSet"),
             "include": _ref("include"),
             "includeAll": _ref("includeAll"),
+            "property": _ref("property"),
+            "logicalFilePath": {
+                "type": "string",
+                "description": "the path recorded in DATABASECHANGELOG.FILENAME for this file's changeSets",
+            },
         },
     }
     return {

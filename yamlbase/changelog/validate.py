@@ -31,10 +31,23 @@ def schema_path() -> Path:
 
 @functools.cache
 def _validator() -> Any:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
+    from yamlbase.changelog.properties import Substituted
+
+    def typed(kind: str) -> Any:
+        base = Draft202012Validator.TYPE_CHECKER
+
+        def check(checker: Any, instance: Any) -> bool:
+            # ${...} gives text; Liquibase converts it to the attribute's type, so "5" is a number there.
+            return base.is_type(instance, kind) or (isinstance(instance, Substituted) and instance.reads_as(kind))
+
+        return check
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine_many({k: typed(k) for k in ("integer", "number", "boolean")})
+    validator = validators.extend(Draft202012Validator, type_checker=checker)
     schema = json.loads(schema_path().read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+    return validator(schema)
 
 
 def validate_document(doc: Document) -> list[Problem]:

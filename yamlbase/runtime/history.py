@@ -95,6 +95,12 @@ class HistoryTable:
         row.setdefault(self.c["DATEEXECUTED"].name, sa.func.current_timestamp())
         sink.execute(self.table.insert().values(**row))
 
+    def rerun(self, sink: Sink, key: tuple[str, str, str], values: dict[str, Any]) -> None:
+        """Record that an applied changeSet ran again (runAlways, runOnChange): its row is updated, as in Liquibase."""
+        row = {self.c[k].name: v for k, v in values.items() if k not in ("ID", "AUTHOR", "FILENAME")}
+        row.setdefault(self.c["DATEEXECUTED"].name, sa.func.current_timestamp())
+        sink.execute(self.table.update().where(self._where(key)).values(**row))
+
     def _where(self, key: tuple[str, str, str]) -> Any:
         filename, id_, author = key
         return sa.and_(self.c["ID"] == id_, self.c["AUTHOR"] == author, self.c["FILENAME"] == filename)

@@ -15,8 +15,18 @@ from yamlbase.runtime.history import HistoryRow
 
 
 def pending(changelog: ChangeLog, applied: dict[tuple[str, str, str], HistoryRow]) -> list[ChangeSet]:
-    """changeSets not yet in the history, in changelog order."""
-    return [cs for cs in changelog.changesets if cs.key not in applied]
+    """The changeSets the run selects (its contexts and label filter; not ``ignore``) that are due, in run order:
+    never applied, ``runAlways``, or ``runOnChange`` and changed since it ran (Liquibase's ShouldRunChangeSetFilter)."""
+    selection = changelog.selection
+    dbms = selection.dbms
+    due: list[ChangeSet] = []
+    for cs in changelog.changesets:
+        if cs.ignore or not cs.selected_by(selection.contexts, selection.label_filter):
+            continue
+        row = applied.get(cs.key)
+        if row is None or cs.run_always or (cs.run_on_change and not cs.checksum_valid(row.md5sum, dbms)):
+            due.append(cs)
+    return due
 
 
 def up_to_tag(changesets: list[ChangeSet], tag: str) -> list[ChangeSet]:
@@ -39,11 +49,16 @@ def check_checksums(
     changelog: ChangeLog, applied: dict[tuple[str, str, str], HistoryRow], dbms: str | None = None
 ) -> ChecksumVerdict:
     """Compare stored checksums with the changelog's. NULL (cleared) and matching version-8 values are
-    refreshed to version 9, as Liquibase does; any other difference means the changeSet was edited."""
+    refreshed to version 9, as Liquibase does; any other difference means the changeSet was edited.
+
+    As in Liquibase, only the changeSets the run selects are checked: one left out by the run's contexts may
+    read differently under them (a property defined for another context) and is not this run's business.
+    """
     verdict = ChecksumVerdict([], [])
+    selection = changelog.selection
     for cs in changelog.changesets:
         row = applied.get(cs.key)
-        if row is None:
+        if row is None or not cs.selected_by(selection.contexts, selection.label_filter):
             continue
         stored = row.md5sum
         current = cs.checksum_for(dbms)
@@ -55,7 +70,8 @@ def check_checksums(
         version = stored.partition(":")[0]
         if version.isdigit() and int(version) < 9 and cs.checksum_version(int(version), dbms) == stored:
             verdict.refresh.append((cs, row))
-        else:
+        elif not (cs.checksum_valid(stored, dbms) or cs.run_on_change or cs.run_always):
+            # validCheckSum accepts it; runOnChange / runAlways changeSets simply run again.
             verdict.changed.append((cs, row))
     return verdict
 

@@ -20,6 +20,8 @@ from yamlbase.changes.base import Batch, Change, PlanContext, RawSQL, Step
 
 # Connection.info flag: the transaction being begun will write (SQLite then begins IMMEDIATE).
 WRITES = "yamlbase.writes"
+# Connection.info flag: statements commit as they run (runInTransaction: false); SQLite then begins nothing.
+AUTOCOMMIT = "yamlbase.autocommit"
 
 
 def raw_text(sql: str) -> sa.TextClause:
@@ -115,6 +117,11 @@ class Sink:
     def transaction(self) -> Iterator[None]:
         yield
 
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[None]:
+        """Each statement commits as it runs (a changeSet with ``runInTransaction: false``)."""
+        yield
+
 
 class ConnectionSink(Sink):
     """Executes on a live connection; each :meth:`transaction` commits or rolls back as a whole."""
@@ -147,6 +154,21 @@ class ConnectionSink(Sink):
                 yield
         finally:
             self.connection.info[WRITES] = False
+
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[None]:
+        connection = self.connection
+        if connection.in_transaction():
+            connection.commit()
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.info[AUTOCOMMIT] = True
+        try:
+            yield
+        finally:
+            connection.info[AUTOCOMMIT] = False
+            if connection.in_transaction():
+                connection.commit()
+            connection.execution_options(isolation_level=connection.default_isolation_level)
 
 
 class TextSink(Sink):
