@@ -277,9 +277,74 @@ CASES = [
 ]
 
 
+def expect_awkward_names(before: Schema, after: Schema) -> None:
+    t = after["Odd Table"]
+    assert t["primary_key"] == ("Key Col",)
+    assert t["columns"]["Some Col"] == {"type": "str(20)", "nullable": False}
+    assert t["unique"] == [("Some Col", "Other")]
+    assert t["checks"] == ["Ck Odd"]
+    assert t["foreign_keys"] == [(("Other",), "owner", ("id",))]
+    assert set(t["defaults"]) == {"Some Col"}
+
+
+# Names that need quoting everywhere; the changeSet rolls back by its inverses alone, in reverse order.
+AWKWARD_NAMES = Case(
+    "awkward-names-auto-rollback",
+    """
+    changes:
+      - createTable:
+          tableName: Odd Table
+          columns:
+            - column: {name: Key Col, type: int, constraints: {nullable: false}}
+            - column: {name: Some Col, type: varchar(20)}
+            - column: {name: Other, type: int}
+      - addDefaultValue: {tableName: Odd Table, columnName: Some Col, columnDataType: varchar(20), defaultValue: "it's"}
+      - addNotNullConstraint:
+          {tableName: Odd Table, columnName: Some Col, columnDataType: varchar(20), defaultNullValue: "x"}
+      - addPrimaryKey: {tableName: Odd Table, columnNames: Key Col, constraintName: Pk Odd}
+      - addUniqueConstraint: {tableName: Odd Table, columnNames: 'Some Col, Other', constraintName: Uq Odd}
+      - addCheckConstraint: {tableName: Odd Table, constraintName: Ck Odd, constraintBody: '"Key Col" > 0'}
+      - addForeignKeyConstraint:
+          {baseTableName: Odd Table, baseColumnNames: Other, referencedTableName: owner, referencedColumnNames: id,
+           constraintName: Fk Odd, onDelete: SET NULL}
+    """,
+    expect_awkward_names,
+)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_round_trip(case: Case, db_url: str, tmp_path: Path) -> None:
     round_trip(case, db_url, tmp_path)
+
+
+def test_awkward_names(db_url: str, tmp_path: Path) -> None:
+    case = AWKWARD_NAMES
+    if sa.make_url(db_url).get_backend_name() in ("mysql", "mariadb"):  # MySQL quotes names with backticks
+        case = Case(case.id, case.changeset.replace("'\"Key Col\" > 0'", "'`Key Col` > 0'"), case.expect)
+    round_trip(case, db_url, tmp_path)
+
+
+def test_modify_data_type_changes_only_the_type(db_url: str, tmp_path: Path) -> None:
+    changelog = _changelog(
+        tmp_path,
+        """
+        - changeSet:
+            id: not-null-with-default
+            author: test
+            changes:
+              - addDefaultValue: {tableName: item, columnName: label, columnDataType: varchar(20), defaultValue: "n/a"}
+              - addNotNullConstraint: {tableName: item, columnName: label, columnDataType: varchar(20)}
+        - changeSet:
+            id: wider
+            author: test
+            changes:
+              - modifyDataType: {tableName: item, columnName: label, newDataType: varchar(50)}
+        """,
+    )
+    commands.update(db_url, changelog)
+    item = schema_of(db_url)["item"]
+    assert item["columns"]["label"] == {"type": "str(50)", "nullable": False}
+    assert "n/a" in item["defaults"]["label"]
 
 
 def _changelog(folder: Path, changesets: str) -> Path:

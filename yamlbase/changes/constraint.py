@@ -113,6 +113,32 @@ def _reflected_table(ctx: PlanContext, connection: sa.Connection, table: str, sc
     return sa.Table(table, sa.MetaData(), schema=schema, autoload_with=connection, resolve_fks=False)
 
 
+def _mysql_restated(ctx: PlanContext, table: str, schema: str | None, column: str) -> dict[str, Any]:
+    """What MySQL's MODIFY must restate to keep it: the column's nullability, default, comment, AUTO_INCREMENT.
+
+    MODIFY redefines the whole column, so anything it does not repeat is lost (Liquibase loses it). With a database
+    to read, yamlbase repeats it; without one (update-sql --dialect) the statement says what the change says.
+    """
+    if ctx.dialect not in MYSQL or ctx.connection is None:
+        return {}
+    inspector = sa.inspect(ctx.connection)
+    if not inspector.has_table(table, schema=schema):
+        return {}
+    found = [c for c in inspector.get_columns(table, schema=schema) if c["name"] == column]
+    if not found:
+        return {}
+    reflected = found[0]
+    restated: dict[str, Any] = {"existing_nullable": bool(reflected["nullable"])}
+    default = reflected.get("default")
+    if default is not None and str(default).upper() != "NULL":
+        restated["existing_server_default"] = sa.text(str(default))
+    if reflected.get("comment"):
+        restated["existing_comment"] = reflected["comment"]
+    if reflected.get("autoincrement") is True:
+        restated["existing_autoincrement"] = True
+    return restated
+
+
 class OracleModifyNotNull(DDLElement):
     """Oracle's ``ALTER TABLE t MODIFY c [CONSTRAINT n] NOT NULL [ENABLE NOVALIDATE]`` (a named NOT NULL)."""
 
@@ -208,6 +234,8 @@ class ModifyDataType(_ColumnChange):
         if ctx.dialect == "mssql":
             # ALTER COLUMN restates the type only, as in Liquibase; say NULL rather than leave it to the session.
             kw["existing_nullable"] = True
+        # "Only the data type": with the column in view, MySQL's MODIFY keeps its NOT NULL, default and comment.
+        kw |= _mysql_restated(ctx, self.table_name, self.schema_name, self.column_name)
         op = ops.AlterColumnOp(self.table_name, self.column_name, schema=self.schema_name, modify_type=new_type, **kw)
         return _on_table(ctx, self.table_name, self.schema_name, [op])
 
@@ -257,7 +285,12 @@ class AddNotNullConstraint(_ColumnChange):
             ddl = OracleModifyNotNull(self._table(), self.column_name, self.constraint_name, validate)
             return [*steps, ops.ExecuteSQLOp(ddl)]
         op = ops.AlterColumnOp(
-            self.table_name, self.column_name, schema=self.schema_name, modify_nullable=False, existing_type=type_
+            self.table_name,
+            self.column_name,
+            schema=self.schema_name,
+            modify_nullable=False,
+            existing_type=type_,
+            **_mysql_restated(ctx, self.table_name, self.schema_name, self.column_name),
         )
         return [*steps, *_on_table(ctx, self.table_name, self.schema_name, [op])]
 
@@ -293,6 +326,7 @@ class DropNotNullConstraint(_ColumnChange):
             schema=self.schema_name,
             modify_nullable=True,
             existing_type=_type(self.column_data_type),
+            **_mysql_restated(ctx, self.table_name, self.schema_name, self.column_name),
         )
         return _on_table(ctx, self.table_name, self.schema_name, [op])
 
