@@ -467,6 +467,8 @@ class AddAutoIncrement(_ColumnChange):
             _need_type(self.column_data_type, ctx, "MODIFY restates the column's type")
             if self.increment_by not in (None, 1):
                 raise ValueError(f"{ctx.dialect} cannot increment a column by {self.increment_by}")
+            restated = _mysql_restated(ctx, self.table_name, self.schema_name, self.column_name)
+            restated.pop("existing_server_default", None)  # a generated column has no default of its own
             steps: list[Step] = [
                 ops.AlterColumnOp(
                     self.table_name,
@@ -475,6 +477,7 @@ class AddAutoIncrement(_ColumnChange):
                     existing_type=_type(self.column_data_type),
                     modify_nullable=False,
                     autoincrement=True,
+                    **restated,
                 )
             ]
             if self.start_with is not None:
