@@ -157,6 +157,39 @@ def _oracle_modify_not_null(element: OracleModifyNotNull, compiler: DDLCompiler,
     )
 
 
+class DropUnnamedPrimaryKey(DDLElement):
+    """Drop a primary key whose name the changelog does not give: the database looks it up as the statement runs
+    (PostgreSQL, SQL Server), so the preview and the run are the same statement, as in Liquibase."""
+
+    def __init__(self, table: sa.TableClause) -> None:
+        self.table = table
+
+
+@compiles(DropUnnamedPrimaryKey, "postgresql")
+def _drop_unnamed_primary_key_postgresql(element: DropUnnamedPrimaryKey, compiler: DDLCompiler, **kw: Any) -> str:
+    table = compiler.preparer.format_table(element.table).replace("'", "''")
+    if "$yamlbase$" in table:  # it would end the block's quoting
+        raise ValueError("dropPrimaryKey without constraintName cannot name this table; give constraintName")
+    regclass = f"'{table}'::regclass"
+    return (
+        "DO $yamlbase$\nDECLARE key_name name;\nBEGIN\n"
+        f"  SELECT conname INTO STRICT key_name FROM pg_constraint WHERE conrelid = {regclass} AND contype = 'p';\n"
+        f"  EXECUTE 'ALTER TABLE ' || {regclass}::text || ' DROP CONSTRAINT ' || quote_ident(key_name);\n"
+        "END\n$yamlbase$"
+    )
+
+
+@compiles(DropUnnamedPrimaryKey, "mssql")
+def _drop_unnamed_primary_key_mssql(element: DropUnnamedPrimaryKey, compiler: DDLCompiler, **kw: Any) -> str:
+    table = compiler.preparer.format_table(element.table).replace("'", "''")
+    return (
+        "DECLARE @sql nvarchar(max)\n"
+        f"SELECT @sql = N'ALTER TABLE {table} DROP CONSTRAINT ' + QUOTENAME(name) FROM sys.key_constraints\n"
+        f"WHERE parent_object_id = OBJECT_ID(N'{table}') AND type = 'PK'\n"
+        "EXEC sp_executesql @sql"
+    )
+
+
 class OracleDropPrimaryKey(DDLElement):
     """Oracle's ``ALTER TABLE t DROP PRIMARY KEY DROP|KEEP INDEX``."""
 
@@ -606,13 +639,9 @@ class DropPrimaryKey(_TableConstraintChange):
             return [op]
         if ctx.recreates_tables:
             return self._sqlite(ctx)
-        name = self.constraint_name
-        if name is None:
-            connection = _need_connection(ctx, "the primary key's name", " (or give constraintName)")
-            name = sa.inspect(connection).get_pk_constraint(self.table_name, schema=self.schema_name).get("name")
-            if not name:
-                raise ValueError(f"table {self.table_name} has no primary key")
-        return [ops.DropConstraintOp(name, self.table_name, type_="primary", schema=self.schema_name)]
+        if self.constraint_name is None:
+            return [ops.ExecuteSQLOp(DropUnnamedPrimaryKey(self._table()))]
+        return [ops.DropConstraintOp(self.constraint_name, self.table_name, type_="primary", schema=self.schema_name)]
 
     def _sqlite(self, ctx: PlanContext) -> list[Step]:
         connection = _need_connection(ctx, "the primary key")
