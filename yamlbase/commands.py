@@ -19,9 +19,11 @@ from sqlalchemy.engine.url import URL
 
 from yamlbase.changelog import ChangeLog, ChangeSet, Selection, filters, parse_changelog
 from yamlbase.changes import Change
+from yamlbase.changes.base import HaltRequested
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
 from yamlbase.dialects import DIALECT_NAMES, capabilities
 from yamlbase.errors import (
+    ChangeLogStopped,
     DatabaseError,
     IncompleteChangeSetError,
     Interrupted,
@@ -29,7 +31,7 @@ from yamlbase.errors import (
     UsageError,
     YamlbaseError,
 )
-from yamlbase.runtime import plan
+from yamlbase.runtime import plan, preconditions
 from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, IncompleteTable, new_deployment_id
 from yamlbase.runtime.lock import ChangeLogLock, LockState
 from yamlbase.runtime.sink import AUTOCOMMIT, WRITES, ConnectionSink, Sink, TextSink
@@ -324,6 +326,12 @@ def _shadow(dialect: str, source: Connection | None) -> Iterator[Connection | No
                 ).scalars()
                 for statement in ddl:
                     shadow.exec_driver_sql(statement)
+                # AUTOINCREMENT's high-water marks: a recreation in the preview puts them back as update does.
+                if shadow.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").first():
+                    marks = [tuple(row) for row in source.exec_driver_sql("SELECT name, seq FROM sqlite_sequence")]
+                    shadow.exec_driver_sql("DELETE FROM sqlite_sequence")
+                    if marks:
+                        shadow.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", marks)
                 shadow.commit()
             yield shadow
     finally:
@@ -342,12 +350,18 @@ def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None
         for change in changes:
             try:
                 sink.apply(change)
+            except HaltRequested as exc:  # a ``stop`` change
+                raise ChangeLogStopped(cs.identifier, None, str(exc)) from None
             except sa.exc.DBAPIError as exc:
                 raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
             except sa.exc.NoSuchTableError as exc:  # reflection for SQLite's table recreation found nothing
                 raise MigrationError(cs.identifier, None, f"{change.name}: table {exc} does not exist") from exc
             except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: the changeSet's failure
                 raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
+        try:
+            sink.verify_changeset()
+        except ValueError as exc:
+            raise MigrationError(cs.identifier, None, str(exc)) from exc
     except MigrationError as error:
         if sink.online and not capabilities(sink.dialect_name).transactional_ddl:
             error.took_effect = [s for s in sink.executed if s != error.statement]
@@ -384,12 +398,22 @@ def _run_update(
             raise IncompleteChangeSetError(_incomplete_message(blocked[0], incomplete[blocked[0].key]))
         order = max((row.order_executed for row in rows), default=0)
         deployment = new_deployment_id()
+        gate = preconditions.Gate(sink, target.reader, set(applied), changelog.properties)
+        gate.check_changelog(changelog.preconditions)
         done: list[ChangeSet] = []
         for cs in todo:
             StopRequest.check(len(done))
-            order += 1
             exec_type = "RERAN" if cs.key in applied else "EXECUTED"
             sink.comment(f"Changeset {cs.identifier}" + (f"\n{cs.comment}" if cs.comment else ""))
+            action = gate.check(cs)
+            if action == "skip":
+                continue
+            order += 1
+            if action == "mark_ran":
+                with sink.transaction():
+                    _record_run(target, cs, order, deployment, "MARK_RAN", existing=cs.key in applied)
+                gate.ran.add(cs.key)
+                continue
             try:
                 if cs.run_in_transaction or not sink.online:
                     with sink.transaction():
@@ -410,12 +434,15 @@ def _run_update(
                 order -= 1
                 log.warning("%s failed and was left pending (failOnError: false): %s", cs.identifier, error)
                 continue
+            gate.ran.add(cs.key)
             done.append(cs)
             report(cs.identifier)
     return done
 
 
-def _record_run(target: Target, cs: ChangeSet, order: int, deployment: str, exec_type: str) -> None:
+def _record_run(
+    target: Target, cs: ChangeSet, order: int, deployment: str, exec_type: str, *, existing: bool = False
+) -> None:
     values = {
         "ID": cs.id,
         "AUTHOR": cs.author,
@@ -431,7 +458,7 @@ def _record_run(target: Target, cs: ChangeSet, order: int, deployment: str, exec
         "LIQUIBASE": LIQUIBASE_COLUMN,
         "DEPLOYMENT_ID": deployment,
     }
-    if exec_type == "RERAN":
+    if exec_type == "RERAN" or existing:
         target.history.rerun(target.sink, cs.key, values)
     else:
         target.history.insert(target.sink, values)

@@ -95,6 +95,20 @@ class MigrationError(YamlbaseError):
         return text
 
 
+class ChangeLogStopped(MigrationError):
+    """A ``stop`` change ended the run: its changeSet is not recorded, the ones before it stay applied."""
+
+    def __str__(self) -> str:
+        text = f"changeSet {self.changeset} stopped the update: {self.cause.strip()}"
+        if self.took_effect:
+            done = "\n".join(f"    {' '.join(s.split())}" for s in self.took_effect)
+            text += (
+                "\n  this database commits DDL as it runs, so these statements of the changeSet took effect and"
+                f" were not undone; the changeSet is not recorded as run:\n{done}"
+            )
+        return text
+
+
 class Interrupted(YamlbaseError):
     """A stop was requested (SIGINT/SIGTERM): the run ended between changeSets, the lock released."""
 
@@ -106,3 +120,7 @@ class Interrupted(YamlbaseError):
 
 class IncompleteChangeSetError(YamlbaseError):
     """A pending changeSet stopped part-way earlier (DDL that commits as it runs): a person must decide."""
+
+
+class PreconditionError(YamlbaseError):
+    """Preconditions failed (or could not be checked) with onFail/onError HALT: the update stopped there."""

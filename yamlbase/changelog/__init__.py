@@ -11,6 +11,7 @@ from pathlib import Path, PurePath
 from pydantic import ValidationError
 
 from yamlbase.changelog.entries import IncludeAllEntry, IncludeEntry, PropertyEntry
+from yamlbase.changelog.filters import dbms_matches
 from yamlbase.changelog.loader import (
     FOREIGN_SUFFIXES,
     Document,
@@ -21,9 +22,9 @@ from yamlbase.changelog.loader import (
     shown,
 )
 from yamlbase.changelog.model import ChangeLog, ChangeSet, build_changeset
+from yamlbase.changelog.preconditions import Preconditions, build_preconditions
 from yamlbase.changelog.properties import Definition, Properties, Selection, expand_tree
 from yamlbase.changelog.validate import validate_document
-from yamlbase.changes.sql import dbms_matches
 from yamlbase.errors import ChangeLogError, Location, Problem
 
 __all__ = ["ChangeLog", "ChangeSet", "Selection", "parse_changelog"]
@@ -56,7 +57,13 @@ def parse_changelog(
     found = reader.visit(root, None, (), (), ())
     if reader.problems:
         raise ChangeLogError(reader.problems)
-    return ChangeLog(path=_logical(root, base), changesets=found, selection=store.selection)
+    return ChangeLog(
+        path=_logical(root, base),
+        changesets=found,
+        selection=store.selection,
+        preconditions=reader.preconditions,
+        properties=store,
+    )
 
 
 def _logical(file: Path, base: Path) -> str:
@@ -87,6 +94,7 @@ class _Reader:
         self.properties = properties
         self.problems: list[Problem] = []
         self.seen: dict[tuple[str, str, str], ChangeSet] = {}
+        self.preconditions: list[Preconditions] = []
 
     def visit(
         self,
@@ -141,6 +149,10 @@ class _Reader:
                 entry = IncludeAllEntry.model_validate(body)
                 for cs in self._include_all(doc, index, entry, (*stack, file), contexts, labels):
                     add_in_run_order(found, cs)
+            elif kind == "preConditions" and body is not None:
+                block = build_preconditions(doc, ("databaseChangeLog", index, "preConditions"), body, self.problems)
+                if block is not None:
+                    self.preconditions.append(block)
         return found
 
     def _logical_path(self, doc: Document) -> None:

@@ -666,7 +666,10 @@ def _normalize_params(name: str, params: Any) -> dict[str, Any]:
         return {}
     if not isinstance(params, Mapping):
         # ``- sql: select 1``, ``- createView: <query>``: the change's DIRECT_VALUE parameter
-        direct = {"sql": "sql", "createView": "selectQuery", "createProcedure": "procedureText"}.get(name)
+        # (and ``- stop: why``: not a DIRECT_VALUE, but StopChange.customLoadLogic reads it as the message)
+        direct = {"sql": "sql", "createView": "selectQuery", "createProcedure": "procedureText", "stop": "message"}.get(
+            name
+        )
         return {direct: params} if direct else {}
     return dict(params)
 

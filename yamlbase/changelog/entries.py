@@ -53,6 +53,7 @@ class ChangeSetEntry(Model):
     )
     changes: list[Any] | None = Field(None, description="the changes, in order")
     rollback: Any = Field(None, description="how to undo the changeSet: SQL text, a change, or a list of changes/SQL")
+    pre_conditions: Any = Field(None, description="checks that must pass before the changeSet runs")
 
     @property
     def context_expression(self) -> str | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 
+from yamlbase.changelog.checksum import java_trim
+
 _NESTED = re.compile(r"\(([^()]+)\)")
 _COMMA = re.compile(r"\s*,\s*")
 _OR = re.compile(r"\s+or\s+")
@@ -113,6 +115,29 @@ def full_labels(inherited: Iterable[str], own: str | None) -> str | None:
     lists = [",".join(dict.fromkeys(_ordered_names(text))) for text in (*inherited, own)]
     text = ",".join(part for part in lists if part)
     return text or None
+
+
+def dbms_matches(spec: str | None, dialect: str) -> bool:
+    """Whether a ``dbms`` attribute admits the database ``dialect`` (Liquibase's ``DatabaseList.definitionMatches``).
+
+    ``spec`` is a comma list of database short names (``sqlite``, ``postgresql``, ``mysql``, ``mariadb``,
+    ``mssql``, ``oracle``, compared case-sensitively), ``!name`` to exclude one, ``all`` or ``none``. An empty
+    or absent list admits every database; ``all`` wins over everything, then ``none``, then ``!name``; a list
+    of exclusions only admits every other database. As in Liquibase 4.28, ``mysql`` does not admit MariaDB.
+    """
+    text = java_trim(spec) if spec is not None else ""
+    names = text.split(",") if text else []
+    while names and names[-1] == "":
+        names.pop()  # Java's String.split drops trailing empty strings
+    names = [java_trim(name) for name in names]
+    if not names:
+        return True
+    if "all" in names:
+        return True
+    if "none" in names or f"!{dialect}" in names:
+        return False
+    wanted = {name for name in names if not name.startswith("!")}
+    return not wanted or dialect in wanted
 
 
 def _ordered_names(text: str | None) -> list[str]:

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from yamlbase.changelog import filters
 from yamlbase.changelog.entries import ChangeSetEntry
 from yamlbase.changelog.loader import Document, JsonPath, YamlTimestamp
-from yamlbase.changelog.properties import Selection
+from yamlbase.changelog.preconditions import Preconditions, build_preconditions
+from yamlbase.changelog.properties import Properties, Selection
 from yamlbase.changes import REGISTRY, Change
 from yamlbase.errors import Location, Problem
 
@@ -29,6 +30,8 @@ class ChangeSet:
     comment: str | None = None
     # None: no rollback block (generate one); a list, possibly empty: the explicit rollback.
     rollback: list[Change] | None = None
+    # Checked before the changeSet runs; not part of its checksum (as in Liquibase).
+    preconditions: Preconditions | None = None
     # Selection: the changeSet's own context expression and labels, and those of the includes above it
     # (innermost first), each of which must also admit the run.
     context: str | None = None
@@ -122,6 +125,10 @@ class ChangeLog:
 
     path: str
     changesets: list[ChangeSet] = field(default_factory=list)
+    # ``- preConditions:`` entries of the changelog files, checked once before anything runs.
+    preconditions: list[Preconditions] = field(default_factory=list)
+    # Properties as read (changeLogPropertyDefined looks them up, as ${...} does).
+    properties: Properties = field(default_factory=Properties)
     # The run's contexts, label filter and database, which select the changeSets that run.
     selection: Selection = field(default_factory=Selection)
 
@@ -150,6 +157,8 @@ def build_change(doc: Document, path: JsonPath, item: dict[str, Any], problems: 
     cls = REGISTRY[name]
     if name == "sql" and isinstance(params, str):
         params = {"sql": params}
+    elif name == "stop" and isinstance(params, str | int | float):
+        params = {"message": params}  # ``- stop: why`` (Liquibase's customLoadLogic)
     try:
         return cls.model_validate(params if params is not None else {})
     except ValidationError as exc:
@@ -203,6 +212,9 @@ def build_changeset(
         reason = filters.check_expression(body[key]) if isinstance(body.get(key), str) else None
         if reason:
             problems.append(Problem(doc.location((*base, key)), f"changeSet: {key}: {reason}"))
+    preconditions = None
+    if body.get("preConditions") is not None:
+        preconditions = build_preconditions(doc, (*base, "preConditions"), body["preConditions"], problems)
     if len(problems) > before:
         return None
     return ChangeSet(
@@ -214,6 +226,7 @@ def build_changeset(
         raw_changes=raw,
         comment=attrs.comment,
         rollback=rollback,
+        preconditions=preconditions,
         context=attrs.context_expression,
         labels=attrs.labels,
         inherited_contexts=inherited_contexts,

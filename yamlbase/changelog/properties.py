@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from yamlbase.changelog import filters
-from yamlbase.changes.sql import dbms_matches
+from yamlbase.changelog.filters import dbms_matches
 
 _INTEGER = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
 _NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?")

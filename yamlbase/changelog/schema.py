@@ -66,6 +66,9 @@ def build_schema() -> dict[str, Any]:
             defs[name]["title"] = title
     change_props: dict[str, Any] = {m.name: _ref(m.__name__) for m in models}
     change_props["sql"] = {"anyOf": [{"type": "string", "description": "the SQL text"}, _ref(REGISTRY["sql"].__name__)]}
+    change_props["stop"] = {
+        "anyOf": [{"type": ["string", "number"], "description": "the message"}, _ref(REGISTRY["stop"].__name__)]
+    }
     defs["change"] = {
         "title": "change",
         "description": "One change, written as a mapping with a single key: its type.",
@@ -95,6 +98,10 @@ def build_schema() -> dict[str, Any]:
             defs[name] = defs.pop(model.__name__)
     for name in ENTRY_MODELS:
         defs[name]["title"] = name
+    from yamlbase.changelog.preconditions import schema_defs as precondition_defs
+
+    defs.update(precondition_defs(_simplify))
+    defs["changeSet"]["properties"]["preConditions"] = _ref("preConditions")
     defs["entry"] = {
         "title": "databaseChangeLog entry",
         "type": "object",
@@ -105,6 +112,7 @@ def build_schema() -> dict[str, Any]:
             "changeSet": _ref("changeSet"),
             "include": _ref("include"),
             "includeAll": _ref("includeAll"),
+            "preConditions": _ref("preConditions"),
             "property": _ref("property"),
             "logicalFilePath": {
                 "type": "string",

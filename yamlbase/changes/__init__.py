@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from yamlbase.changes import column, constraint, index, meta, sql, table
-from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Step
+# The base names first: the change modules import yamlbase.changelog, which imports them from here.
+from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Step  # isort: skip
+from yamlbase.changes import (  # isort: skip
+    column,
+    composite,
+    constraint,
+    index,
+    meta,
+    procedure,
+    remarks,
+    sequence,
+    sql,
+    table,
+    view,
+)
 
 __all__ = [
     "REGISTRY",
@@ -14,9 +27,14 @@ __all__ = [
     "RawSQL",
     "Step",
     "column",
+    "composite",
     "constraint",
     "index",
     "meta",
+    "procedure",
+    "remarks",
+    "sequence",
     "sql",
     "table",
+    "view",
 ]

@@ -6,7 +6,9 @@ A change's :meth:`Change.operations` returns *steps*, which a sink either execut
 - an Alembic ``MigrateOperation`` (``CreateTableOp``, ``AddColumnOp``, …), invoked through
   ``alembic.operations.Operations`` so Alembic renders the per-dialect ``ALTER``;
 - :class:`Batch`: operations on one table that SQLite can only do by recreating it (Alembic batch mode);
-- :class:`RawSQL`: SQL text from the changelog, sent verbatim.
+- :class:`RawSQL`: SQL text from the changelog, sent verbatim;
+- :class:`Message`: text for the person running the change (``output``), a comment in SQL output;
+- :class:`Halt`: the run stops here (``stop``), before the changeSet is recorded.
 """
 
 from __future__ import annotations
@@ -41,7 +43,29 @@ class Batch:
     copy_from: sa.Table | None = None
 
 
-Step = MigrateOperation | Batch | RawSQL
+@dataclass(frozen=True)
+class Message:
+    """Text for the person running the change: written out when applying, a SQL comment in ``update-sql``.
+
+    ``target`` is Liquibase's: ``STDOUT``, ``STDERR``, or a log level (``DEBUG``, ``INFO``, ``WARN``, ``FATAL``…).
+    """
+
+    text: str
+    target: str = "STDERR"
+
+
+@dataclass(frozen=True)
+class Halt:
+    """Stop the run here with ``message``: the changeSet is not recorded, earlier changeSets stay applied."""
+
+    message: str
+
+
+class HaltRequested(Exception):
+    """Raised by a sink reaching a :class:`Halt` step; the command turns it into a located error."""
+
+
+Step = MigrateOperation | Batch | RawSQL | Message | Halt
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
@@ -353,9 +354,10 @@ class RenameColumn(_TableChange):
     remarks: str | None = None
 
     def operations(self, ctx: PlanContext) -> list[Step]:
-        if ctx.dialect in ("mysql", "mariadb"):
+        if ctx.dialect in ("mysql", "mariadb") or (ctx.dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 25)):
             # RENAME COLUMN (MySQL 8, MariaDB 10.5.2) keeps the column's definition; Alembic's CHANGE would
-            # restate it from columnDataType alone and lose NOT NULL, DEFAULT and AUTO_INCREMENT.
+            # restate it from columnDataType alone and lose NOT NULL, DEFAULT and AUTO_INCREMENT. SQLite's (3.25)
+            # also rewrites the indexes, views and triggers that name the column, which a recreation cannot.
             table = sa.table(self.table_name, schema=self.schema_name)
             return [ops.ExecuteSQLOp(RenameColumnDDL(table, self.old_column_name, self.new_column_name))]
         op = ops.AlterColumnOp(

@@ -39,6 +39,7 @@ from typing import Literal
 from pydantic import Field
 
 from yamlbase.changelog.checksum import java_trim
+from yamlbase.changelog.filters import dbms_matches
 from yamlbase.changes.base import Change, PlanContext, RawSQL, Step, register
 
 TokenKind = Literal["space", "comment", "code"]
@@ -326,29 +327,6 @@ def split_sql(sql: str, *, split: bool = True, strip_comments: bool = False, del
         previous = piece
     finish()
     return statements
-
-
-def dbms_matches(spec: str | None, dialect: str) -> bool:
-    """Whether a ``dbms`` attribute admits the database ``dialect`` (Liquibase's ``DatabaseList.definitionMatches``).
-
-    ``spec`` is a comma list of database short names (``sqlite``, ``postgresql``, ``mysql``, ``mariadb``,
-    ``mssql``, ``oracle``, compared case-sensitively), ``!name`` to exclude one, ``all`` or ``none``. An empty
-    or absent list admits every database; ``all`` wins over everything, then ``none``, then ``!name``; a list
-    of exclusions only admits every other database. As in Liquibase 4.28, ``mysql`` does not admit MariaDB.
-    """
-    text = java_trim(spec) if spec is not None else ""
-    names = text.split(",") if text else []
-    while names and names[-1] == "":
-        names.pop()  # Java's String.split drops trailing empty strings
-    names = [java_trim(name) for name in names]
-    if not names:
-        return True
-    if "all" in names:
-        return True
-    if "none" in names or f"!{dialect}" in names:
-        return False
-    wanted = {name for name in names if not name.startswith("!")}
-    return not wanted or dialect in wanted
 
 
 @register

@@ -7,16 +7,32 @@ statement or writes it to the output buffer, so ``update-sql`` prints exactly wh
 from __future__ import annotations
 
 import contextlib
+import logging
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any, TextIO
 
 import sqlalchemy as sa
 from alembic.operations import Operations
-from alembic.operations.ops import DropColumnOp, DropConstraintOp, DropIndexOp, MigrateOperation
+from alembic.operations.ops import AlterColumnOp, DropColumnOp, DropConstraintOp, DropIndexOp, MigrateOperation
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from yamlbase.changes.base import Batch, Change, PlanContext, RawSQL, Step
+from yamlbase.changes.base import Batch, Change, Halt, HaltRequested, Message, PlanContext, RawSQL, Step
+from yamlbase.dialects import sqlite
+
+# Where an ``output`` change's message goes when its target is a log level (Liquibase's names).
+_LOG_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "WARNING": logging.WARNING,
+    "SEVERE": logging.ERROR,
+    "ERROR": logging.ERROR,
+    "FATAL": logging.CRITICAL,
+}
+OUTPUT_LOG = logging.getLogger("yamlbase.output")
 
 # Connection.info flag: the transaction being begun will write (SQLite then begins IMMEDIATE).
 WRITES = "yamlbase.writes"
@@ -55,23 +71,7 @@ class Sink:
         if isinstance(step, RawSQL):
             self.operations.execute(raw_text(step.sql))
         elif isinstance(step, Batch):
-            # SQLite refuses to drop an indexed column; other databases drop such indexes with it.
-            doomed = self._dependents_of_dropped_columns(step.table_name, step.schema, step.operations, "indexes")
-            for index in doomed:
-                self.operations.invoke(DropIndexOp(index, table_name=step.table_name, schema=step.schema))
-            options = self._batch_options(step, doomed)
-            if step.copy_from is not None:  # the change shaped the table to copy itself
-                options["copy_from"] = step.copy_from
-            # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
-            with self.operations.batch_alter_table(
-                step.table_name,
-                schema=step.schema,
-                recreate=step.recreate,
-                reflect_kwargs={"resolve_fks": False},
-                **options,
-            ) as batch:
-                for op in step.operations:
-                    batch.invoke(op)
+            self._recreate(step)
         elif isinstance(step, DropColumnOp) and self.dialect_name in ("mysql", "mariadb"):
             # MySQL refuses to drop a column a foreign key uses; PostgreSQL drops such constraints with it.
             for fk in self._dependents_of_dropped_columns(step.table_name, step.schema, [step], "foreign_keys"):
@@ -79,11 +79,70 @@ class Sink:
             self.operations.invoke(step)
         elif isinstance(step, MigrateOperation):
             self.operations.invoke(step)
+        elif isinstance(step, Message):
+            self.say(step)
+        elif isinstance(step, Halt):
+            raise HaltRequested(step.message)
         else:  # pragma: no cover - a programming error, not user input
             raise TypeError(f"not a step: {step!r}")
 
-    def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
-        return {}
+    def _recreate(self, step: Batch) -> None:
+        """Alembic's batch mode, as SQLite's own procedure for table schema changes has it: what depends on the
+        table is captured first, dropped before the copy and re-created after it (yamlbase.dialects.sqlite)."""
+        plan = sqlite.Recreation()
+        if self.reflection is not None:
+            plan = sqlite.plan_recreation(
+                self.reflection,
+                step.table_name,
+                step.schema,
+                self._quote,
+                dropped=[op.column_name for op in step.operations if isinstance(op, DropColumnOp)],
+                renames=any(isinstance(op, AlterColumnOp) and op.modify_name for op in step.operations),
+                shaped=step.copy_from,
+            )
+        # SQLite refuses to drop an indexed column; other databases drop such indexes with it.
+        for index in plan.doomed_indexes:
+            self.operations.invoke(DropIndexOp(index, table_name=step.table_name, schema=step.schema))
+        dropped_here = {op.index_name for op in step.operations if isinstance(op, DropIndexOp)}
+        kept = sqlite.Dependents(
+            [o for o in plan.dependents.objects if not (o.type == "index" and o.name in dropped_here)],
+            step.schema,
+        )
+        # resolve_fks=False: a foreign key may point at a table that does not exist (yet, or any more).
+        with self.operations.batch_alter_table(
+            step.table_name,
+            schema=step.schema,
+            recreate=step.recreate,
+            reflect_kwargs={"resolve_fks": False},
+            **plan.batch_options(),
+        ) as batch:
+            for op in step.operations:
+                batch.invoke(op)
+            recreating = self._recreates(batch.impl)
+            touched = {op.column_name for op in step.operations if isinstance(op, (DropColumnOp, AlterColumnOp))}
+            for op in plan.regenerate(step.table_name, step.schema, touched) if recreating else []:
+                batch.invoke(op)
+            for sql in kept.drops(self._quote) if recreating else []:  # before the copy, which runs as the block ends
+                self.run(RawSQL(sql))
+        if recreating:
+            for sql in kept.creates(self._quote):
+                self.run(RawSQL(sql))
+            for statement in plan.restore_sequence(step.table_name, step.schema):
+                self.operations.execute(statement)
+            self._check_views(kept.views(), step.schema)
+
+    def _recreates(self, batch: Any) -> bool:
+        """Whether Alembic's batch (a ``BatchOperationsImpl``) will recreate its table rather than ALTER it."""
+        return bool(
+            batch.recreate == "always"
+            or (batch.recreate == "auto" and self.operations.impl.requires_recreate_in_batch(batch))
+        )
+
+    def _quote(self, name: str) -> str:
+        return str(self.operations.migration_context.dialect.identifier_preparer.quote(name))
+
+    def _check_views(self, views: list[str], schema: str | None) -> None:
+        """Where the statements ran: each re-created view still works (SQLite checks views only when used)."""
 
     @property
     def reflection(self) -> Connection | None:
@@ -113,6 +172,12 @@ class Sink:
     def comment(self, text: str) -> None:
         """A comment in SQL output; nothing online."""
 
+    def say(self, message: Message) -> None:
+        """Online: write ``message`` to its target; in SQL output: a comment."""
+
+    def verify_changeset(self) -> None:
+        """Checks a changeSet must pass before it commits; raises ValueError saying what is wrong."""
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         yield
@@ -128,10 +193,16 @@ class ConnectionSink(Sink):
 
     online = True
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, *, quiet: bool = False) -> None:
         self.connection = connection
+        # The SQLite preview's shadow replays changes silently: their messages are the preview's comments.
+        self.quiet = quiet
         self.operations = Operations(MigrationContext.configure(connection=connection))
         self.executed = []
+        # SQLite with foreign keys enforced: off for each transaction (as SQLite's table recreation needs), so
+        # the rows breaking a foreign key are counted before the first step and checked before the commit.
+        self._foreign_keys_suspended = False
+        self._violations_before: Counter[tuple[str, str]] | None = None
 
         @sa.event.listens_for(connection, "after_cursor_execute")
         def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -144,13 +215,48 @@ class ConnectionSink(Sink):
     def reflection(self) -> Connection | None:
         return self.connection
 
+    def say(self, message: Message) -> None:
+        if self.quiet:
+            return
+        target = message.target.upper()
+        if target in ("STDOUT", "STDERR"):
+            print(message.text, file=sys.stdout if target == "STDOUT" else sys.stderr, flush=True)
+        else:
+            OUTPUT_LOG.log(_LOG_LEVELS.get(target, logging.WARNING), "%s", message.text)
+
+    def run(self, step: Step) -> None:
+        if self._foreign_keys_suspended and self._violations_before is None:
+            self._violations_before = sqlite.foreign_key_violations(self.connection)
+        super().run(step)
+
+    def _check_views(self, views: list[str], schema: str | None) -> None:
+        prefix = f"{self._quote(schema)}." if schema else ""
+        for view in views:
+            try:
+                self.connection.exec_driver_sql(f"SELECT * FROM {prefix}{self._quote(view)} LIMIT 0")
+            except sa.exc.DBAPIError as exc:
+                raise ValueError(
+                    f"view {view} no longer works once its table is recreated ({exc.orig}); "
+                    "drop or redefine the view before this change"
+                ) from None
+
+    def verify_changeset(self) -> None:
+        if self._violations_before is not None:
+            try:
+                after = sqlite.foreign_key_violations(self.connection)
+            except sa.exc.DBAPIError as exc:  # "foreign key mismatch": a reference SQLite cannot check at all
+                raise ValueError(f"PRAGMA foreign_key_check failed: {exc.orig}") from None
+            message = sqlite.new_violations_message(self._violations_before, after)
+            if message:
+                raise ValueError(message)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         if self.connection.in_transaction():
             self.connection.commit()
         self.connection.info[WRITES] = True
         try:
-            with self.connection.begin():
+            with self._foreign_keys_off(), self.connection.begin():
                 yield
         finally:
             self.connection.info[WRITES] = False
@@ -163,12 +269,26 @@ class ConnectionSink(Sink):
         connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.info[AUTOCOMMIT] = True
         try:
-            yield
+            with self._foreign_keys_off():
+                yield
         finally:
             connection.info[AUTOCOMMIT] = False
             if connection.in_transaction():
                 connection.commit()
             connection.execution_options(isolation_level=connection.default_isolation_level)
+
+    @contextlib.contextmanager
+    def _foreign_keys_off(self) -> Iterator[None]:
+        """On SQLite that enforces foreign keys: enforcement off until the block ends (it can only change outside a
+        transaction), so that recreating a referenced table does not delete the rows that reference it."""
+        suspended = self.dialect_name == "sqlite" and sqlite.suspend_foreign_keys(self.connection)
+        self._foreign_keys_suspended, self._violations_before = suspended, None
+        try:
+            yield
+        finally:
+            self._foreign_keys_suspended, self._violations_before = False, None
+            if suspended:
+                sqlite.restore_foreign_keys(self.connection)
 
 
 class TextSink(Sink):
@@ -191,7 +311,7 @@ class TextSink(Sink):
                 dialect_opts={"paramstyle": "named"},
             )
         )
-        self.shadow = ConnectionSink(shadow) if shadow is not None else None
+        self.shadow = ConnectionSink(shadow, quiet=True) if shadow is not None else None
         dialect = self.operations.migration_context.dialect
         if dialect.name == "mssql":
             # No server to ask: render for a current SQL Server (VARCHAR(max), DATETIME2, schema dbo).
@@ -216,31 +336,18 @@ class TextSink(Sink):
                 impl.static_output(impl.batch_separator)
         else:
             super().run(step)
-
-    def apply(self, change: Change) -> None:
-        super().apply(change)
         if self.shadow is not None:
-            # A statement the shadow cannot run (SQL for another database) only costs later previews detail.
+            # Step by step, so that a later step of the same change (a table recreation) sees what earlier ones
+            # did. A statement the shadow cannot run (SQL for another database) only costs later previews detail.
             with contextlib.suppress(sa.exc.SQLAlchemyError):
-                self.shadow.apply(change)
-
-    def _batch_options(self, step: Batch, doomed_indexes: list[str]) -> dict[str, Any]:
-        if self.shadow is None:
-            return {}
-        table = sa.Table(
-            step.table_name,
-            sa.MetaData(),
-            schema=step.schema,
-            autoload_with=self.shadow.connection,
-            resolve_fks=False,
-        )
-        for index in [ix for ix in table.indexes if ix.name in doomed_indexes]:
-            table.indexes.discard(index)
-        return {"copy_from": table}
+                self.shadow.run(step)
 
     def execute(self, statement: sa.Executable) -> Any:
         self.operations.execute(statement)
         return None
+
+    def say(self, message: Message) -> None:
+        self.comment(message.text)
 
     def comment(self, text: str) -> None:
         for line in text.splitlines() or [""]:

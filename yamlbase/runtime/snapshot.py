@@ -65,3 +65,80 @@ def snapshot(connection: Connection, schema: str | None = None) -> dict[str, Any
             "checks": checks,
         }
     return result
+
+
+def _normal_sql(text: str | None) -> str | None:
+    return " ".join(text.lower().split()) if text else None
+
+
+def _sequences(connection: Connection, schema: str | None) -> dict[str, Any]:
+    """Each sequence's settings, where the database can tell them (its name alone elsewhere)."""
+    inspector = sa.inspect(connection)
+    names = sorted(inspector.get_sequence_names(schema=schema)) if connection.dialect.supports_sequences else []
+    result: dict[str, Any] = {}
+    for name in names:
+        if connection.dialect.name == "postgresql":
+            row = connection.execute(
+                sa.text(
+                    "SELECT start_value, increment_by, min_value, max_value, cache_size, cycle FROM pg_sequences "
+                    "WHERE sequencename = :name AND schemaname = coalesce(:schema, current_schema())"
+                ),
+                {"name": name, "schema": schema},
+            ).one()
+        elif connection.dialect.name in ("mysql", "mariadb"):
+            table = sa.table(name, schema=schema)
+            columns = ("start_value", "increment", "minimum_value", "maximum_value", "cache_size", "cycle_option")
+            row = connection.execute(sa.select(*(sa.column(c) for c in columns)).select_from(table)).one()
+        else:
+            row = ()
+        result[name] = tuple(int(v) for v in row)
+    return result
+
+
+def _routines(connection: Connection, schema: str | None) -> list[str]:
+    """Names of stored procedures and functions (PostgreSQL, MySQL/MariaDB)."""
+    current = {"postgresql": "current_schema()", "mysql": "database()", "mariadb": "database()"}
+    if connection.dialect.name not in current:
+        return []
+    sql = (
+        "SELECT routine_name FROM information_schema.routines "
+        f"WHERE routine_schema = coalesce(:schema, {current[connection.dialect.name]})"
+    )
+    return sorted(str(name) for name in connection.execute(sa.text(sql), {"schema": schema}).scalars())
+
+
+def _comments(connection: Connection, schema: str | None) -> dict[str, Any]:
+    """Table and column comments that are set (empty ones count as none)."""
+    if not connection.dialect.supports_comments:
+        return {}
+    inspector = sa.inspect(connection)
+    result: dict[str, Any] = {}
+    for table in sorted(inspector.get_table_names(schema=schema)):
+        if table.lower() in HISTORY_TABLES:
+            continue
+        found: dict[str, Any] = {}
+        comment = inspector.get_table_comment(table, schema=schema).get("text")
+        if comment:
+            found["table"] = comment
+        columns = {c["name"]: c.get("comment") for c in inspector.get_columns(table, schema=schema) if c.get("comment")}
+        if columns:
+            found["columns"] = columns
+        if found:
+            result[table] = found
+    return result
+
+
+def snapshot_objects(connection: Connection, schema: str | None = None) -> dict[str, Any]:
+    """What :func:`snapshot` leaves out: views (name → normalised definition), sequences (name → start,
+    increment, min, max, cache, cycle), stored routines, and table/column comments."""
+    inspector = sa.inspect(connection)
+    views = {
+        name: _normal_sql(inspector.get_view_definition(name, schema=schema))
+        for name in sorted(inspector.get_view_names(schema=schema))
+    }
+    return {
+        "views": views,
+        "sequences": _sequences(connection, schema),
+        "routines": _routines(connection, schema),
+        "comments": _comments(connection, schema),
+    }

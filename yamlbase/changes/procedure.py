@@ -1,0 +1,116 @@
+"""Stored procedures: createProcedure, dropProcedure.
+
+The procedure's text is sent as one statement, never split (its body holds ``;``). As Liquibase, a trailing
+``;`` is removed (on Oracle a trailing ``/`` line), and ``replaceIfExists`` drops the procedure first where the
+database has ``DROP PROCEDURE IF EXISTS`` (PostgreSQL, MySQL/MariaDB) or says ``CREATE OR ALTER`` (SQL Server).
+Reading the text from a file (``path``) is not supported yet. SQLite has no stored procedures: refused there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from alembic.operations import ops
+from pydantic import Field, model_validator
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import DDLElement
+from sqlalchemy.sql.compiler import DDLCompiler
+
+from yamlbase.changelog.checksum import java_trim
+from yamlbase.changes.base import Change, NoInverse, PlanContext, RawSQL, Step, register
+from yamlbase.changes.sql import dbms_matches
+from yamlbase.changes.view import object_name
+
+_LEADING_CREATE = re.compile(r"^(\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*)CREATE\b", re.IGNORECASE | re.DOTALL)
+
+
+def _refuse_sqlite(change: str, ctx: PlanContext) -> None:
+    if ctx.dialect == "sqlite":
+        raise ValueError(f"{change} is not supported on sqlite: SQLite has no stored procedures")
+
+
+class DropProcedureDDL(DDLElement):
+    """``DROP PROCEDURE [IF EXISTS] name``."""
+
+    def __init__(self, schema: str | None, name: str, *, if_exists: bool) -> None:
+        self.schema, self.name, self.if_exists = schema, name, if_exists
+
+
+@compiles(DropProcedureDDL)
+def _drop_procedure(element: DropProcedureDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    guard = "IF EXISTS " if element.if_exists else ""
+    return f"DROP PROCEDURE {guard}{object_name(compiler, element.schema, element.name)}"
+
+
+def procedure_body(text: str, dialect: str) -> str:
+    """The text as Liquibase sends it: trimmed, without its trailing ``;`` (Oracle: its trailing ``/`` line)."""
+    body = java_trim(text)
+    if dialect == "oracle":
+        return body[:-2].rstrip() if body.endswith("\n/") else body
+    return body[:-1].rstrip() if body.endswith(";") else body
+
+
+@register
+class CreateProcedure(Change):
+    """Creates a stored procedure from its full ``CREATE PROCEDURE`` text, sent as one statement."""
+
+    name = "createProcedure"
+    described_by = ("procedureName",)
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    procedure_name: str | None = Field(None, description="the procedure's name (required with replaceIfExists)")
+    procedure_text: str | None = Field(None, description="the SQL that creates the procedure")
+    procedure_body: str | None = Field(None, description="the SQL that creates the procedure (older name)")
+    replace_if_exists: bool | None = Field(None, description="replace a procedure of that name")
+    dbms: str | None = None
+    comment: str | None = Field(None, description="a comment (not applied to the database)")
+    comments: str | None = Field(None, description="a comment (Liquibase 4's name for it)")
+
+    @model_validator(mode="after")
+    def _one_text(self) -> CreateProcedure:
+        if (self.procedure_text is None) == (self.procedure_body is None):
+            raise ValueError("give the procedure's SQL in exactly one of procedureText or procedureBody")
+        if self.replace_if_exists and not self.procedure_name:
+            raise ValueError("procedureName is required if replaceIfExists is true")
+        return self
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        if not dbms_matches(self.dbms, ctx.dialect):
+            return []
+        _refuse_sqlite(self.name, ctx)
+        text = self.procedure_text if self.procedure_text is not None else self.procedure_body
+        body = procedure_body(text or "", ctx.dialect)
+        steps: list[Step] = []
+        if self.replace_if_exists:
+            assert self.procedure_name is not None
+            if ctx.dialect == "mssql":
+                if not re.search(r"\bOR\s+ALTER\b", body[:200], re.IGNORECASE):
+                    body = _LEADING_CREATE.sub(lambda m: m.group(1) + "CREATE OR ALTER", body, count=1)
+            elif ctx.dialect == "oracle":
+                raise ValueError("createProcedure: replaceIfExists is not supported on oracle (say CREATE OR REPLACE)")
+            else:
+                steps.append(ops.ExecuteSQLOp(DropProcedureDDL(self.schema_name, self.procedure_name, if_exists=True)))
+        steps.append(RawSQL(body))
+        return steps
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        raise NoInverse("createProcedure cannot be rolled back automatically; add a rollback block (dropProcedure)")
+
+
+@register
+class DropProcedure(Change):
+    """Drops a stored procedure."""
+
+    name = "dropProcedure"
+    described_by = ("procedureName",)
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    procedure_name: str = Field(description="the procedure to drop")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        _refuse_sqlite(self.name, ctx)
+        return [ops.ExecuteSQLOp(DropProcedureDDL(self.schema_name, self.procedure_name, if_exists=False))]
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        raise NoInverse("dropProcedure cannot be rolled back automatically: the procedure's text is gone")

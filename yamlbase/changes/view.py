@@ -1,0 +1,215 @@
+"""View change types: createView, dropView, renameView.
+
+SQLAlchemy has no view DDL, so each statement is a small ``DDLElement`` compiled per dialect: names are quoted by
+the dialect's own preparer, the view's query is the user's SQL as written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.operations import ops
+from pydantic import Field
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import DDLElement
+from sqlalchemy.sql.compiler import DDLCompiler
+
+from yamlbase.changes.base import Change, NoInverse, PlanContext, Step, register
+from yamlbase.changes.remarks import remarks_steps
+from yamlbase.changes.sql import tokenize
+
+
+def object_name(compiler: DDLCompiler, schema: str | None, name: str) -> str:
+    """``schema.name`` quoted by the dialect being compiled for."""
+    preparer = compiler.preparer
+    quoted = preparer.quote(name)
+    return f"{preparer.quote_schema(schema)}.{quoted}" if schema else quoted
+
+
+def verbatim(compiler: DDLCompiler, sql: str) -> str:
+    """The user's SQL inside a compiled statement: '%' doubled where the driver formats parameters."""
+    return compiler.sql_compiler.post_process_text(sql)
+
+
+_LEADING_CREATE = re.compile(r"^(\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*)CREATE\b", re.IGNORECASE | re.DOTALL)
+
+
+class CreateViewDDL(DDLElement):
+    """``CREATE [OR REPLACE] VIEW name AS query``, or a full ``CREATE VIEW`` statement written by the user."""
+
+    def __init__(self, schema: str | None, name: str, query: str, *, replace: bool, full_definition: bool) -> None:
+        self.schema, self.name, self.query = schema, name, query
+        self.replace, self.full_definition = replace, full_definition
+
+
+@compiles(CreateViewDDL)
+def _create_view(element: CreateViewDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    query = element.query.strip()
+    if element.full_definition:
+        sql = query
+    else:
+        sql = f"CREATE VIEW {object_name(compiler, element.schema, element.name)} AS {query}"
+    if element.replace and not re.search(r"\bOR\s+(REPLACE|ALTER)\b", sql[:200], re.IGNORECASE):
+        # SQL Server 2016 SP1+ says CREATE OR ALTER; SQLite has neither (the change drops the view first).
+        words = "CREATE OR ALTER" if compiler.dialect.name == "mssql" else "CREATE OR REPLACE"
+        sql = _LEADING_CREATE.sub(lambda m: m.group(1) + words, sql, count=1)
+    if "--" in sql.rsplit("\n", 1)[-1]:
+        sql += "\n"  # a terminator written after it must not land in a trailing line comment
+    return verbatim(compiler, sql)
+
+
+class DropViewDDL(DDLElement):
+    """``DROP VIEW [IF EXISTS] name``."""
+
+    def __init__(self, schema: str | None, name: str, *, if_exists: bool) -> None:
+        self.schema, self.name, self.if_exists = schema, name, if_exists
+
+
+@compiles(DropViewDDL)
+def _drop_view(element: DropViewDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    guard = "IF EXISTS " if element.if_exists else ""
+    return f"DROP VIEW {guard}{object_name(compiler, element.schema, element.name)}"
+
+
+class RenameViewDDL(DDLElement):
+    """A view's rename in each dialect's words (Liquibase's ``RenameViewGenerator``)."""
+
+    def __init__(self, schema: str | None, old: str, new: str) -> None:
+        self.schema, self.old, self.new = schema, old, new
+
+
+@compiles(RenameViewDDL)
+def _rename_view(element: RenameViewDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    dialect = compiler.dialect.name
+    old = object_name(compiler, element.schema, element.old)
+    if dialect in ("mysql", "mariadb"):
+        return f"RENAME TABLE {old} TO {object_name(compiler, element.schema, element.new)}"
+    if dialect == "mssql":
+        # sp_rename takes the current name as a string and the new one as a bare name (no schema).
+        return f"EXEC sp_rename '{old.replace(chr(39), chr(39) * 2)}', {compiler.preparer.quote(element.new)}"
+    if dialect == "oracle":
+        return f"RENAME {old} TO {compiler.preparer.quote(element.new)}"
+    return f"ALTER VIEW {old} RENAME TO {compiler.preparer.quote(element.new)}"
+
+
+class CreateViewAsDDL(DDLElement):
+    """``CREATE VIEW name`` followed by the rest of an existing view's definition (its columns and query)."""
+
+    def __init__(self, schema: str | None, name: str, rest: str) -> None:
+        self.schema, self.name, self.rest = schema, name, rest
+
+
+@compiles(CreateViewAsDDL)
+def _create_view_as(element: CreateViewAsDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    return verbatim(compiler, f"CREATE VIEW {object_name(compiler, element.schema, element.name)}{element.rest}")
+
+
+def _after_view_name(definition: str) -> str:
+    """What follows the view's name in SQLite's ``CREATE VIEW [IF NOT EXISTS] name …`` text."""
+    tokens = [t for t in tokenize(definition) if t.kind != "comment"]
+    words = [i for i, t in enumerate(tokens) if t.kind == "code"]
+    position = next(n for n, i in enumerate(words) if tokens[i].text.upper() == "VIEW") + 1
+    if [tokens[i].text.upper() for i in words[position : position + 3]] == ["IF", "NOT", "EXISTS"]:
+        position += 3
+    return "".join(t.text for t in tokens[words[position] + 1 :])
+
+
+def _sqlite_view_definition(ctx: PlanContext, schema: str | None, name: str) -> str:
+    if ctx.connection is None:
+        raise ValueError("renameView on sqlite recreates the view from its definition, which needs the database")
+    master = f'"{schema.replace(chr(34), chr(34) * 2)}".sqlite_master' if schema else "sqlite_master"
+    definition = ctx.connection.execute(
+        sa.text(f"SELECT sql FROM {master} WHERE type = 'view' AND name = :name"), {"name": name}
+    ).scalar()
+    if definition is None:
+        raise ValueError(f"renameView: there is no view {name!r}")
+    return str(definition)
+
+
+@register
+class CreateView(Change):
+    """Creates a view from a query (``replaceIfExists`` replaces one that exists)."""
+
+    name = "createView"
+    described_by = ("viewName",)
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    view_name: str = Field(description="name of the view")
+    select_query: str = Field(description="the view's query (or, with fullDefinition, the whole CREATE VIEW)")
+    replace_if_exists: bool | None = Field(None, description="replace a view of that name (CREATE OR REPLACE)")
+    full_definition: bool | None = Field(None, description="selectQuery is a complete CREATE VIEW statement")
+    remarks: str | None = Field(None, description="view comment (PostgreSQL, Oracle, SQL Server)")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        replace = bool(self.replace_if_exists)
+        steps: list[Step] = []
+        if replace and ctx.dialect == "sqlite":
+            # SQLite has no CREATE OR REPLACE VIEW: drop it if it is there, then create it.
+            steps.append(ops.ExecuteSQLOp(DropViewDDL(self.schema_name, self.view_name, if_exists=True)))
+            replace = False
+        ddl = CreateViewDDL(
+            self.schema_name,
+            self.view_name,
+            self.select_query,
+            replace=replace,
+            full_definition=bool(self.full_definition),
+        )
+        steps.append(ops.ExecuteSQLOp(ddl))
+        if self.remarks and self.remarks.strip() and ctx.dialect in ("postgresql", "oracle", "mssql"):
+            # As Liquibase: a view comment where the database keeps one, nothing elsewhere.
+            steps += remarks_steps(ctx, "view", self.schema_name, self.view_name, None, self.remarks)
+        return steps
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        # As Liquibase, also with replaceIfExists (the view it replaced is not brought back).
+        return [DropView(catalogName=self.catalog_name, schemaName=self.schema_name, viewName=self.view_name)]
+
+
+@register
+class DropView(Change):
+    """Drops a view (``ifExists``: no error when there is none)."""
+
+    name = "dropView"
+    described_by = ("viewName",)
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    view_name: str = Field(description="the view to drop")
+    if_exists: bool | None = Field(None, description="no error when the view does not exist")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        if self.if_exists and ctx.dialect == "oracle":
+            raise ValueError("dropView: ifExists is not supported on oracle (DROP VIEW has no IF EXISTS)")
+        return [ops.ExecuteSQLOp(DropViewDDL(self.schema_name, self.view_name, if_exists=bool(self.if_exists)))]
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        raise NoInverse("dropView cannot be rolled back automatically: the view's definition is gone")
+
+
+@register
+class RenameView(Change):
+    """Renames a view."""
+
+    name = "renameView"
+    described_by = ("newViewName", "oldViewName")
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    old_view_name: str = Field(description="the view's current name")
+    new_view_name: str = Field(description="the view's new name")
+
+    def operations(self, ctx: PlanContext) -> list[Step]:
+        if ctx.dialect == "sqlite":
+            # SQLite cannot rename a view (Liquibase sends RENAME, which fails): create it anew under the new
+            # name from its stored definition, then drop the old one.
+            rest = _after_view_name(_sqlite_view_definition(ctx, self.schema_name, self.old_view_name))
+            return [
+                ops.ExecuteSQLOp(CreateViewAsDDL(self.schema_name, self.new_view_name, rest)),
+                ops.ExecuteSQLOp(DropViewDDL(self.schema_name, self.old_view_name, if_exists=False)),
+            ]
+        if ctx.dialect == "oracle" and self.schema_name:
+            raise ValueError("renameView: schemaName is not supported on oracle (RENAME works in the own schema)")
+        return [ops.ExecuteSQLOp(RenameViewDDL(self.schema_name, self.old_view_name, self.new_view_name))]
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        return [self.model_copy(update={"old_view_name": self.new_view_name, "new_view_name": self.old_view_name})]
