@@ -28,6 +28,7 @@ __all__ = [
     "tag",
     "update",
     "update_sql",
+    "update_testing_rollback",
     "validate",
 ]
 
@@ -54,6 +55,20 @@ def update_sql(url: str | None = None, changelog: str | None = None, **options: 
     s = _settings(url, changelog)
     offline = options.get("dialect") is not None and s.url_source == "default"
     return commands.update_sql(None if offline else s.url, s.changelog_file, **options)
+
+
+def update_testing_rollback(
+    url: str | None = None, changelog: str | None = None, *, lock_timeout: float | None = None
+) -> list[ChangeSet]:
+    """Apply each pending changeSet, roll it back, check the schema is as before it, and apply it again.
+
+    Raises :class:`yamlbase.errors.RollbackMismatchError` naming the first changeSet whose rollback is wrong.
+    """
+    from yamlbase import commands
+
+    s = _settings(url, changelog)
+    timeout = s.lock_timeout if lock_timeout is None else lock_timeout
+    return commands.update_testing_rollback(s.url, s.changelog_file, lock_timeout=timeout)
 
 
 def rollback(

@@ -363,6 +363,29 @@ def rollback_count(options: Options, count: int) -> None:
     _do_rollback(options, tag=None, count=count)
 
 
+@main.command("update-testing-rollback")
+@_run
+def update_testing_rollback(options: Options) -> None:
+    """Apply each pending changeSet, roll it back, check the schema is as before, and apply it again."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    done = commands.update_testing_rollback(
+        settings.url,
+        settings.changelog_file,
+        lock_timeout=settings.lock_timeout,
+        report=_progress(options, "ran, rolled back and ran again"),
+    )
+    _emit(
+        options,
+        {"applied": [cs.identifier for cs in done]},
+        f"{len(done)} changeSet{'s' if len(done) != 1 else ''} applied to {commands.safe_url(settings.url)}, "
+        "each rolled back to the schema before it and applied again"
+        if done
+        else f"{commands.safe_url(settings.url)} is up to date",
+    )
+
+
 @main.command("rollback-sql")
 @click.option("--tag", help="undo everything applied after this tag")
 @click.option("--count", type=click.IntRange(min=0), help="undo the last COUNT changeSets")

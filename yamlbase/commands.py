@@ -20,6 +20,7 @@ from sqlalchemy.engine.url import URL
 from yamlbase.changelog import ChangeLog, ChangeSet, Selection, filters, parse_changelog
 from yamlbase.changes import Change
 from yamlbase.changes.base import HaltRequested
+from yamlbase.changes.captured import notes
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
 from yamlbase.dialects import DIALECT_NAMES, capabilities
 from yamlbase.errors import (
@@ -28,11 +29,20 @@ from yamlbase.errors import (
     IncompleteChangeSetError,
     Interrupted,
     MigrationError,
+    RollbackImpossibleError,
+    RollbackMismatchError,
     UsageError,
     YamlbaseError,
 )
-from yamlbase.runtime import plan, preconditions
-from yamlbase.runtime.history import LIQUIBASE_COLUMN, HistoryRow, HistoryTable, IncompleteTable, new_deployment_id
+from yamlbase.runtime import capture, plan, preconditions
+from yamlbase.runtime.history import (
+    LIQUIBASE_COLUMN,
+    CaptureTable,
+    HistoryRow,
+    HistoryTable,
+    IncompleteTable,
+    new_deployment_id,
+)
 from yamlbase.runtime.lock import ChangeLogLock, LockState
 from yamlbase.runtime.sink import AUTOCOMMIT, WRITES, ConnectionSink, Sink, TextSink
 
@@ -218,6 +228,10 @@ class Target:
     def incomplete(self) -> IncompleteTable:
         return IncompleteTable(self.sink.dialect_name)
 
+    @property
+    def captures(self) -> CaptureTable:
+        return CaptureTable(self.sink.dialect_name)
+
     def incomplete_records(self) -> dict[tuple[str, str, str], tuple[Any, ...]]:
         """changeSets that stopped part-way (databases without transactional DDL only)."""
         if self.reader is None or capabilities(self.sink.dialect_name).transactional_ddl:
@@ -338,17 +352,27 @@ def _shadow(dialect: str, source: Connection | None) -> Iterator[Connection | No
         engine.dispose()
 
 
-def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None:
+def _apply_changes(
+    target: Target, cs: ChangeSet, changes: list[Change], *, capture_drops: bool = False
+) -> dict[int, dict[str, Any]]:
     """Run ``changes`` for ``cs``; any failure becomes a :class:`MigrationError` naming the changeSet.
+
+    With ``capture_drops`` (a live database), what each destructive change destroys is reflected just before
+    it runs; returns those captures by the change's position.
 
     Where DDL commits as it runs (MySQL/MariaDB, Oracle), the error lists the statements that already
     took effect, since no rollback will undo them.
     """
     sink = target.sink
     sink.executed.clear()
+    captured: dict[int, dict[str, Any]] = {}
     try:
-        for change in changes:
+        for i, change in enumerate(changes):
             try:
+                if capture_drops and target.reader is not None and change.destroys():
+                    seen = len(sink.executed)
+                    captured[i] = capture.capture(target.reader, change.destroys())
+                    del sink.executed[seen:]  # reading the schema took no effect worth reporting
                 sink.apply(change)
             except HaltRequested as exc:  # a ``stop`` change
                 raise ChangeLogStopped(cs.identifier, None, str(exc)) from None
@@ -366,6 +390,7 @@ def _apply_changes(target: Target, cs: ChangeSet, changes: list[Change]) -> None
         if sink.online and not capabilities(sink.dialect_name).transactional_ddl:
             error.took_effect = [s for s in sink.executed if s != error.statement]
         raise
+    return captured
 
 
 def _run_update(
@@ -414,15 +439,19 @@ def _run_update(
                     _record_run(target, cs, order, deployment, "MARK_RAN", existing=cs.key in applied)
                 gate.ran.add(cs.key)
                 continue
+            # Only a live run captures what a change destroys, and only when no rollback block undoes it.
+            drops = sink.online and cs.rollback is None
             try:
                 if cs.run_in_transaction or not sink.online:
                     with sink.transaction():
-                        _apply_changes(target, cs, cs.changes)
+                        captured = _apply_changes(target, cs, cs.changes, capture_drops=drops)
+                        _record_captures(target, cs, captured)
                         _record_run(target, cs, order, deployment, exec_type)
                 else:
                     with sink.autocommit():  # runInTransaction: false (CREATE INDEX CONCURRENTLY, VACUUM, …)
-                        _apply_changes(target, cs, cs.changes)
+                        captured = _apply_changes(target, cs, cs.changes, capture_drops=drops)
                     with sink.transaction():
+                        _record_captures(target, cs, captured)
                         _record_run(target, cs, order, deployment, exec_type)
             except MigrationError as error:
                 if error.took_effect and target.reader is not None:
@@ -438,6 +467,12 @@ def _run_update(
             done.append(cs)
             report(cs.identifier)
     return done
+
+
+def _record_captures(target: Target, cs: ChangeSet, captured: Any) -> None:
+    """Store what the changeSet's destructive changes were seen to destroy, beside its history row."""
+    if captured and target.reader is not None:
+        target.captures.record(target.sink, target.reader, cs.key, capture.to_json(captured))
 
 
 def _record_run(
@@ -494,13 +529,18 @@ def _run_rollback(
             for row in rows
             if row.key not in by_key or by_key[row.key].selected_by(selection.contexts, selection.label_filter)
         ]
-        steps = plan.rollback_plan(changelog, rows, sink.context)
+        reader = target.reader
+        stored = target.captures.read(reader, [row.key for row in rows]) if reader is not None else {}
+        captures = {key: capture.from_json(text) for key, text in stored.items()}
+        steps = plan.rollback_plan(changelog, rows, sink.context, captures)
         for done, (row, cs, changes) in enumerate(steps):
             StopRequest.check(done)
-            sink.comment(f"Rolling Back ChangeSet: {row.identifier}")
+            sink.comment("\n".join([f"Rolling Back ChangeSet: {row.identifier}", *notes(changes)]))
             with sink.transaction():
                 _apply_changes(target, cs, changes)
                 target.history.delete(sink, row.key)
+                if row.key in stored:
+                    target.captures.forget(sink, row.key)
             report(row.identifier)
     return rows
 
@@ -592,6 +632,52 @@ def rollback(
     with _online(url) as target:
         model = source.load(target.sink.dialect_name)
         return _run_rollback(target, model, select, lock_timeout=lock_timeout, report=report)
+
+
+def update_testing_rollback(
+    url: str,
+    changelog: str | os.PathLike[str],
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    report: Report = _quiet,
+) -> list[ChangeSet]:
+    """Apply each pending changeSet, roll it back, compare the reflected schema with the one before it, and apply
+    it again; returns those applied. A rollback that leaves another schema raises :class:`RollbackMismatchError`
+    naming the changeSet and the difference (that changeSet is then left rolled back)."""
+    from yamlbase.runtime.snapshot import difference, snapshot
+
+    model = parse_changelog(changelog)
+    done: list[ChangeSet] = []
+    with _online(url) as target:
+        reader = target.reader
+        assert reader is not None
+
+        def apply_next() -> list[ChangeSet]:
+            return _run_update(target, model, count=1, to_tag=None, lock_timeout=lock_timeout, report=_quiet)
+
+        while True:
+            before = snapshot(reader, details=True)
+            applied = apply_next()
+            if not applied:
+                return done
+            cs = applied[0]
+            last = lambda rows: plan.last_rows(rows, 1)  # noqa: E731
+            try:
+                _run_rollback(target, model, last, lock_timeout=lock_timeout, report=_quiet)
+            except RollbackImpossibleError as error:
+                raise RollbackImpossibleError(
+                    f"changeSet {cs.identifier} was applied and has no rollback; {error}"
+                ) from None
+            lines = difference(before, snapshot(reader, details=True))
+            if lines:
+                raise RollbackMismatchError(
+                    f"changeSet {cs.identifier} ({cs.location}): after its rollback the schema is not what it was "
+                    "before it:\n" + "\n".join(f"  {line}" for line in lines) + "\nThe changeSet is left rolled "
+                    "back; fix its rollback block (or the changes it undoes) and run update-testing-rollback again."
+                )
+            apply_next()
+            report(cs.identifier)
+            done.append(cs)
 
 
 def rollback_sql(

@@ -70,6 +70,10 @@ class RollbackImpossibleError(YamlbaseError):
     """changeSets in a rollback range have no rollback: refused before touching the database."""
 
 
+class RollbackMismatchError(YamlbaseError):
+    """``update-testing-rollback``: after a changeSet's rollback, the schema is not what it was before it."""
+
+
 class MigrationError(YamlbaseError):
     """A statement of a changeSet failed; names the changeSet, the statement and the database's message."""
 

@@ -175,7 +175,8 @@ def user_tables(engine: sa.Engine) -> list[str]:
     return sorted(
         t
         for t in sa.inspect(engine).get_table_names()
-        if not t.lower().startswith("databasechangelog") and t != "sentinel"
+        # yamlbase's own bookkeeping (YAMLBASE_ROLLBACK holds what the drops captured) is no user table.
+        if not t.lower().startswith(("databasechangelog", "yamlbase_")) and t != "sentinel"
     )
 
 

@@ -9,6 +9,17 @@ A change's :meth:`Change.operations` returns *steps*, which a sink either execut
 - :class:`RawSQL`: SQL text from the changelog, sent verbatim;
 - :class:`Message`: text for the person running the change (``output``), a comment in SQL output;
 - :class:`Halt`: the run stops here (``stop``), before the changeSet is recorded.
+
+Rollbacks of destructive changes (beyond Liquibase): a change that destroys structure says what in
+:meth:`Change.destroys`. Before it runs on a live database, yamlbase reflects those objects
+(:mod:`yamlbase.runtime.capture`) and stores the result beside the history row (``YAMLBASE_ROLLBACK``). When the
+changeSet is rolled back, :attr:`PlanContext.captured` holds what was seen just before *this* change ran, and
+:meth:`Change.inverse` rebuilds the structure from it (see ``dropTable``, ``dropColumn``, ``dropIndex``). A new
+destructive change type plugs in by implementing these two methods; nothing else is wired per type. Objects of
+kind ``table``, ``column``, ``index``, ``primaryKey``, ``foreignKey``, ``uniqueConstraint``,
+``checkConstraint``, ``notNull``, ``default`` and ``columnType`` capture their whole table (every column,
+key, constraint and index of it); ``view`` captures the view's definition; ``referencingForeignKeys`` (named
+by the referenced table) the other tables' foreign keys that ``DROP TABLE … CASCADE`` drops with it.
 """
 
 from __future__ import annotations
@@ -39,6 +50,8 @@ class Batch:
     operations: list[MigrateOperation] = field(default_factory=list)
     # "auto": Alembic recreates only when ALTER cannot do it; "always": SQLite's ALTER would refuse anyway.
     recreate: str = "auto"
+    # Constraints the recreated table must have that Alembic cannot carry over (unnamed CHECKs).
+    table_args: tuple[Any, ...] = ()
     # The table to copy, when the change must shape it itself (dropping SQLite's unnamed foreign keys).
     copy_from: sa.Table | None = None
 
@@ -69,6 +82,17 @@ Step = MigrateOperation | Batch | RawSQL | Message | Halt
 
 
 @dataclass(frozen=True)
+class ObjectRef:
+    """A database object a change destroys: ``kind`` (``table``, ``column``, ``index``, ``view``, …), the schema,
+    the table it belongs to (None for a table or view itself, or an index whose table is not named) and its name."""
+
+    kind: str
+    schema: str | None
+    table: str | None
+    name: str
+
+
+@dataclass(frozen=True)
 class PlanContext:
     """What a change may know while planning: the target dialect and, where there is one, the schema as it is.
 
@@ -80,6 +104,10 @@ class PlanContext:
 
     dialect: str
     connection: Connection | None = field(default=None, compare=False)
+    # While planning a rollback: what was reflected of this change's ``destroys()`` just before it ran (the
+    # JSON of :func:`yamlbase.runtime.capture.capture`), or None when nothing was captured (the changeSet ran
+    # under Liquibase, was marked as run, or SQL is being rendered for a changeSet not yet applied).
+    captured: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def recreates_tables(self) -> bool:
@@ -117,6 +145,13 @@ class Change(Model):
     def inverse(self, ctx: PlanContext) -> list[Change]:
         """The changes that undo this one; raises :class:`NoInverse` saying why there are none."""
         raise NoInverse(f"{self.name} cannot be rolled back automatically; add a rollback block")
+
+    def destroys(self) -> list[ObjectRef]:
+        """The objects this change destroys, to be captured by reflection before it runs (none by default).
+
+        A change that returns some here rebuilds them in :meth:`inverse` from ``ctx.captured``.
+        """
+        return []
 
     def description(self) -> str:
         """Liquibase's one-line description, as stored in ``DATABASECHANGELOG.DESCRIPTION``."""

@@ -12,7 +12,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from yamlbase.changes.base import Batch, Change, Model, NoInverse, PlanContext, Step, register
+from yamlbase.changes.base import Batch, Change, Model, ObjectRef, PlanContext, Step, register
+from yamlbase.changes.captured import RecreateColumns, captured_table
 from yamlbase.dialects.types import to_sqlalchemy
 
 Scalar = str | bool | int | float
@@ -338,8 +339,12 @@ class DropColumn(_TableChange):
             return [Batch(self.table_name, self.schema_name, list(drops))]
         return list(drops)
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("column", self.schema_name, self.table_name, n) for n in self.column_names()]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse("dropColumn cannot be rolled back automatically: the column's definition is gone")
+        table = captured_table(ctx, self.name, self.schema_name, self.table_name)
+        return [RecreateColumns(table=table, columns=self.column_names())]
 
 
 @register

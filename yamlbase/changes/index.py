@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from pydantic import Field
 
-from yamlbase.changes.base import Change, PlanContext, Step, register
+from yamlbase.changes.base import Change, ObjectRef, PlanContext, Step, register
+from yamlbase.changes.captured import RecreateIndex, captured_table
 from yamlbase.changes.column import ColumnNameItem
 
 
@@ -70,3 +71,10 @@ class DropIndex(Change):
         if self.table_name is None and ctx.dialect in ("mysql", "mariadb", "mssql"):
             raise ValueError(f"dropIndex needs tableName on {ctx.dialect} (DROP INDEX … ON table)")
         return [ops.DropIndexOp(self.index_name, table_name=self.table_name, schema=self.schema_name)]
+
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("index", self.schema_name, self.table_name, self.index_name)]
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        table = captured_table(ctx, self.name, self.schema_name, self.table_name, self.index_name)
+        return [RecreateIndex(table=table, index=self.index_name)]

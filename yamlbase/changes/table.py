@@ -12,7 +12,8 @@ from sqlalchemy.schema import CreateTable as CreateTableDDL
 from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from yamlbase.changes.base import Change, PlanContext, Step, register
+from yamlbase.changes.base import Change, ObjectRef, PlanContext, Step, qualified, register
+from yamlbase.changes.captured import RecreateTable, captured_table
 from yamlbase.changes.column import ColumnItem, constraints_for
 
 
@@ -93,6 +94,18 @@ class DropTable(Change):
             table = sa.Table(self.table_name, sa.MetaData(), schema=self.schema_name)
             return [ops.ExecuteSQLOp(DropTableCascade(table))]
         return [ops.DropTableOp(self.table_name, schema=self.schema_name)]
+
+    def destroys(self) -> list[ObjectRef]:
+        table = [ObjectRef("table", self.schema_name, None, self.table_name)]
+        if self.cascade_constraints:
+            table.append(ObjectRef("referencingForeignKeys", self.schema_name, None, self.table_name))
+        return table
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        table = captured_table(ctx, self.name, self.schema_name, self.table_name)
+        assert ctx.captured is not None  # captured_table says why otherwise
+        referencing = ctx.captured.get("referencing", {}).get(qualified(self.schema_name, self.table_name), [])
+        return [RecreateTable(table=table, referencing=referencing)]
 
 
 @register

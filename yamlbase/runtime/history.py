@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
 from yamlbase import __version__
@@ -174,3 +175,63 @@ class IncompleteTable:
             filename, id_, author = key
             c = self.c
             sink.execute(self.table.delete().where(c["FILENAME"] == filename, c["ID"] == id_, c["AUTHOR"] == author))
+
+
+class CaptureTable:
+    """``YAMLBASE_ROLLBACK``: the structure destructive changes removed, captured just before they ran.
+
+    Not a Liquibase table. One row per applied changeSet that destroyed something (and has no rollback block),
+    written in the transaction of its history row and deleted with it, so ``rollback`` can recreate the
+    structure. ``CAPTURED`` is the JSON of :func:`yamlbase.runtime.capture.to_json`.
+    """
+
+    def __init__(self, dialect: str, schema: str | None = None) -> None:
+        n = lambda s: _name(dialect, s)  # noqa: E731
+        self.table = sa.Table(
+            n("YAMLBASE_ROLLBACK"),
+            sa.MetaData(),
+            sa.Column(n("FILENAME"), sa.String(255), nullable=False),
+            sa.Column(n("ID"), sa.String(255), nullable=False),
+            sa.Column(n("AUTHOR"), sa.String(255), nullable=False),
+            sa.Column(n("DATECAPTURED"), sa.DateTime(), nullable=False),
+            # MySQL's TEXT stops at 64 KiB: a wide table's description may not.
+            sa.Column(n("CAPTURED"), sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")),
+            schema=schema,
+        )
+        self.c = {col.name.upper(): col for col in self.table.columns}
+
+    def exists(self, connection: Connection) -> bool:
+        return sa.inspect(connection).has_table(self.table.name, schema=self.table.schema)
+
+    def read(self, connection: Connection, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+        """(path, id, author) → captured JSON, for those of ``keys`` that have a capture (one query)."""
+        if not keys or not self.exists(connection):
+            return {}
+        c = self.c
+        wanted = set(keys)
+        rows = connection.execute(sa.select(c["FILENAME"], c["ID"], c["AUTHOR"], c["CAPTURED"]))
+        return {(r[0], r[1], r[2]): r[3] for r in rows if (r[0], r[1], r[2]) in wanted}
+
+    def record(self, sink: Sink, connection: Connection, key: tuple[str, str, str], captured: str) -> None:
+        if not self.exists(connection):
+            sink.execute(sa.schema.CreateTable(self.table))
+        else:
+            self.forget(sink, key)
+        filename, id_, author = key
+        c = self.c
+        sink.execute(
+            self.table.insert().values(
+                {
+                    c["FILENAME"].name: filename,
+                    c["ID"].name: id_,
+                    c["AUTHOR"].name: author,
+                    c["DATECAPTURED"].name: sa.func.current_timestamp(),
+                    c["CAPTURED"].name: captured,
+                }
+            )
+        )
+
+    def forget(self, sink: Sink, key: tuple[str, str, str]) -> None:
+        filename, id_, author = key
+        c = self.c
+        sink.execute(self.table.delete().where(c["FILENAME"] == filename, c["ID"] == id_, c["AUTHOR"] == author))

@@ -5,8 +5,9 @@ Pure functions over the model and history rows; nothing here touches a database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from yamlbase.changelog.model import ChangeLog, ChangeSet
 from yamlbase.changes import Change, NoInverse, PlanContext
@@ -102,15 +103,21 @@ def last_rows(rows: list[HistoryRow], count: int) -> list[HistoryRow]:
     return list(reversed(rows[-count:])) if count > 0 else []
 
 
-def inverse_of(cs: ChangeSet, ctx: PlanContext) -> list[Change]:
-    """The changes that undo ``cs``: its explicit rollback block, else each change's inverse in reverse order."""
+Captures = Mapping[int, dict[str, Any]]
+
+
+def inverse_of(cs: ChangeSet, ctx: PlanContext, captured: Captures | None = None) -> list[Change]:
+    """The changes that undo ``cs``: its explicit rollback block, else each change's inverse in reverse order.
+
+    ``captured`` maps a change's position in ``cs`` to what was reflected just before it ran (destructive changes).
+    """
     if cs.rollback is not None:
         return cs.rollback
     result: list[Change] = []
     reasons: list[str] = []
-    for change in reversed(cs.changes):
+    for i, change in reversed(list(enumerate(cs.changes))):
         try:
-            result.extend(change.inverse(ctx))
+            result.extend(change.inverse(replace(ctx, captured=(captured or {}).get(i))))
         except NoInverse as exc:
             reasons.append(str(exc))
     if reasons:
@@ -119,9 +126,13 @@ def inverse_of(cs: ChangeSet, ctx: PlanContext) -> list[Change]:
 
 
 def rollback_plan(
-    changelog: ChangeLog, rows: Iterable[HistoryRow], ctx: PlanContext
+    changelog: ChangeLog,
+    rows: Iterable[HistoryRow],
+    ctx: PlanContext,
+    captures: Mapping[tuple[str, str, str], Captures] | None = None,
 ) -> list[tuple[HistoryRow, ChangeSet, list[Change]]]:
-    """For each row to undo (newest first): its changeSet and the changes that undo it.
+    """For each row to undo (newest first): its changeSet and the changes that undo it (from ``captures`` of
+    destructive changes, by history key, where they were captured).
 
     Raises :class:`RollbackImpossibleError` naming every changeSet that cannot be undone, before anything runs.
     """
@@ -134,7 +145,7 @@ def rollback_plan(
             problems.append(f"  {row.identifier}: not in the changelog, so its rollback is unknown")
             continue
         try:
-            plan.append((row, cs, inverse_of(cs, ctx)))
+            plan.append((row, cs, inverse_of(cs, ctx, (captures or {}).get(row.key))))
         except NoInverse as exc:
             problems.append(f"  {cs.identifier} ({cs.location}): {exc}")
     if problems:

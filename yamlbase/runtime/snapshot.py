@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-HISTORY_TABLES = {"databasechangelog", "databasechangeloglock", "yamlbase_incomplete"}
+HISTORY_TABLES = {"databasechangelog", "databasechangeloglock", "yamlbase_incomplete", "yamlbase_rollback"}
 
 
 def _type_name(type_: Any) -> str:
@@ -21,9 +21,13 @@ def _type_name(type_: Any) -> str:
     return f"{name}({length})" if name == "str" and length else name
 
 
-def snapshot(connection: Connection, schema: str | None = None) -> dict[str, Any]:
+def snapshot(connection: Connection, schema: str | None = None, *, details: bool = False) -> dict[str, Any]:
     """Tables (bookkeeping excluded) with columns, primary key, foreign keys, unique constraints, indexes, column
-    defaults and the names of check constraints."""
+    defaults and the names of check constraints.
+
+    With ``details``, also what an exact restore must bring back: each column's default, comment and
+    auto-increment, constraint names, foreign key actions, check constraints and the table comment.
+    """
     inspector = sa.inspect(connection)
     result: dict[str, Any] = {}
     for table in sorted(inspector.get_table_names(schema=schema)):
@@ -37,7 +41,6 @@ def snapshot(connection: Connection, schema: str | None = None) -> dict[str, Any
             for c in reflected
             if c.get("default") is not None and str(c["default"]).upper() != "NULL"
         }
-        checks = sorted(str(ck["name"]) for ck in inspector.get_check_constraints(table, schema=schema))
         pk = inspector.get_pk_constraint(table, schema=schema)
         fks = sorted(
             (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
@@ -62,8 +65,10 @@ def snapshot(connection: Connection, schema: str | None = None) -> dict[str, Any
             "unique": uniques,
             "indexes": indexes,
             "defaults": defaults,
-            "checks": checks,
+            "checks": sorted(str(ck["name"]) for ck in inspector.get_check_constraints(table, schema=schema)),
         }
+        if details:  # (its "checks" holds each check's name and condition)
+            result[table].update(_details(inspector, connection.dialect, table, schema))
     return result
 
 
@@ -142,3 +147,56 @@ def snapshot_objects(connection: Connection, schema: str | None = None) -> dict[
         "routines": _routines(connection, schema),
         "comments": _comments(connection, schema),
     }
+
+
+def _details(inspector: Any, dialect: Any, table: str, schema: str | None) -> dict[str, Any]:
+    def optional(method: Any) -> Any:
+        try:
+            return method(table, schema=schema)
+        except NotImplementedError:
+            return None
+
+    columns = {
+        c["name"]: {
+            "default": None if c.get("default") is None else str(c["default"]),
+            "comment": c.get("comment"),
+            "autoincrement": c.get("autoincrement") is True or bool(c.get("identity")),
+        }
+        for c in inspector.get_columns(table, schema=schema)
+    }
+    fks = sorted(
+        (fk.get("name") or "", tuple(fk["constrained_columns"]), sorted((fk.get("options") or {}).items()))
+        for fk in inspector.get_foreign_keys(table, schema=schema)
+    )
+    comment = optional(inspector.get_table_comment) if dialect.supports_comments else None
+    return {
+        "column_details": columns,
+        "primary_key_name": inspector.get_pk_constraint(table, schema=schema).get("name"),
+        "foreign_key_details": fks,
+        "unique_names": sorted(u.get("name") or "" for u in inspector.get_unique_constraints(table, schema=schema)),
+        "checks": sorted(
+            (ck.get("name") or "", str(ck["sqltext"])) for ck in optional(inspector.get_check_constraints) or []
+        ),
+        "comment": (comment or {}).get("text"),
+    }
+
+
+def difference(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """How two snapshots differ, one line per table or table property (empty when they are equal)."""
+    lines = [f"table {t}: gone" for t in sorted(set(before) - set(after))]
+    lines += [f"table {t}: new" for t in sorted(set(after) - set(before))]
+    for table in sorted(set(before) & set(after)):
+        was, now = before[table], after[table]
+        for key in sorted(set(was) | set(now)):
+            if key in ("columns", "column_details") and isinstance(was.get(key), dict):
+                old, new = was.get(key) or {}, now.get(key) or {}
+                for column in sorted(set(old) | set(new)):
+                    if column not in new:
+                        lines += [f"table {table}, column {column}: gone (was {old[column]})"] * (key == "columns")
+                    elif column not in old:
+                        lines += [f"table {table}, column {column}: new ({new[column]})"] * (key == "columns")
+                    elif old[column] != new[column]:
+                        lines.append(f"table {table}, column {column}: was {old[column]}, is {new[column]}")
+            elif was.get(key) != now.get(key):
+                lines.append(f"table {table}, {key.replace('_', ' ')}: was {was.get(key)}, is {now.get(key)}")
+    return lines
