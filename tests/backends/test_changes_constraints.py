@@ -312,6 +312,79 @@ AWKWARD_NAMES = Case(
 )
 
 
+def expect_label_type(before: Schema, after: Schema) -> None:
+    assert after["item"]["columns"]["label"]["type"] == "str(100)"
+
+
+def expect_no_default(before: Schema, after: Schema) -> None:
+    assert after["item"]["defaults"] == {}
+
+
+def expect_no_primary_key(before: Schema, after: Schema) -> None:
+    assert after["item"]["primary_key"] == ()
+
+
+def expect_no_unique(before: Schema, after: Schema) -> None:
+    assert after["item"]["unique"] == []
+
+
+def expect_no_check(before: Schema, after: Schema) -> None:
+    assert after["item"]["checks"] == []
+
+
+# Beyond Liquibase: no rollback block; the destroyed structure is captured before the change runs and restored.
+CAPTURED = [
+    Case(
+        "modifyDataType",
+        "changes: [{modifyDataType: {tableName: item, columnName: label, newDataType: varchar(100)}}]",
+        expect_label_type,
+    ),
+    Case(
+        "dropDefaultValue",
+        """
+        changes:
+          - addDefaultValue: {tableName: item, columnName: label, columnDataType: varchar(20), defaultValue: "it's"}
+          - dropDefaultValue: {tableName: item, columnName: label, columnDataType: varchar(20)}
+        """,
+        expect_no_default,
+    ),
+    Case("dropPrimaryKey", "changes: [{dropPrimaryKey: {tableName: item}}]", expect_no_primary_key),
+    Case(
+        "dropForeignKeyConstraint",
+        "changes: [{dropForeignKeyConstraint: {baseTableName: item, constraintName: fk_item_owner}}]",
+        expect_no_foreign_keys,
+    ),
+    Case(
+        "dropAllForeignKeyConstraints",
+        "changes: [{dropAllForeignKeyConstraints: {baseTableName: item}}]",
+        expect_no_foreign_keys,
+    ),
+    Case(
+        "dropUniqueConstraint",
+        """
+        changes:
+          - addUniqueConstraint: {tableName: item, columnNames: 'label, qty', constraintName: uq_item_label_qty}
+          - dropUniqueConstraint: {tableName: item, constraintName: uq_item_label_qty}
+        """,
+        expect_no_unique,
+    ),
+    Case(
+        "dropCheckConstraint",
+        """
+        changes:
+          - addCheckConstraint: {tableName: item, constraintName: ck_item_qty, constraintBody: qty > 0}
+          - dropCheckConstraint: {tableName: item, constraintName: ck_item_qty}
+        """,
+        expect_no_check,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CAPTURED, ids=[c.id for c in CAPTURED])
+def test_round_trip_by_captured_rollback(case: Case, db_url: str, tmp_path: Path) -> None:
+    round_trip(case, db_url, tmp_path)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_round_trip(case: Case, db_url: str, tmp_path: Path) -> None:
     round_trip(case, db_url, tmp_path)

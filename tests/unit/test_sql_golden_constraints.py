@@ -1154,41 +1154,29 @@ def test_inverse_like_liquibase(change: str, inverse: Any) -> None:
     assert model.inverse(CTX) == [inverse]
 
 
+NOT_CAPTURED = (
+    "cannot be rolled back automatically: its structure was not captured when it ran (it ran under Liquibase or an "
+    "older yamlbase, was marked as run, or is not applied yet); add a rollback block"
+)
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
         (
-            "- modifyDataType: {tableName: t, columnName: c, newDataType: int}",
-            "modifyDataType cannot be rolled back automatically; add a rollback block",
-        ),
-        (
             "- addAutoIncrement: {tableName: t, columnName: c}",
             "addAutoIncrement cannot be rolled back automatically; add a rollback block",
         ),
-        (
-            "- dropDefaultValue: {tableName: t, columnName: c}",
-            "dropDefaultValue cannot be rolled back automatically: the default it removes is not known",
-        ),
-        (
-            "- dropPrimaryKey: {tableName: t}",
-            "dropPrimaryKey cannot be rolled back automatically: the key's columns are not known",
-        ),
+        ("- modifyDataType: {tableName: t, columnName: c, newDataType: int}", f"modifyDataType on t {NOT_CAPTURED}"),
+        ("- dropDefaultValue: {tableName: t, columnName: c}", f"dropDefaultValue on t {NOT_CAPTURED}"),
+        ("- dropPrimaryKey: {schemaName: s, tableName: t}", f"dropPrimaryKey on s.t {NOT_CAPTURED}"),
         (
             "- dropForeignKeyConstraint: {baseTableName: t, constraintName: fk}",
-            "dropForeignKeyConstraint cannot be rolled back automatically: the key's columns and target are not known",
+            f"dropForeignKeyConstraint on t {NOT_CAPTURED}",
         ),
-        (
-            "- dropAllForeignKeyConstraints: {baseTableName: t}",
-            "dropAllForeignKeyConstraints cannot be rolled back automatically: the keys are not known",
-        ),
-        (
-            "- dropUniqueConstraint: {tableName: t, constraintName: uq}",
-            "dropUniqueConstraint cannot be rolled back automatically: the constraint's columns are not known",
-        ),
-        (
-            "- dropCheckConstraint: {tableName: t, constraintName: ck}",
-            "dropCheckConstraint cannot be rolled back automatically: the condition is not known",
-        ),
+        ("- dropAllForeignKeyConstraints: {baseTableName: t}", f"dropAllForeignKeyConstraints on t {NOT_CAPTURED}"),
+        ("- dropUniqueConstraint: {tableName: t, constraintName: uq}", f"dropUniqueConstraint on t {NOT_CAPTURED}"),
+        ("- dropCheckConstraint: {tableName: t, constraintName: ck}", f"dropCheckConstraint on t {NOT_CAPTURED}"),
     ],
 )
 def test_no_inverse_says_why(change: str, reason: str) -> None:
@@ -1196,6 +1184,99 @@ def test_no_inverse_says_why(change: str, reason: str) -> None:
     with pytest.raises(NoInverse) as info:
         model.inverse(CTX)
     assert str(info.value) == reason
+
+
+# What capture (yamlbase.runtime.capture) stored for table app.t before a destructive change ran.
+CAPTURED_T = {
+    "format": 1,
+    "dialect": "postgresql",
+    "tables": {
+        "app.t": {
+            "schema": "app",
+            "name": "t",
+            "comment": None,
+            "columns": [
+                {"name": "id", "type": "INTEGER", "nullable": False, "default": None},
+                {"name": "code", "type": "VARCHAR(10)", "nullable": True, "default": "'x'::character varying"},
+                {"name": "team_id", "type": "INTEGER", "nullable": True, "default": None},
+            ],
+            "primary_key": {"name": "t_pkey", "columns": ["id"]},
+            "foreign_keys": [
+                {
+                    "name": "fk_t_team",
+                    "columns": ["team_id"],
+                    "referred_schema": "league",
+                    "referred_table": "team",
+                    "referred_columns": ["id"],
+                    "ondelete": "SET NULL",
+                    "onupdate": None,
+                    "deferrable": True,
+                    "initially": "DEFERRED",
+                }
+            ],
+            "unique": [{"name": "uq_t", "columns": ["code", "team_id"]}],
+            "checks": [{"name": "ck_t", "sqltext": "id > 0"}],
+            "indexes": [],
+        }
+    },
+    "views": {},
+    "referencing": {},
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "inverse"),
+    [
+        (
+            "- modifyDataType: {schemaName: app, tableName: t, columnName: code, newDataType: text}",
+            "- modifyDataType: {schemaName: app, tableName: t, columnName: code, newDataType: VARCHAR(10)}",
+        ),
+        (
+            "- dropDefaultValue: {schemaName: app, tableName: t, columnName: code}",
+            "- addDefaultValue: {schemaName: app, tableName: t, columnName: code, "
+            "defaultValueComputed: \"'x'::character varying\"}",
+        ),
+        ("- dropDefaultValue: {schemaName: app, tableName: t, columnName: id}", None),
+        (
+            "- dropPrimaryKey: {schemaName: app, tableName: t}",
+            "- addPrimaryKey: {schemaName: app, tableName: t, columnNames: id, constraintName: t_pkey}",
+        ),
+        (
+            "- dropForeignKeyConstraint: {baseTableSchemaName: app, baseTableName: t, constraintName: fk_t_team}",
+            "- addForeignKeyConstraint: {baseTableSchemaName: app, baseTableName: t, baseColumnNames: team_id, "
+            "referencedTableSchemaName: league, referencedTableName: team, referencedColumnNames: id, "
+            "constraintName: fk_t_team, onDelete: SET NULL, deferrable: true, initiallyDeferred: true}",
+        ),
+        ("- dropForeignKeyConstraint: {baseTableSchemaName: app, baseTableName: t, constraintName: gone}", None),
+        (
+            "- dropUniqueConstraint: {schemaName: app, tableName: t, constraintName: uq_t}",
+            "- addUniqueConstraint: {schemaName: app, tableName: t, columnNames: 'code, team_id', constraintName: uq_t}",
+        ),
+        (
+            "- dropCheckConstraint: {schemaName: app, tableName: t, constraintName: ck_t}",
+            "- addCheckConstraint: {schemaName: app, tableName: t, constraintName: ck_t, constraintBody: id > 0}",
+        ),
+    ],
+)
+def test_inverse_from_what_was_captured(change: str, inverse: str | None) -> None:
+    (model,) = changes_from(change)
+    assert model.inverse(PlanContext("postgresql", captured=CAPTURED_T)) == (changes_from(inverse) if inverse else [])
+
+
+def test_drop_all_foreign_keys_inverse_adds_each_back() -> None:
+    (model,) = changes_from("- dropAllForeignKeyConstraints: {baseTableSchemaName: app, baseTableName: t}")
+    (restored,) = model.inverse(PlanContext("postgresql", captured=CAPTURED_T))
+    assert (
+        restored.description()
+        == "addForeignKeyConstraint baseTableName=t, constraintName=fk_t_team, referencedTableName=team"
+    )
+
+
+def test_mysql_primary_key_comes_back_without_a_name() -> None:
+    (model,) = changes_from("- dropPrimaryKey: {schemaName: app, tableName: t}")
+    assert model.inverse(PlanContext("mariadb", captured=CAPTURED_T)) == changes_from(
+        "- addPrimaryKey: {schemaName: app, tableName: t, columnNames: id}"
+    )
 
 
 def test_inverses_render_on_every_dialect() -> None:

@@ -18,7 +18,8 @@ from sqlalchemy.schema import AddConstraint, DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 from sqlalchemy.types import TypeEngine
 
-from yamlbase.changes.base import Batch, Change, NoInverse, PlanContext, Step, register
+from yamlbase.changes.base import Batch, Change, NoInverse, ObjectRef, PlanContext, Step, register
+from yamlbase.changes.captured import captured_table
 from yamlbase.changes.column import ColumnConfig, Scalar
 from yamlbase.dialects.types import to_sqlalchemy
 
@@ -111,6 +112,14 @@ def _reflected_table(ctx: PlanContext, connection: sa.Connection, table: str, sc
     if not inspector.has_table(table, schema=schema):
         raise ValueError(f"table {table} does not exist")
     return sa.Table(table, sa.MetaData(), schema=schema, autoload_with=connection, resolve_fks=False)
+
+
+def _captured_column(ctx: PlanContext, change: Change, schema: str | None, table: str, column: str) -> dict[str, Any]:
+    """The column as captured before ``change`` ran (raises :class:`NoInverse` saying why when it was not)."""
+    found = [c for c in captured_table(ctx, change.name, schema, table)["columns"] if c["name"] == column]
+    if not found or found[0].get("type") is None:
+        raise NoInverse(f"{change.name} cannot be rolled back automatically: column {column} was not captured")
+    return found[0]
 
 
 def _mysql_restated(ctx: PlanContext, table: str, schema: str | None, column: str) -> dict[str, Any]:
@@ -272,6 +281,14 @@ class ModifyDataType(_ColumnChange):
         op = ops.AlterColumnOp(self.table_name, self.column_name, schema=self.schema_name, modify_type=new_type, **kw)
         return _on_table(ctx, self.table_name, self.schema_name, [op])
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("columnType", self.schema_name, self.table_name, self.column_name)]
+
+    def inverse(self, ctx: PlanContext) -> list[Change]:
+        # Beyond Liquibase: back to the type captured before the change ran, as the database stated it.
+        column = _captured_column(ctx, self, self.schema_name, self.table_name, self.column_name)
+        return [self.model_copy(update={"new_data_type": column["type"]})]
+
 
 def _typed_value(value: str, type_: TypeEngine[Any] | None) -> Any:
     """``defaultNullValue`` (text in the changelog) as a value of the column's type, for binding."""
@@ -423,7 +440,7 @@ class AddDefaultValue(_ColumnChange):
         if ctx.dialect in MYSQL and isinstance(default, sa.TextClause) and self.default_value_numeric is None:
             # MySQL's ALTER COLUMN … SET DEFAULT takes a literal or a parenthesised expression.
             text = default.text.strip()
-            if not text.startswith("("):
+            if not text.startswith("(") and not (text.startswith("'") and text.endswith("'")):
                 default = sa.text(f"({text})")
         if ctx.dialect == "mssql" and self.default_value_constraint_name:
             ddl = MSSQLNamedDefault(self._table(), self.column_name, self.default_value_constraint_name, default)
@@ -470,8 +487,24 @@ class DropDefaultValue(_ColumnChange):
         )
         return _on_table(ctx, self.table_name, self.schema_name, [op])
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("default", self.schema_name, self.table_name, self.column_name)]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse("dropDefaultValue cannot be rolled back automatically: the default it removes is not known")
+        # Beyond Liquibase: the default captured before the change ran, as the database stated it.
+        default = _captured_column(ctx, self, self.schema_name, self.table_name, self.column_name)["default"]
+        if default is None:
+            return []  # there was none to drop
+        return [
+            AddDefaultValue(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                columnName=self.column_name,
+                columnDataType=self.column_data_type,
+                defaultValueComputed=default,
+            )
+        ]
 
 
 @register
@@ -658,8 +691,24 @@ class DropPrimaryKey(_TableConstraintChange):
         steps.append(ops.DropConstraintOp(name, self.table_name, type_="primary"))
         return [Batch(self.table_name, self.schema_name, steps, recreate="always")]
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("primaryKey", self.schema_name, self.table_name, self.constraint_name or "")]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse("dropPrimaryKey cannot be rolled back automatically: the key's columns are not known")
+        # Beyond Liquibase: the key captured before the change ran.
+        key = captured_table(ctx, self.name, self.schema_name, self.table_name)["primary_key"]
+        if not key or not key["columns"]:
+            return []  # there was none to drop
+        return [
+            AddPrimaryKey(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                columnNames=", ".join(key["columns"]),
+                # MySQL calls every primary key PRIMARY and takes no name for it.
+                constraintName=None if ctx.dialect in MYSQL else key["name"],
+            )
+        ]
 
 
 # --- foreign keys ---------------------------------------------------------------------------------------------------
@@ -780,10 +829,36 @@ class DropForeignKeyConstraint(Change):
             return [op, *_implicit_index(ctx, self.base_table_name, self.base_table_schema_name, self.constraint_name)]
         return _on_table(ctx, self.base_table_name, self.base_table_schema_name, [op], recreate="always")
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("foreignKey", self.base_table_schema_name, self.base_table_name, self.constraint_name)]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse(
-            "dropForeignKeyConstraint cannot be rolled back automatically: the key's columns and target are not known"
-        )
+        # Beyond Liquibase: the key captured before the change ran.
+        table = captured_table(ctx, self.name, self.base_table_schema_name, self.base_table_name)
+        found = [fk for fk in table["foreign_keys"] if fk["name"] == self.constraint_name]
+        if not found:
+            return []  # there was none to drop
+        return [_restored_foreign_key(self.base_table_catalog_name, table, found[0])]
+
+
+def _restored_foreign_key(catalog: str | None, table: dict[str, Any], fk: dict[str, Any]) -> AddForeignKeyConstraint:
+    """The captured foreign key ``fk`` of ``table`` as the change that adds it again."""
+    initially = (fk.get("initially") or "").upper()
+    return AddForeignKeyConstraint(
+        baseTableCatalogName=catalog,
+        baseTableSchemaName=table["schema"],
+        baseTableName=table["name"],
+        baseColumnNames=", ".join(fk["columns"]),
+        referencedTableSchemaName=fk["referred_schema"],
+        referencedTableName=fk["referred_table"],
+        referencedColumnNames=", ".join(fk["referred_columns"]),
+        # SQLite's keys may have no name: one is made up, as for every constraint its table recreation adds.
+        constraintName=fk["name"] or f"fk_{table['name']}_{'_'.join(fk['columns'])}",
+        onDelete=fk.get("ondelete"),
+        onUpdate=fk.get("onupdate"),
+        deferrable=True if fk.get("deferrable") else None,
+        initiallyDeferred=True if initially == "DEFERRED" else None,
+    )
 
 
 def _implicit_index(ctx: PlanContext, table: str, schema: str | None, constraint: str) -> list[Step]:
@@ -851,8 +926,13 @@ class DropAllForeignKeyConstraints(Change):
                     steps.append(ops.DropIndexOp(index["name"], table_name=table, schema=schema))
         return steps
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("foreignKey", self.base_table_schema_name, self.base_table_name, "")]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse("dropAllForeignKeyConstraints cannot be rolled back automatically: the keys are not known")
+        # Beyond Liquibase: every key captured before the change ran.
+        table = captured_table(ctx, self.name, self.base_table_schema_name, self.base_table_name)
+        return [_restored_foreign_key(self.base_table_catalog_name, table, fk) for fk in table["foreign_keys"]]
 
 
 # --- unique and check constraints -----------------------------------------------------------------------------------
@@ -930,10 +1010,24 @@ class DropUniqueConstraint(_TableConstraintChange):
         op = ops.DropConstraintOp(self.constraint_name, self.table_name, type_="unique", schema=self.schema_name)
         return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("uniqueConstraint", self.schema_name, self.table_name, self.constraint_name or "")]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse(
-            "dropUniqueConstraint cannot be rolled back automatically: the constraint's columns are not known"
-        )
+        # Beyond Liquibase: the constraint captured before the change ran.
+        table = captured_table(ctx, self.name, self.schema_name, self.table_name)
+        found = [u for u in table["unique"] if u["name"] == self.constraint_name]
+        if not found:
+            return []  # there was none to drop
+        return [
+            AddUniqueConstraint(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                columnNames=", ".join(found[0]["columns"]),
+                constraintName=self.constraint_name,
+            )
+        ]
 
 
 @register
@@ -988,5 +1082,21 @@ class DropCheckConstraint(_TableConstraintChange):
         op = ops.DropConstraintOp(self.constraint_name, self.table_name, type_="check", schema=self.schema_name)
         return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
 
+    def destroys(self) -> list[ObjectRef]:
+        return [ObjectRef("checkConstraint", self.schema_name, self.table_name, self.constraint_name)]
+
     def inverse(self, ctx: PlanContext) -> list[Change]:
-        raise NoInverse("dropCheckConstraint cannot be rolled back automatically: the condition is not known")
+        # Beyond Liquibase: the condition captured before the change ran, as the database stated it.
+        table = captured_table(ctx, self.name, self.schema_name, self.table_name)
+        found = [ck for ck in table["checks"] if ck["name"] == self.constraint_name]
+        if not found:
+            return []  # there was none to drop
+        return [
+            AddCheckConstraint(
+                catalogName=self.catalog_name,
+                schemaName=self.schema_name,
+                tableName=self.table_name,
+                constraintName=self.constraint_name,
+                constraintBody=found[0]["sqltext"],
+            )
+        ]
