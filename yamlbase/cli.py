@@ -250,13 +250,14 @@ def _progress(options: Options, verb: str) -> Callable[[str], None]:
 
 
 @main.command()
+@click.option("--dialect", type=click.Choice(DIALECTS), help="also refuse what this database cannot express")
 @_run
-def validate(options: Options) -> None:
+def validate(options: Options, dialect: str | None) -> None:
     """Check the changelog and every file it includes; list every problem as path:line:col."""
     from yamlbase import commands
 
     settings = options.settings()
-    model = commands.validate(settings.changelog_file, properties=options.selection()["properties"])
+    model = commands.validate(settings.changelog_file, dialect=dialect, properties=options.selection()["properties"])
     count = len(model.changesets)
     _emit(
         options,

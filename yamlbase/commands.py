@@ -24,6 +24,7 @@ from yamlbase.changes.captured import notes
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
 from yamlbase.dialects import DIALECT_NAMES, capabilities
 from yamlbase.errors import (
+    ChangeLogError,
     ChangeLogStopped,
     DatabaseError,
     IncompleteChangeSetError,
@@ -417,6 +418,9 @@ def _run_update(
             todo = plan.up_to_tag(todo, to_tag)
         if count is not None:
             todo = todo[:count]
+        refused = plan.inexpressible(todo, sink.dialect_name)
+        if refused:  # before anything runs: the database could not do it as written
+            raise ChangeLogError(refused)
         incomplete = target.incomplete_records()
         blocked = [cs for cs in todo if cs.key in incomplete]
         if blocked:
@@ -559,9 +563,21 @@ def _selector(tag: str | None, count: int | None) -> Callable[[list[HistoryRow]]
 # --- the commands --------------------------------------------------------------------------------------
 
 
-def validate(changelog: str | os.PathLike[str], *, properties: Mapping[str, str] | None = None) -> ChangeLog:
-    """Parse and validate the changelog; raises ChangeLogError listing every problem."""
-    return _Source(changelog, properties=properties).load(None)
+def validate(
+    changelog: str | os.PathLike[str],
+    *,
+    dialect: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> ChangeLog:
+    """Parse and validate the changelog; raises ChangeLogError listing every problem. With ``dialect``, also
+    every change that database cannot express."""
+    _check_dialect(dialect)
+    model = _Source(changelog, properties=properties).load(dialect)
+    if dialect is not None:
+        refused = plan.inexpressible(model.changesets, dialect)
+        if refused:
+            raise ChangeLogError(refused)
+    return model
 
 
 def update(

@@ -28,6 +28,8 @@ class ChangeSet:
     changes: list[Change]
     raw_changes: list[tuple[str, Any]]
     comment: str | None = None
+    # Where each of ``changes`` is written.
+    change_locations: list[Location] = field(default_factory=list)
     # None: no rollback block (generate one); a list, possibly empty: the explicit rollback.
     rollback: list[Change] | None = None
     # Checked before the changeSet runs; not part of its checksum (as in Liquibase).
@@ -182,10 +184,12 @@ def build_changeset(
     before = len(problems)
     changes: list[Change] = []
     raw: list[tuple[str, Any]] = []
+    where: list[Location] = []
     for i, item in enumerate(body.get("changes") or []):
         change = build_change(doc, (*base, "changes", i), item, problems)
         if change is not None:
             changes.append(change)
+            where.append(doc.location((*base, "changes", i)))
             ((name, params),) = item.items()
             raw.append((name, as_parsed(params)))
     rollback: list[Change] | None = None
@@ -224,6 +228,7 @@ def build_changeset(
         location=doc.location(base),
         changes=changes,
         raw_changes=raw,
+        change_locations=where,
         comment=attrs.comment,
         rollback=rollback,
         preconditions=preconditions,

@@ -119,6 +119,12 @@ class NoInverse(Exception):
     """Raised by :meth:`Change.inverse` with the reason a change cannot be rolled back automatically."""
 
 
+class Unsupported(ValueError):
+    """Raised by :meth:`Change.operations` when ``ctx.dialect`` cannot express the change as written, whatever the
+    database holds. Such changes are found before anything runs (``update``, ``update-sql``, ``validate
+    --dialect``) and reported at their line, never rendered as a silently wrong statement."""
+
+
 class Model(BaseModel):
     """Base of every changelog model: Liquibase's camelCase attribute names, unknown attributes refused."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from yamlbase.changes.base import Batch, Change, Model, ObjectRef, PlanContext, Step, register
+from yamlbase.changes.base import Batch, Change, Model, ObjectRef, PlanContext, Step, Unsupported, register
 from yamlbase.changes.captured import RecreateColumns, captured_table
 from yamlbase.dialects.types import to_sqlalchemy
 
@@ -27,7 +27,7 @@ def next_value_sql(sequence: str, dialect: str) -> str:
         return f"{sequence}.NEXTVAL"
     if dialect in ("mssql", "mariadb"):
         return f"NEXT VALUE FOR {sequence}"
-    raise ValueError(f"defaultValueSequenceNext: {dialect} has no sequences")
+    raise Unsupported(f"defaultValueSequenceNext: {dialect} has no sequences")
 
 
 class ColumnConstraints(Model):

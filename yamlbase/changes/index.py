@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from pydantic import Field
 
-from yamlbase.changes.base import Change, ObjectRef, PlanContext, Step, register
+from yamlbase.changes.base import Change, ObjectRef, PlanContext, Step, Unsupported, register
 from yamlbase.changes.captured import RecreateIndex, captured_table
 from yamlbase.changes.column import ColumnNameItem
 
@@ -69,7 +69,7 @@ class DropIndex(Change):
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         if self.table_name is None and ctx.dialect in ("mysql", "mariadb", "mssql"):
-            raise ValueError(f"dropIndex needs tableName on {ctx.dialect} (DROP INDEX … ON table)")
+            raise Unsupported(f"dropIndex needs tableName on {ctx.dialect} (DROP INDEX … ON table)")
         return [ops.DropIndexOp(self.index_name, table_name=self.table_name, schema=self.schema_name)]
 
     def destroys(self) -> list[ObjectRef]:

@@ -18,7 +18,7 @@ from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
 from yamlbase.changelog.checksum import java_trim
-from yamlbase.changes.base import Change, NoInverse, PlanContext, RawSQL, Step, register
+from yamlbase.changes.base import Change, NoInverse, PlanContext, RawSQL, Step, Unsupported, register
 from yamlbase.changes.sql import dbms_matches
 from yamlbase.changes.view import object_name
 
@@ -27,7 +27,7 @@ _LEADING_CREATE = re.compile(r"^(\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*)CREATE\b", r
 
 def _refuse_sqlite(change: str, ctx: PlanContext) -> None:
     if ctx.dialect == "sqlite":
-        raise ValueError(f"{change} is not supported on sqlite: SQLite has no stored procedures")
+        raise Unsupported(f"{change} is not supported on sqlite: SQLite has no stored procedures")
 
 
 class DropProcedureDDL(DDLElement):
@@ -70,9 +70,9 @@ class CreateProcedure(Change):
     @model_validator(mode="after")
     def _one_text(self) -> CreateProcedure:
         if (self.procedure_text is None) == (self.procedure_body is None):
-            raise ValueError("give the procedure's SQL in exactly one of procedureText or procedureBody")
+            raise Unsupported("give the procedure's SQL in exactly one of procedureText or procedureBody")
         if self.replace_if_exists and not self.procedure_name:
-            raise ValueError("procedureName is required if replaceIfExists is true")
+            raise Unsupported("procedureName is required if replaceIfExists is true")
         return self
 
     def operations(self, ctx: PlanContext) -> list[Step]:
@@ -88,7 +88,7 @@ class CreateProcedure(Change):
                 if not re.search(r"\bOR\s+ALTER\b", body[:200], re.IGNORECASE):
                     body = _LEADING_CREATE.sub(lambda m: m.group(1) + "CREATE OR ALTER", body, count=1)
             elif ctx.dialect == "oracle":
-                raise ValueError("createProcedure: replaceIfExists is not supported on oracle (say CREATE OR REPLACE)")
+                raise Unsupported("createProcedure: replaceIfExists is not supported on oracle (say CREATE OR REPLACE)")
             else:
                 steps.append(ops.ExecuteSQLOp(DropProcedureDDL(self.schema_name, self.procedure_name, if_exists=True)))
         steps.append(RawSQL(body))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from yamlbase.changes.base import Change, Message, NoInverse, PlanContext, Step, register
+from yamlbase.changes.base import Change, Message, NoInverse, PlanContext, Step, Unsupported, register
 from yamlbase.dialects.types import to_sqlalchemy
 
 Parent = Literal["table", "view"]
@@ -96,7 +96,7 @@ def remarks_steps(
         if column is None:
             return [ops.CreateTableCommentOp(table, text, schema=schema)]
         if not column_type:
-            raise ValueError(f"setColumnRemarks needs columnDataType on {ctx.dialect} (MODIFY restates the column)")
+            raise Unsupported(f"setColumnRemarks needs columnDataType on {ctx.dialect} (MODIFY restates the column)")
         type_ = to_sqlalchemy(column_type)
         # As Liquibase (which warns the same): MODIFY redefines the column from columnDataType alone.
         warning = Message(

@@ -21,7 +21,7 @@ from sqlalchemy.schema import DDLElement
 from sqlalchemy.schema import DropSequence as DropSequenceDDL
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from yamlbase.changes.base import Change, NoInverse, PlanContext, Step, register
+from yamlbase.changes.base import Change, NoInverse, PlanContext, Step, Unsupported, register
 from yamlbase.dialects.types import to_sqlalchemy
 
 Number = int | str
@@ -32,7 +32,7 @@ _NO_SEQUENCES = {"sqlite": "SQLite", "mysql": "MySQL"}
 def require_sequences(change: str, ctx: PlanContext) -> None:
     """Refuse ``change`` on a database without sequences."""
     if ctx.dialect in _NO_SEQUENCES:
-        raise ValueError(
+        raise Unsupported(
             f"{change} is not supported on {ctx.dialect}: {_NO_SEQUENCES[ctx.dialect]} has no sequences "
             "(MariaDB 10.3+, PostgreSQL, SQL Server and Oracle have them)"
         )
@@ -72,9 +72,9 @@ class _SequenceOptions(Change):
     def _check(self, ctx: PlanContext) -> None:
         require_sequences(self.name, ctx)
         if self.ordered is not None and ctx.dialect in ("postgresql", "mssql"):
-            raise ValueError(f"{self.name}: ordered is not supported on {ctx.dialect}")
+            raise Unsupported(f"{self.name}: ordered is not supported on {ctx.dialect}")
         if self.data_type is not None and ctx.dialect in ("oracle", "mariadb"):
-            raise ValueError(f"{self.name}: dataType is not supported on {ctx.dialect}")
+            raise Unsupported(f"{self.name}: dataType is not supported on {ctx.dialect}")
 
     def _cache(self, dialect: str) -> tuple[int | None, str]:
         """(CACHE n for SQLAlchemy, or the words that say "no cache" on ``dialect``)."""
@@ -178,9 +178,9 @@ class AlterSequence(_SequenceOptions):
     def operations(self, ctx: PlanContext) -> list[Step]:
         self._check(ctx)
         if self.data_type is not None and ctx.dialect == "mssql":
-            raise ValueError("alterSequence: dataType is not supported on mssql (ALTER SEQUENCE cannot change it)")
+            raise Unsupported("alterSequence: dataType is not supported on mssql (ALTER SEQUENCE cannot change it)")
         if self.ordered is not None and ctx.dialect == "mariadb":
-            raise ValueError("alterSequence: ordered is not supported on mariadb")
+            raise Unsupported("alterSequence: ordered is not supported on mariadb")
         cache, no_cache = self._cache(ctx.dialect)
         clauses = {
             "data_type": to_sqlalchemy(self.data_type) if self.data_type else None,
@@ -193,7 +193,7 @@ class AlterSequence(_SequenceOptions):
             "cycle": self.cycle,
         }
         if all(v is None or v == "" for v in clauses.values()):
-            raise ValueError("alterSequence changes nothing: give incrementBy, minValue, maxValue, cacheSize, cycle…")
+            raise Unsupported("alterSequence changes nothing: give incrementBy, minValue, maxValue, cacheSize, cycle…")
         return [ops.ExecuteSQLOp(AlterSequenceDDL(self.schema_name, self.sequence_name, clauses))]
 
     def inverse(self, ctx: PlanContext) -> list[Change]:
@@ -234,7 +234,7 @@ class RenameSequence(Change):
     def operations(self, ctx: PlanContext) -> list[Step]:
         require_sequences(self.name, ctx)
         if ctx.dialect == "oracle" and self.schema_name:
-            raise ValueError("renameSequence: schemaName is not supported on oracle (RENAME works in the own schema)")
+            raise Unsupported("renameSequence: schemaName is not supported on oracle (RENAME works in the own schema)")
         return [ops.ExecuteSQLOp(RenameSequenceDDL(self.schema_name, self.old_sequence_name, self.new_sequence_name))]
 
     def inverse(self, ctx: PlanContext) -> list[Change]:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from yamlbase.changes.base import Change, NoInverse, PlanContext, Step, register
+from yamlbase.changes.base import Change, NoInverse, PlanContext, Step, Unsupported, register
 from yamlbase.changes.remarks import remarks_steps
 from yamlbase.changes.sql import tokenize
 
@@ -180,7 +180,7 @@ class DropView(Change):
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         if self.if_exists and ctx.dialect == "oracle":
-            raise ValueError("dropView: ifExists is not supported on oracle (DROP VIEW has no IF EXISTS)")
+            raise Unsupported("dropView: ifExists is not supported on oracle (DROP VIEW has no IF EXISTS)")
         return [ops.ExecuteSQLOp(DropViewDDL(self.schema_name, self.view_name, if_exists=bool(self.if_exists)))]
 
     def inverse(self, ctx: PlanContext) -> list[Change]:
@@ -208,7 +208,7 @@ class RenameView(Change):
                 ops.ExecuteSQLOp(DropViewDDL(self.schema_name, self.old_view_name, if_exists=False)),
             ]
         if ctx.dialect == "oracle" and self.schema_name:
-            raise ValueError("renameView: schemaName is not supported on oracle (RENAME works in the own schema)")
+            raise Unsupported("renameView: schemaName is not supported on oracle (RENAME works in the own schema)")
         return [ops.ExecuteSQLOp(RenameViewDDL(self.schema_name, self.old_view_name, self.new_view_name))]
 
     def inverse(self, ctx: PlanContext) -> list[Change]:

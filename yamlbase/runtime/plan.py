@@ -11,7 +11,8 @@ from typing import Any
 
 from yamlbase.changelog.model import ChangeLog, ChangeSet
 from yamlbase.changes import Change, NoInverse, PlanContext
-from yamlbase.errors import ChecksumMismatchError, RollbackImpossibleError, YamlbaseError
+from yamlbase.changes.base import Unsupported
+from yamlbase.errors import ChecksumMismatchError, Problem, RollbackImpossibleError, YamlbaseError
 from yamlbase.runtime.history import HistoryRow
 
 
@@ -88,6 +89,23 @@ def raise_for_changed(verdict: ChecksumVerdict, dbms: str | None = None) -> None
             + "\n".join(lines)
             + "\nRevert the edits, or add a new changeSet for the new change."
         )
+
+
+def inexpressible(changesets: Iterable[ChangeSet], dialect: str) -> list[Problem]:
+    """Every change that ``dialect`` cannot express as written (:class:`Unsupported`), located, found by planning
+    each change blind. A change whose statements depend on the database's state is decided when it runs."""
+    ctx = PlanContext(dialect)
+    problems: list[Problem] = []
+    for cs in changesets:
+        for i, change in enumerate(cs.changes):
+            try:
+                change.operations(ctx)
+            except Unsupported as exc:
+                where = cs.change_locations[i] if i < len(cs.change_locations) else cs.location
+                problems.append(Problem(where, f"{change.name} cannot run on {dialect}: {exc}"))
+            except Exception:  # it needs the database (reflection): the run itself decides
+                continue
+    return problems
 
 
 def rows_after_tag(rows: list[HistoryRow], tag: str) -> list[HistoryRow]:
