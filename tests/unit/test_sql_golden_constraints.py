@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from tests.unit.test_sql_golden import (
     ALL_COLUMNS,
@@ -27,7 +28,6 @@ from tests.unit.test_sql_golden import (
     render,
     text_sink,
 )
-from yamlbase import commands
 from yamlbase.changes import REGISTRY, NoInverse, PlanContext
 from yamlbase.changes.constraint import (
     AddCheckConstraint,
@@ -40,7 +40,7 @@ from yamlbase.changes.constraint import (
     DropPrimaryKey,
     DropUniqueConstraint,
 )
-from yamlbase.errors import MigrationError
+from yamlbase.cli import main
 
 ID = "id INTEGER NOT NULL"
 NAME = "name VARCHAR(50) NOT NULL"
@@ -1316,7 +1316,8 @@ def test_check_constraint_model_requires_a_body() -> None:
         AddCheckConstraint.model_validate({"tableName": "t", "constraintName": "ck", "constraintBody": ""})
 
 
-def test_a_refusal_names_the_changeset_and_the_change(tmp_path: Path) -> None:
+def test_a_refusal_is_found_before_anything_runs_at_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "changelog.yaml").write_text(
         textwrap.dedent(
             """\
@@ -1326,16 +1327,19 @@ def test_a_refusal_names_the_changeset_and_the_change(tmp_path: Path) -> None:
                   author: ann
                   changes:
                     - addNotNullConstraint: {tableName: person, columnName: team_id}
+                    - dropAllForeignKeyConstraints: {baseTableName: person}
             """
         ),
         encoding="utf-8",
     )
-    with pytest.raises(MigrationError) as info:
-        commands.update_sql(None, tmp_path / "changelog.yaml", dialect="mariadb")
-    assert info.value.changeset == "changelog.yaml::nn::ann"
-    assert "addNotNullConstraint: needs columnDataType on mariadb: its ALTER restates the column's type" in str(
-        info.value
+    result = CliRunner().invoke(main, ["--changelog-file", "changelog.yaml", "validate", "--dialect", "mariadb"])
+    # dropAllForeignKeyConstraints needs the database: it is decided when it runs, not refused here
+    assert (result.exit_code, result.output.splitlines()[0]) == (
+        2,
+        "changelog.yaml:6:11: addNotNullConstraint cannot run on mariadb: needs columnDataType on mariadb: its ALTER "
+        "restates the column's type",
     )
+    assert "dropAllForeignKeyConstraints" not in result.output
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from sqlalchemy.schema import AddConstraint, DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 from sqlalchemy.types import TypeEngine
 
-from yamlbase.changes.base import Batch, Change, NoInverse, ObjectRef, PlanContext, Step, register
+from yamlbase.changes.base import Batch, Change, NoInverse, ObjectRef, PlanContext, Step, Unsupported, register
 from yamlbase.changes.captured import captured_table
 from yamlbase.changes.column import ColumnConfig, Scalar
 from yamlbase.dialects.types import to_sqlalchemy
@@ -68,7 +68,7 @@ def _index_clauses(
     result: list[Clause | None] = []
     if name is not None:
         if ctx.dialect != "oracle":
-            raise ValueError(f"forIndexName is not supported on {ctx.dialect}")
+            raise Unsupported(f"forIndexName is not supported on {ctx.dialect}")
         result.append(("USING INDEX", (schema, name) if schema else (name,)))
     if tablespace and ctx.dialect in ("postgresql", "oracle") and name is None:
         result.append(("USING INDEX TABLESPACE", (tablespace,)))
@@ -96,7 +96,7 @@ def _on_table(ctx: PlanContext, table: str, schema: str | None, steps: list[Any]
 
 def _need_type(data_type: str | None, ctx: PlanContext, why: str) -> None:
     if data_type is None:
-        raise ValueError(f"needs columnDataType on {ctx.dialect}: {why}")
+        raise Unsupported(f"needs columnDataType on {ctx.dialect}: {why}")
 
 
 def _need_connection(ctx: PlanContext, what: str, remedy: str = "") -> sa.Connection:
@@ -302,7 +302,7 @@ def _typed_value(value: str, type_: TypeEngine[Any] | None) -> Any:
         if isinstance(type_, sa.Numeric):
             return decimal.Decimal(value)
     except (ValueError, decimal.InvalidOperation):
-        raise ValueError(f"defaultNullValue {value!r} is not a value of type {type_}") from None
+        raise Unsupported(f"defaultNullValue {value!r} is not a value of type {type_}") from None
     return value
 
 
@@ -521,18 +521,18 @@ class AddAutoIncrement(_ColumnChange):
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         if ctx.dialect in ("mssql", "oracle"):
-            raise ValueError(
+            raise Unsupported(
                 f"not supported on {ctx.dialect}: "
                 "an existing column cannot be made an identity column there (as in Liquibase)"
             )
         if (self.default_on_null or self.generation_type) and ctx.dialect != "postgresql":
-            raise ValueError(f"defaultOnNull and generationType have no meaning on {ctx.dialect}")
+            raise Unsupported(f"defaultOnNull and generationType have no meaning on {ctx.dialect}")
         if ctx.dialect == "postgresql":
             return self._postgresql()
         if ctx.dialect in MYSQL:
             _need_type(self.column_data_type, ctx, "MODIFY restates the column's type")
             if self.increment_by not in (None, 1):
-                raise ValueError(f"{ctx.dialect} cannot increment a column by {self.increment_by}")
+                raise Unsupported(f"{ctx.dialect} cannot increment a column by {self.increment_by}")
             restated = _mysql_restated(ctx, self.table_name, self.schema_name, self.column_name)
             restated.pop("existing_server_default", None)  # a generated column has no default of its own
             steps: list[Step] = [
@@ -573,7 +573,7 @@ class AddAutoIncrement(_ColumnChange):
     def _sqlite(self, ctx: PlanContext) -> list[Step]:
         # SQLite generates values only for the INTEGER PRIMARY KEY (the rowid): make the column exactly that.
         if self.start_with is not None or self.increment_by not in (None, 1):
-            raise ValueError("SQLite's rowid cannot start elsewhere or step by other than 1")
+            raise Unsupported("SQLite's rowid cannot start elsewhere or step by other than 1")
         connection = _need_connection(ctx, "the table's primary key")
         table = _reflected_table(ctx, connection, self.table_name, self.schema_name)
         primary = [c.name for c in table.primary_key.columns]
@@ -606,7 +606,7 @@ def _unsupported(ctx: PlanContext, **attributes: Any) -> None:
     """Refuse attributes this dialect (or yamlbase) cannot honour, rather than ignore them."""
     for attribute, value in attributes.items():
         if value:
-            raise ValueError(f"{attribute} is not supported on {ctx.dialect}")
+            raise Unsupported(f"{attribute} is not supported on {ctx.dialect}")
 
 
 @register
@@ -631,7 +631,7 @@ class AddPrimaryKey(_TableConstraintChange):
         if ctx.dialect == "mssql" and self.clustered is not None:
             kw["mssql_clustered"] = self.clustered
         elif self.clustered and ctx.dialect != "postgresql":
-            raise ValueError(f"clustered is not supported on {ctx.dialect}")
+            raise Unsupported(f"clustered is not supported on {ctx.dialect}")
         name = self.constraint_name
         if name is None and ctx.recreates_tables:  # Alembic's table recreation must name what it adds
             name = f"pk_{self.table_name}"
@@ -639,7 +639,7 @@ class AddPrimaryKey(_TableConstraintChange):
         steps = _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
         if self.clustered and ctx.dialect == "postgresql":  # as Liquibase: order the rows by the key once
             if name is None:
-                raise ValueError("clustered needs constraintName on postgresql (CLUSTER … USING names the key)")
+                raise Unsupported("clustered needs constraintName on postgresql (CLUSTER … USING names the key)")
             steps.append(ops.ExecuteSQLOp(ClusterTable(self._table(), name)))
         return steps
 
@@ -761,17 +761,17 @@ class AddForeignKeyConstraint(Change):
     def operations(self, ctx: PlanContext) -> list[Step]:
         base, referenced = names(self.base_column_names), names(self.referenced_column_names)
         if len(base) != len(referenced):
-            raise ValueError(f"{len(base)} baseColumnNames but {len(referenced)} referencedColumnNames")
+            raise Unsupported(f"{len(base)} baseColumnNames but {len(referenced)} referencedColumnNames")
         ondelete, onupdate = self._ondelete(), self.on_update
         if ctx.dialect in (*MYSQL, "mssql"):
             _unsupported(ctx, deferrable=self.deferrable, initiallyDeferred=self.initially_deferred)
         if ctx.dialect in MYSQL and "SET DEFAULT" in (ondelete, onupdate):
-            raise ValueError(f"{ctx.dialect} (InnoDB) refuses SET DEFAULT actions")
+            raise Unsupported(f"{ctx.dialect} (InnoDB) refuses SET DEFAULT actions")
         if ctx.dialect == "oracle":
             if onupdate not in (None, "NO ACTION", "RESTRICT"):
-                raise ValueError(f"Oracle has no ON UPDATE {onupdate}")
+                raise Unsupported(f"Oracle has no ON UPDATE {onupdate}")
             if ondelete == "SET DEFAULT":
-                raise ValueError("Oracle has no ON DELETE SET DEFAULT")
+                raise Unsupported("Oracle has no ON DELETE SET DEFAULT")
             # Oracle says neither RESTRICT nor NO ACTION: its default behaviour is theirs.
             onupdate = None
             ondelete = None if ondelete in ("NO ACTION", "RESTRICT") else ondelete
@@ -1006,7 +1006,7 @@ class DropUniqueConstraint(_TableConstraintChange):
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         if self.constraint_name is None:
-            raise ValueError("needs constraintName")
+            raise Unsupported("needs constraintName")
         op = ops.DropConstraintOp(self.constraint_name, self.table_name, type_="unique", schema=self.schema_name)
         return _on_table(ctx, self.table_name, self.schema_name, [op], recreate="always")
 
@@ -1049,7 +1049,7 @@ class AddCheckConstraint(_TableConstraintChange):
             elif ctx.dialect == "mysql":
                 kw |= clauses(("NOT ENFORCED", ()))
             else:
-                raise ValueError(f"{ctx.dialect} cannot create a disabled check constraint")
+                raise Unsupported(f"{ctx.dialect} cannot create a disabled check constraint")
         elif self.validate_ is False and ctx.dialect == "postgresql":
             kw["postgresql_not_valid"] = True
         elif self.validate_ is False and ctx.dialect == "oracle":
