@@ -353,6 +353,9 @@ def _shadow(dialect: str, source: Connection | None) -> Iterator[Connection | No
         engine.dispose()
 
 
+_READ_ONLY = re.compile(r"\s*(SELECT|SHOW|DESCRIBE|DESC|EXPLAIN|PRAGMA)\b", re.IGNORECASE)
+
+
 def _apply_changes(
     target: Target, cs: ChangeSet, changes: list[Change], *, capture_drops: bool = False
 ) -> dict[int, dict[str, Any]]:
@@ -389,7 +392,8 @@ def _apply_changes(
             raise MigrationError(cs.identifier, None, str(exc)) from exc
     except MigrationError as error:
         if sink.online and not capabilities(sink.dialect_name).transactional_ddl:
-            error.took_effect = [s for s in sink.executed if s != error.statement]
+            # Reads (the reflection some changes need) changed nothing: only writes are listed.
+            error.took_effect = [s for s in sink.executed if s != error.statement and not _READ_ONLY.match(s)]
         raise
     return captured
 

@@ -137,7 +137,7 @@ class _Reader:
             if index in spoiled:
                 continue
             if kind == "changeSet":
-                cs = build_changeset(doc, index, body, self.problems, contexts, labels)
+                cs = build_changeset(doc, index, body, self.problems, contexts, labels, root=self.base)
                 if cs is not None and self._admit(cs):
                     add_in_run_order(found, cs)
             elif kind == "include":

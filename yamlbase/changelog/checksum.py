@@ -851,8 +851,8 @@ def _v8_header(values: Mapping[str, Any]) -> bytes:
     return header.encode("utf-8", "replace")
 
 
-def _csv_bytes(data: bytes, comment_prefix: str | None) -> bytes:
-    """``EmptyLineAndCommentSkippingInputStream``, byte for byte (quirks included)."""
+def _csv_bytes_slow(data: bytes, comment_prefix: str | None) -> bytes:
+    """``EmptyLineAndCommentSkippingInputStream``, byte for byte (quirks included): the reference."""
     reader = _CsvSkipper(data, comment_prefix)
     out = bytearray()
     while True:
@@ -860,6 +860,45 @@ def _csv_bytes(data: bytes, comment_prefix: str | None) -> bytes:
         if byte < 0:
             return bytes(out)
         out.append(byte)
+
+
+_LINE_END = re.compile(rb"[\r\n]")
+_COMMENT_END = re.compile(rb"[\r\n\x00]")
+
+
+def _csv_bytes(data: bytes, comment_prefix: str | None) -> bytes:
+    """What :func:`_csv_bytes_slow` gives, copying the bytes between line ends in one piece (large CSV files)."""
+    comment = ord(comment_prefix[0]) if comment_prefix else None
+    out = bytearray()
+    pos, end, last = 0, len(data), -1
+    while pos < end:
+        byte = data[pos]
+        pos += 1
+        if comment is not None and byte == comment and (last == 10 or last < 0):
+            stop = _COMMENT_END.search(data, pos)
+            if stop is None:
+                break
+            byte = data[stop.start()]
+            pos = stop.start() + 1
+        if byte == 13 or (byte == 10 and (last == 10 or last < 0)):
+            continue
+        if byte == 10:
+            following = data[pos] if pos < end else -1
+            if following < 0 or following in (10, 13) or following == comment:
+                ahead = _CsvSkipper(data, comment_prefix)  # anything left? (the stream's own look-ahead)
+                ahead.pos, ahead.last = pos, last
+                if ahead._read(10, True) < 0:
+                    break
+            out.append(10)
+            last = 10
+            continue
+        # an ordinary byte: it and the rest of its line up to the next CR or LF
+        stop = _LINE_END.search(data, pos)
+        line_end = stop.start() if stop is not None else end
+        out += data[pos - 1 : line_end]
+        last = data[line_end - 1]
+        pos = line_end
+    return bytes(out)
 
 
 class _CsvSkipper:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -69,7 +70,9 @@ class ChangeSet:
     def checksum_version(self, version: int, dbms: str | None = None) -> str:
         from yamlbase.changelog.checksum import changeset_checksum
 
-        return changeset_checksum(self.raw_changes, version, dbms=dbms)
+        # sqlFile and loadData hash the file they read (None for every other change)
+        contents = [change.checksum_content() for change in self.changes]
+        return changeset_checksum(self.raw_changes, version, dbms=dbms, file_contents=contents)
 
     def checksum_for(self, dbms: str | None) -> str:
         """The version-9 MD5SUM on database ``dbms``: Liquibase leaves out changes whose ``dbms`` excludes it."""
@@ -153,8 +156,13 @@ def as_parsed(value: Any) -> Any:
     return value
 
 
-def build_change(doc: Document, path: JsonPath, item: dict[str, Any], problems: list[Problem]) -> Change | None:
-    """The model of one ``- changeType: {...}`` item (already schema-valid), or None with problems noted."""
+def build_change(
+    doc: Document, path: JsonPath, item: dict[str, Any], problems: list[Problem], root: Path | None = None
+) -> Change | None:
+    """The model of one ``- changeType: {...}`` item (already schema-valid), or None with problems noted.
+
+    ``root`` is the root changelog's folder, against which a change's file names are resolved (as Liquibase's
+    search path) unless ``relativeToChangelogFile`` says otherwise."""
     ((name, params),) = item.items()
     cls = REGISTRY[name]
     if name == "sql" and isinstance(params, str):
@@ -162,12 +170,16 @@ def build_change(doc: Document, path: JsonPath, item: dict[str, Any], problems: 
     elif name == "stop" and isinstance(params, str | int | float):
         params = {"message": params}  # ``- stop: why`` (Liquibase's customLoadLogic)
     try:
-        return cls.model_validate(params if params is not None else {})
+        change = cls.model_validate(params if params is not None else {})
     except ValidationError as exc:
         for err in exc.errors():
             loc = (*path, name, *err["loc"])
             problems.append(Problem(doc.location(loc), f"{name}: {err['msg']}"))
         return None
+    file_problems = change.bind_files(doc.path.parent, root if root is not None else doc.path.parent)
+    for attribute, message in file_problems:
+        problems.append(Problem(doc.location((*path, name, attribute)), f"{name}: {message}"))
+    return None if file_problems else change
 
 
 def build_changeset(
@@ -177,16 +189,18 @@ def build_changeset(
     problems: list[Problem],
     inherited_contexts: tuple[str, ...] = (),
     inherited_labels: tuple[str, ...] = (),
+    *,
+    root: Path | None = None,
 ) -> ChangeSet | None:
     """The ChangeSet for entry ``index`` of ``doc`` (already schema-valid); ``inherited_*`` come from the
-    includes above the file, innermost first."""
+    includes above the file, innermost first; ``root`` as for :func:`build_change`."""
     base: JsonPath = ("databaseChangeLog", index, "changeSet")
     before = len(problems)
     changes: list[Change] = []
     raw: list[tuple[str, Any]] = []
     where: list[Location] = []
     for i, item in enumerate(body.get("changes") or []):
-        change = build_change(doc, (*base, "changes", i), item, problems)
+        change = build_change(doc, (*base, "changes", i), item, problems, root)
         if change is not None:
             changes.append(change)
             where.append(doc.location((*base, "changes", i)))
@@ -203,7 +217,7 @@ def build_changeset(
                 item = {"sql": item}
             elif item is None:
                 continue
-            change = build_change(doc, loc, item, problems)
+            change = build_change(doc, loc, item, problems, root)
             if change is not None:
                 rollback.append(change)
     try:

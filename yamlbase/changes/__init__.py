@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 # The base names first: the change modules import yamlbase.changelog, which imports them from here.
-from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Step  # isort: skip
+from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContext, RawSQL, Rows, Step  # isort: skip
 from yamlbase.changes import (  # isort: skip
     column,
     composite,
     constraint,
+    data,
     index,
     meta,
     procedure,
@@ -25,10 +26,12 @@ __all__ = [
     "NoInverse",
     "PlanContext",
     "RawSQL",
+    "Rows",
     "Step",
     "column",
     "composite",
     "constraint",
+    "data",
     "index",
     "meta",
     "procedure",

@@ -8,7 +8,8 @@ A change's :meth:`Change.operations` returns *steps*, which a sink either execut
 - :class:`Batch`: operations on one table that SQLite can only do by recreating it (Alembic batch mode);
 - :class:`RawSQL`: SQL text from the changelog, sent verbatim;
 - :class:`Message`: text for the person running the change (``output``), a comment in SQL output;
-- :class:`Halt`: the run stops here (``stop``), before the changeSet is recorded.
+- :class:`Halt`: the run stops here (``stop``), before the changeSet is recorded;
+- :class:`Rows`: one parameterised statement for many rows (bulk data), sent in batches.
 
 Rollbacks of destructive changes (beyond Liquibase): a change that destroys structure says what in
 :meth:`Change.destroys`. Before it runs on a live database, yamlbase reflects those objects
@@ -24,7 +25,9 @@ by the referenced table) the other tables' foreign keys that ``DROP TABLE … CA
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -32,6 +35,7 @@ from alembic.operations.ops import MigrateOperation
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable, TableClause
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,24 @@ class HaltRequested(Exception):
     """Raised by a sink reaching a :class:`Halt` step; the command turns it into a located error."""
 
 
-Step = MigrateOperation | Batch | RawSQL | Message | Halt
+@dataclass(frozen=True)
+class Rows:
+    """Many rows through one parameterised ``statement``: executed in batches of ``batch_size`` (``executemany``).
+
+    ``rows()`` streams the rows (read again at each run); each is a dict of ``statement``'s parameters, or a
+    statement of its own for a row that cannot share it (an SQL expression among its values). SQL output renders
+    each row as ``row_statement(row)``, its values as literals.
+    """
+
+    statement: Executable
+    rows: Callable[[], Iterable[dict[str, Any] | Executable]]
+    row_statement: Callable[[dict[str, Any]], Executable]
+    batch_size: int = 1000
+    # Plain inserts into (table, columns), the row dicts' values in that order: PostgreSQL may COPY them instead.
+    copy_into: tuple[TableClause, list[str]] | None = None
+
+
+Step = MigrateOperation | Batch | RawSQL | Rows | Message | Halt
 
 
 @dataclass(frozen=True)
@@ -158,6 +179,16 @@ class Change(Model):
         A change that returns some here rebuilds them in :meth:`inverse` from ``ctx.captured``.
         """
         return []
+
+    def bind_files(self, changelog_folder: Path, root_folder: Path) -> list[tuple[str, str]]:
+        """Where relative file names lead, for a change that reads a file (``sqlFile``, ``loadData``):
+        ``changelog_folder`` holds the changelog that contains it, ``root_folder`` the root changelog.
+        Returns ``(attribute, problem)`` pairs for files that cannot be read."""
+        return []
+
+    def checksum_content(self) -> bytes | None:
+        """The bytes of the file this change reads, which Liquibase's checksum covers; None if it reads none."""
+        return None
 
     def description(self) -> str:
         """Liquibase's one-line description, as stored in ``DATABASECHANGELOG.DESCRIPTION``."""

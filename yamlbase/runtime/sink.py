@@ -19,7 +19,7 @@ from alembic.operations.ops import AlterColumnOp, DropColumnOp, DropConstraintOp
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from yamlbase.changes.base import Batch, Change, Halt, HaltRequested, Message, PlanContext, RawSQL, Step
+from yamlbase.changes.base import Batch, Change, Halt, HaltRequested, Message, PlanContext, RawSQL, Rows, Step
 from yamlbase.dialects import sqlite
 
 # Where an ``output`` change's message goes when its target is a log level (Liquibase's names).
@@ -83,6 +83,8 @@ class Sink:
             self.say(step)
         elif isinstance(step, Halt):
             raise HaltRequested(step.message)
+        elif isinstance(step, Rows):
+            self.run_rows(step)
         else:  # pragma: no cover - a programming error, not user input
             raise TypeError(f"not a step: {step!r}")
 
@@ -144,6 +146,10 @@ class Sink:
 
     def _check_views(self, views: list[str], schema: str | None) -> None:
         """Where the statements ran: each re-created view still works (SQLite checks views only when used)."""
+
+    def run_rows(self, step: Rows) -> None:
+        """Bulk data: batches of rows online, one statement per row in SQL output."""
+        raise NotImplementedError
 
     @property
     def reflection(self) -> Connection | None:
@@ -211,6 +217,52 @@ class ConnectionSink(Sink):
 
     def execute(self, statement: sa.Executable) -> Any:
         return self.connection.execute(statement)
+
+    def run_rows(self, step: Rows) -> None:
+        """``executemany`` per batch of rows: one round trip per batch, never per row (PostgreSQL: ``COPY``)."""
+        if step.copy_into is not None and self.dialect_name == "postgresql":
+            driver = self.connection.connection.driver_connection
+            if type(driver).__module__.partition(".")[0] == "psycopg":  # psycopg 3 (psycopg2 has no cursor.copy)
+                self._copy(step, step.copy_into[0], step.copy_into[1], driver)
+                return
+        batch: list[dict[str, Any]] = []
+        for row in step.rows():
+            if isinstance(row, sa.Executable):
+                if batch:
+                    self.connection.execute(step.statement, batch)
+                    batch = []
+                self.connection.execute(row)
+                continue
+            batch.append(row)
+            if len(batch) >= step.batch_size:
+                self.connection.execute(step.statement, batch)
+                batch = []
+        if batch:
+            self.connection.execute(step.statement, batch)
+
+    def _copy(self, step: Rows, table: sa.TableClause, columns: list[str], driver: Any) -> None:
+        """PostgreSQL's ``COPY … FROM STDIN`` for plain rows; a row holding SQL expressions runs on its own."""
+        preparer = self.connection.dialect.identifier_preparer
+        names = ", ".join(preparer.quote(c) for c in columns)
+        sql = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
+        rows = iter(step.rows())
+        # The first row is read before COPY starts: preparing the rows may query the connection (reflection),
+        # which it cannot do once it is busy copying.
+        first = next(rows, None)
+        while first is not None:
+            if isinstance(first, sa.Executable):
+                self.connection.execute(first)
+                first = next(rows, None)
+                continue
+            self.executed.append(sql)
+            with driver.cursor() as cursor, cursor.copy(sql) as copy:
+                copy.write_row(list(first.values()))
+                first = None
+                for row in rows:
+                    if isinstance(row, sa.Executable):
+                        first = row
+                        break
+                    copy.write_row(list(row.values()))
 
     @property
     def reflection(self) -> Connection | None:
@@ -341,7 +393,19 @@ class TextSink(Sink):
             # Step by step, so that a later step of the same change (a table recreation) sees what earlier ones
             # did. A statement the shadow cannot run (SQL for another database) only costs later previews detail.
             with contextlib.suppress(sa.exc.SQLAlchemyError):
-                self.shadow.run(step)
+                if not isinstance(step, Rows):  # the shadow shows the schema: loading data there is wasted
+                    self.shadow.run(step)
+
+    def run_rows(self, step: Rows) -> None:
+        # Rendered here rather than by Alembic, which turns every tab into spaces (inside string literals too).
+        impl = self.operations.impl
+        separator = getattr(impl, "batch_separator", None)
+        for row in step.rows():
+            statement = row if isinstance(row, sa.Executable) else step.row_statement(row)
+            compiled = statement.compile(dialect=impl.dialect, compile_kwargs={"literal_binds": True})
+            impl.static_output(str(compiled).strip() + impl.command_terminator)
+            if separator:
+                impl.static_output(separator)
 
     def execute(self, statement: sa.Executable) -> Any:
         self.operations.execute(statement)

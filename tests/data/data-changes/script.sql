@@ -1,0 +1,3 @@
+-- a script
+insert into team (id) values (1);
+insert into team (id) values (2);
