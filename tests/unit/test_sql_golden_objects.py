@@ -855,7 +855,7 @@ def test_changes_without_an_inverse_say_why(change: str, reason: str) -> None:
 
 
 def test_create_procedure_wants_one_text_and_a_name_to_replace() -> None:
-    with pytest.raises(ValueError, match="exactly one of procedureText or procedureBody"):
+    with pytest.raises(ValueError, match="exactly one of procedureText, procedureBody or path"):
         changes_from("- createProcedure: {procedureText: a, procedureBody: b}")
     with pytest.raises(ValueError, match="procedureName is required if replaceIfExists"):
         changes_from("- createProcedure: {procedureText: a, replaceIfExists: true}")

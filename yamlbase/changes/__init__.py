@@ -7,6 +7,7 @@ from yamlbase.changes.base import REGISTRY, Batch, Change, NoInverse, PlanContex
 from yamlbase.changes import (  # isort: skip
     column,
     composite,
+    constraint,
     data,
     index,
     meta,
@@ -29,6 +30,7 @@ __all__ = [
     "Step",
     "column",
     "composite",
+    "constraint",
     "data",
     "index",
     "meta",

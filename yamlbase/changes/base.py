@@ -27,13 +27,15 @@ by the referenced table) the other tables' foreign keys that ``DROP TABLE … CA
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from alembic.operations.ops import MigrateOperation
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable, TableClause
@@ -57,6 +59,8 @@ class Batch:
     recreate: str = "auto"
     # Constraints the recreated table must have that Alembic cannot carry over (unnamed CHECKs).
     table_args: tuple[Any, ...] = ()
+    # The table to copy, when the change must shape it itself (dropping SQLite's unnamed foreign keys).
+    copy_from: sa.Table | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,63 @@ class Change(Model):
             if getattr(self, _snake(attr), None) is not None
         ]
         return f"{self.name} {', '.join(parts)}" if parts else self.name
+
+
+class FileChange(Change):
+    """A change that reads a file named relative to the root changelog's folder (Liquibase's search path) or,
+    with ``relativeToChangelogFile``, to its own changelog's folder."""
+
+    relative_to_changelog_file: bool | None = Field(None, description="the path is relative to this changelog")
+    encoding: str | None = Field(None, description="the file's encoding (default UTF-8)")
+    _file: Path | None = PrivateAttr(None)
+
+    def file_name(self) -> str | None:
+        """The file this change reads, as written (None when it reads none, e.g. a view given inline)."""
+        raise NotImplementedError
+
+    def bind_files(self, changelog_folder: Path, root_folder: Path) -> list[tuple[str, str]]:
+        attribute = "path" if "path" in type(self).model_fields else "file"
+        name = self.file_name()
+        if name is None:
+            return []
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                return [("encoding", f"unknown encoding {self.encoding!r}")]
+        try:
+            path = ((changelog_folder if self.relative_to_changelog_file else root_folder) / name).resolve()
+            found = path.is_file()
+        except (OSError, ValueError) as exc:
+            return [(attribute, f"not a valid path: {name!r} ({exc})")]
+        if not found:
+            return [(attribute, f"file not found: {name}")]
+        self._file = path
+        return []
+
+    @property
+    def source_file(self) -> Path:
+        """The file on disk (built without a changelog: relative to the working folder)."""
+        return self._file if self._file is not None else Path(self.file_name() or "")
+
+    def text(self) -> str:
+        """The file's text: a byte-order mark decides its encoding, else ``encoding`` (UTF-8 by default)."""
+        data = self.source_file.read_bytes()
+        for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le")):
+            if data.startswith(bom):
+                return data[len(bom) :].decode(codec)
+        return data.decode(self.encoding or "utf-8")
+
+    def checksum_content(self) -> bytes | None:
+        if self.file_name() is None:
+            return None
+        try:
+            return self.source_file.read_bytes()
+        except OSError:
+            return b""
+
+    def shown_file(self) -> str:
+        return self.file_name() or ""
 
 
 def _snake(camel: str) -> str:

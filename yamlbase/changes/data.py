@@ -50,7 +50,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
-from yamlbase.changes.base import Change, Model, NoInverse, PlanContext, RawSQL, Rows, Step, register
+from yamlbase.changes.base import Change, FileChange, Model, NoInverse, PlanContext, RawSQL, Rows, Step, register
 from yamlbase.changes.column import ColumnConfig, next_value_sql
 from yamlbase.changes.sql import dbms_matches, split_sql
 
@@ -402,52 +402,8 @@ class Delete(_ModifyData):
 # --- files -------------------------------------------------------------------------------------------------------
 
 
-class _FileChange(Change):
-    """A change that reads a file named relative to the root changelog's folder (Liquibase's search path) or,
-    with ``relativeToChangelogFile``, to its own changelog's folder."""
-
-    relative_to_changelog_file: bool | None = Field(None, description="the path is relative to this changelog")
-    encoding: str | None = Field(None, description="the file's encoding (default UTF-8)")
-    _file: Path | None = PrivateAttr(None)
-
-    def file_name(self) -> str:
-        raise NotImplementedError
-
-    def bind_files(self, changelog_folder: Path, root_folder: Path) -> list[tuple[str, str]]:
-        attribute = "path" if "path" in type(self).model_fields else "file"
-        name = self.file_name()
-        if self.encoding is not None:
-            try:
-                codecs.lookup(self.encoding)
-            except LookupError:
-                return [("encoding", f"unknown encoding {self.encoding!r}")]
-        try:
-            path = ((changelog_folder if self.relative_to_changelog_file else root_folder) / name).resolve()
-            found = path.is_file()
-        except (OSError, ValueError) as exc:
-            return [(attribute, f"not a valid path: {name!r} ({exc})")]
-        if not found:
-            return [(attribute, f"file not found: {name}")]
-        self._file = path
-        return []
-
-    @property
-    def source_file(self) -> Path:
-        """The file on disk (built without a changelog: relative to the working folder)."""
-        return self._file if self._file is not None else Path(self.file_name())
-
-    def checksum_content(self) -> bytes | None:
-        try:
-            return self.source_file.read_bytes()
-        except OSError:
-            return b""
-
-    def shown_file(self) -> str:
-        return self.file_name()
-
-
 @register
-class SqlFile(_FileChange):
+class SqlFile(FileChange):
     """Runs the SQL of a file, split and stripped as the ``sql`` change does. No automatic rollback."""
 
     name = "sqlFile"
@@ -461,13 +417,6 @@ class SqlFile(_FileChange):
 
     def file_name(self) -> str:
         return self.path
-
-    def text(self) -> str:
-        data = self.source_file.read_bytes()
-        for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le")):
-            if data.startswith(bom):
-                return data[len(bom) :].decode(codec)
-        return data.decode(self.encoding or "utf-8")
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         if not dbms_matches(self.dbms, ctx.dialect):
@@ -550,7 +499,7 @@ class CellError(ValueError):
 
 
 @register
-class LoadData(_FileChange):
+class LoadData(FileChange):
     """Loads the rows of a CSV file into an existing table. No automatic rollback (as Liquibase)."""
 
     name = "loadData"

@@ -20,6 +20,7 @@ from sqlalchemy.sql.compiler import DDLCompiler
 from yamlbase.changelog.checksum import java_trim
 from yamlbase.changes.base import (
     Change,
+    FileChange,
     NoInverse,
     ObjectRef,
     PlanContext,
@@ -65,16 +66,18 @@ def procedure_body(text: str, dialect: str) -> str:
 
 
 @register
-class CreateProcedure(Change):
-    """Creates a stored procedure from its full ``CREATE PROCEDURE`` text, sent as one statement."""
+class CreateProcedure(FileChange):
+    """Creates a stored procedure from its full ``CREATE PROCEDURE`` text (inline or from ``path``), sent as one
+    statement."""
 
     name = "createProcedure"
-    described_by = ("procedureName",)
+    described_by = ("path", "procedureName")
     catalog_name: str | None = None
     schema_name: str | None = None
     procedure_name: str | None = Field(None, description="the procedure's name (required with replaceIfExists)")
     procedure_text: str | None = Field(None, description="the SQL that creates the procedure")
     procedure_body: str | None = Field(None, description="the SQL that creates the procedure (older name)")
+    path: str | None = Field(None, description="a file holding the SQL that creates the procedure")
     replace_if_exists: bool | None = Field(None, description="replace a procedure of that name")
     dbms: str | None = None
     comment: str | None = Field(None, description="a comment (not applied to the database)")
@@ -82,8 +85,9 @@ class CreateProcedure(Change):
 
     @model_validator(mode="after")
     def _one_text(self) -> CreateProcedure:
-        if (self.procedure_text is None) == (self.procedure_body is None):
-            raise Unsupported("give the procedure's SQL in exactly one of procedureText or procedureBody")
+        given = [x for x in (self.procedure_text, self.procedure_body, self.path) if x is not None]
+        if len(given) != 1:
+            raise Unsupported("give the procedure's SQL in exactly one of procedureText, procedureBody or path")
         if self.replace_if_exists and not self.procedure_name:
             raise Unsupported("procedureName is required if replaceIfExists is true")
         return self
@@ -92,8 +96,7 @@ class CreateProcedure(Change):
         if not dbms_matches(self.dbms, ctx.dialect):
             return []
         _refuse_sqlite(self.name, ctx)
-        text = self.procedure_text if self.procedure_text is not None else self.procedure_body
-        body = procedure_body(text or "", ctx.dialect)
+        body = procedure_body(self.sql_text(), ctx.dialect)
         steps: list[Step] = []
         if self.replace_if_exists:
             assert self.procedure_name is not None
@@ -106,6 +109,18 @@ class CreateProcedure(Change):
                 steps.append(ops.ExecuteSQLOp(DropProcedureDDL(self.schema_name, self.procedure_name, if_exists=True)))
         steps.append(RawSQL(body))
         return steps
+
+    def file_name(self) -> str | None:
+        return self.path
+
+    def sql_text(self) -> str:
+        """The procedure's SQL: inline, or the file's text."""
+        if self.path is None:
+            return (self.procedure_text if self.procedure_text is not None else self.procedure_body) or ""
+        try:
+            return self.text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {self.path}: {exc}") from None
 
     def inverse(self, ctx: PlanContext) -> list[Change]:
         raise NoInverse("createProcedure cannot be rolled back automatically; add a rollback block (dropProcedure)")

@@ -11,12 +11,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.operations import ops
-from pydantic import Field
+from pydantic import Field, model_validator
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import DDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from yamlbase.changes.base import Change, NoInverse, ObjectRef, PlanContext, Step, Unsupported, qualified, register
+from yamlbase.changes.base import (
+    Change,
+    FileChange,
+    NoInverse,
+    ObjectRef,
+    PlanContext,
+    Step,
+    Unsupported,
+    qualified,
+    register,
+)
 from yamlbase.changes.captured import RecreateObject, captured_object
 from yamlbase.changes.remarks import remarks_steps
 from yamlbase.changes.sql import tokenize
@@ -130,18 +140,40 @@ def _sqlite_view_definition(ctx: PlanContext, schema: str | None, name: str) -> 
 
 
 @register
-class CreateView(Change):
-    """Creates a view from a query (``replaceIfExists`` replaces one that exists)."""
+class CreateView(FileChange):
+    """Creates a view from a query, written inline or read from ``path`` (``replaceIfExists`` replaces one that
+    exists)."""
 
     name = "createView"
-    described_by = ("viewName",)
+    described_by = ("path", "viewName")
     catalog_name: str | None = None
     schema_name: str | None = None
     view_name: str = Field(description="name of the view")
-    select_query: str = Field(description="the view's query (or, with fullDefinition, the whole CREATE VIEW)")
+    select_query: str | None = Field(
+        None, description="the view's query (or, with fullDefinition, the whole CREATE VIEW)"
+    )
+    path: str | None = Field(None, description="a file holding the query, instead of selectQuery")
     replace_if_exists: bool | None = Field(None, description="replace a view of that name (CREATE OR REPLACE)")
     full_definition: bool | None = Field(None, description="selectQuery is a complete CREATE VIEW statement")
     remarks: str | None = Field(None, description="view comment (PostgreSQL, Oracle, SQL Server)")
+
+    @model_validator(mode="after")
+    def _one_query(self) -> CreateView:
+        if (self.select_query is None) == (self.path is None):
+            raise ValueError("give the view's query in exactly one of selectQuery or path")
+        return self
+
+    def file_name(self) -> str | None:
+        return self.path
+
+    def query(self) -> str:
+        """The view's query: inline, or the file's text."""
+        if self.select_query is not None:
+            return self.select_query
+        try:
+            return self.text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {self.path}: {exc}") from None
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         replace = bool(self.replace_if_exists)
@@ -153,7 +185,7 @@ class CreateView(Change):
         ddl = CreateViewDDL(
             self.schema_name,
             self.view_name,
-            self.select_query,
+            self.query(),
             replace=replace,
             full_definition=bool(self.full_definition),
         )

@@ -101,6 +101,7 @@ class Sink:
                 dropped=[op.column_name for op in step.operations if isinstance(op, DropColumnOp)],
                 renames=any(isinstance(op, AlterColumnOp) and op.modify_name for op in step.operations),
                 checks=step.table_args,
+                shaped=step.copy_from,
             )
         # SQLite refuses to drop an indexed column; other databases drop such indexes with it.
         for index in plan.doomed_indexes:

@@ -22,7 +22,8 @@ def _type_name(type_: Any) -> str:
 
 
 def snapshot(connection: Connection, schema: str | None = None, *, details: bool = False) -> dict[str, Any]:
-    """Tables (bookkeeping excluded) with columns, primary key, foreign keys, unique constraints and indexes.
+    """Tables (bookkeeping excluded) with columns, primary key, foreign keys, unique constraints, indexes, column
+    defaults and the names of check constraints.
 
     With ``details``, also what an exact restore must bring back: each column's default, comment and
     auto-increment, constraint names, foreign key actions, check constraints and the table comment.
@@ -32,9 +33,13 @@ def snapshot(connection: Connection, schema: str | None = None, *, details: bool
     for table in sorted(inspector.get_table_names(schema=schema)):
         if table.lower() in HISTORY_TABLES or table.startswith("_alembic_tmp_"):
             continue
-        columns = {
-            c["name"]: {"type": _type_name(c["type"]), "nullable": bool(c["nullable"])}
-            for c in inspector.get_columns(table, schema=schema)
+        reflected = inspector.get_columns(table, schema=schema)
+        columns = {c["name"]: {"type": _type_name(c["type"]), "nullable": bool(c["nullable"])} for c in reflected}
+        # The default as the database states it (comparable within one database, not across databases).
+        defaults = {
+            c["name"]: str(c["default"])
+            for c in reflected
+            if c.get("default") is not None and str(c["default"]).upper() != "NULL"
         }
         pk = inspector.get_pk_constraint(table, schema=schema)
         fks = sorted(
@@ -59,8 +64,10 @@ def snapshot(connection: Connection, schema: str | None = None, *, details: bool
             "foreign_keys": fks,
             "unique": uniques,
             "indexes": indexes,
+            "defaults": defaults,
+            "checks": sorted(str(ck["name"]) for ck in inspector.get_check_constraints(table, schema=schema)),
         }
-        if details:
+        if details:  # (its "checks" holds each check's name and condition)
             result[table].update(_details(inspector, connection.dialect, table, schema))
     return result
 
