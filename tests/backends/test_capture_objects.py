@@ -154,7 +154,8 @@ def state(url: str) -> dict[str, Any]:
         elif connection.dialect.name == "mariadb":
             names = sa.inspect(connection).get_sequence_names()
             result["positions"] = {
-                n: connection.exec_driver_sql(f"SELECT next_not_cached_value FROM `{n}`").scalar() for n in names
+                n: connection.exec_driver_sql(f"SELECT next_not_cached_value, cycle_count FROM `{n}`").one()
+                for n in names
             }
         return result
 

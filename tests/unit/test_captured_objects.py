@@ -231,3 +231,12 @@ def test_a_restarted_postgresql_sequence_not_read_since_comes_back_restarted() -
         "sequence s is recreated as captured before the drop; it goes on from 20, the first value it had not given "
         "out or cached"
     ]
+
+
+def test_a_cycling_mariadb_sequence_comes_back_in_its_round() -> None:
+    captured = sequence(start=1, increment=1, min=1, max=3, cycle=True, restart={"value": 2, "used": False, "round": 1})
+    assert render("mariadb", RecreateSequence(captured=captured)) == laid_out(
+        "mariadb",
+        "CREATE SEQUENCE s INCREMENT BY 1 START WITH 1 MINVALUE 1 MAXVALUE 3 CACHE 1 CYCLE",
+        "SELECT SETVAL(s, 2, 0, 1)",
+    )

@@ -272,10 +272,11 @@ class DropSequence(Change):
 
 
 class RestartSequenceDDL(DDLElement):
-    """Puts a new sequence where a dropped one stood: after ``value`` (``used``), or going on from it."""
+    """Puts a new sequence where a dropped one stood: after ``value`` (``used``), or going on from it; on MariaDB
+    in its ``round`` of cycles."""
 
-    def __init__(self, schema: str | None, name: str, value: int, *, used: bool) -> None:
-        self.schema, self.name, self.value, self.used = schema, name, value, used
+    def __init__(self, schema: str | None, name: str, value: int, *, used: bool, round: int = 0) -> None:
+        self.schema, self.name, self.value, self.used, self.round = schema, name, value, used, round
 
 
 @compiles(RestartSequenceDDL)
@@ -286,6 +287,9 @@ def _restart_sequence(element: RestartSequenceDDL, compiler: DDLCompiler, **kw: 
         # setval takes the sequence as a regclass: its quoted name as text.
         text = "'" + name.replace("'", "''") + "'"
         return f"SELECT setval({text}, {value}, {'true' if element.used else 'false'})"
+    if element.round:
+        # MariaDB's SETVAL ignores a value behind the sequence's, unless it is for a later round of cycles.
+        return f"SELECT SETVAL({name}, {value}, {int(element.used)}, {int(element.round)})"
     if element.used:
         return f"SELECT SETVAL({name}, {value}, 1)"
     return f"ALTER SEQUENCE {name} RESTART WITH {value}"
@@ -334,7 +338,11 @@ class RecreateSequence(RecreateObject):
         restart = c.get("restart")
         if restart:
             steps.append(
-                ops.ExecuteSQLOp(RestartSequenceDDL(c["schema"], c["name"], restart["value"], used=restart["used"]))
+                ops.ExecuteSQLOp(
+                    RestartSequenceDDL(
+                        c["schema"], c["name"], restart["value"], used=restart["used"], round=restart.get("round", 0)
+                    )
+                )
             )
         # PostgreSQL's DROP SEQUENCE … CASCADE took the column defaults that called it: they come back, and the
         # column that owned it owns it again.

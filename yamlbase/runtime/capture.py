@@ -31,7 +31,7 @@ The JSON of one change (``capture()``) is::
                 "cache", "cycle", "restart" (null when it would start at its start value, else {"value", "used"}:
                 on PostgreSQL its last_value and is_called — the last value given out or cached, ``used``, or
                 the value it was restarted at; on MariaDB the first value not cached, to go on from, or its
-                bound, ``used``, when it had run out)} or
+                bound, ``used``, when it had run out, and "round", its cycle_count)} or
                {"schema", "name", "unsupported": reason} where yamlbase cannot read a sequence's settings
 
 One capture per change, keyed by the change's position in its changeSet, is stored in ``YAMLBASE_ROLLBACK``
@@ -306,7 +306,7 @@ def reflect_sequence(connection: Connection, schema: str | None, name: str) -> d
         columns = ("start_value", "increment", "minimum_value", "maximum_value", "cache_size", "cycle_option")
         row = (
             connection.execute(
-                sa.select(*(sa.column(c) for c in (*columns, "next_not_cached_value"))).select_from(
+                sa.select(*(sa.column(c) for c in (*columns, "next_not_cached_value", "cycle_count"))).select_from(
                     sa.table(name, schema=schema)
                 )
             )
@@ -315,7 +315,7 @@ def reflect_sequence(connection: Connection, schema: str | None, name: str) -> d
         )
         start, increment = int(row["start_value"]), int(row["increment"])
         low, high = int(row["minimum_value"]), int(row["maximum_value"])
-        following = int(row["next_not_cached_value"])
+        following, rounds = int(row["next_not_cached_value"]), int(row["cycle_count"])
         return {
             **found,
             "data_type": None,
@@ -326,12 +326,12 @@ def reflect_sequence(connection: Connection, schema: str | None, name: str) -> d
             "cache": int(row["cache_size"]),
             "cycle": bool(row["cycle_option"]),
             # Values a connection had cached are not known: it goes on from the first one not cached; past its
-            # bound it had run out, and its bound is marked as used.
+            # bound it had run out, and its bound is marked as used. A cycling one says how often it went round.
             "restart": None
-            if following == start
-            else {"value": following, "used": False}
+            if following == start and not rounds
+            else {"value": following, "used": False, "round": rounds}
             if low <= following <= high
-            else {"value": high if increment > 0 else low, "used": True},
+            else {"value": high if increment > 0 else low, "used": True, "round": rounds},
         }
     return {**found, "unsupported": f"yamlbase cannot read a sequence's settings on {dialect.name}"}
 
