@@ -120,6 +120,10 @@ def test_a_mariadb_sequence_goes_on_from_where_it_stood_or_stays_spent() -> None
     assert render("mariadb", untouched) == laid_out(
         "mariadb", "CREATE SEQUENCE s INCREMENT BY -2 START WITH 5 MINVALUE -10 MAXVALUE 5 CACHE 1"
     )
+    assert notes([spent]) == [
+        "sequence other.s is recreated as captured before the drop; it had given out -10, its last value, and has "
+        "run out again"
+    ]
     assert notes([going_on, untouched]) == [
         "sequence s is recreated as captured before the drop; it goes on from 1, the first value it had not given "
         "out or cached",

@@ -360,8 +360,12 @@ class RecreateSequence(RecreateObject):
         defaults = [f"{qualified(d['schema'], d['table'])}.{d['column']}" for d in self.captured.get("defaults") or []]
         uses = f"; the defaults of {', '.join(defaults)} call it again" if defaults else ""
         restart = self.captured.get("restart")
+        c = self.captured
+        bound = c["max"] if c["increment"] > 0 else c["min"]
         if not restart:
-            at = f"it starts at its start value {self.captured['start']}, where it stood"
+            at = f"it starts at its start value {c['start']}, where it stood"
+        elif restart["used"] and restart["value"] == bound and not c["cycle"]:
+            at = f"it had given out {bound}, its last value, and has run out again"
         elif restart["used"]:
             at = f"it goes on after {restart['value']}, the last value it had given out or cached"
         else:
