@@ -86,24 +86,23 @@ class Failed(Exception):
 def sh(*args: str, cwd: Path) -> None:
     result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
+        lines = (result.stderr + result.stdout).splitlines()
+        # Liquibase's most specific line: the database's own reason, else its first exception.
         detail = next(
-            (line.strip() for line in (result.stderr + result.stdout).splitlines() if "Exception:" in line),
-            (result.stderr or result.stdout).strip().splitlines()[-1:] or [""],
+            (line.strip() for line in lines if "Reason:" in line or "too many" in line),
+            next((line.strip() for line in lines if "Exception:" in line), lines[-1] if lines else ""),
         )
         raise Failed(f"{' '.join(args[:1])} {' '.join(a for a in args[1:] if not a.startswith('--'))}: {detail}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--changesets", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--liquibase", default=os.environ.get("LIQUIBASE"))
-    parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
-    args = parser.parse_args()
+Row = tuple[str, float, dict[str, "float | str"]]
 
+
+def measure(size: int, repeat: int, liquibase_path: str | None) -> list[Row]:
+    """The scenarios on a generated changelog of ``size`` changeSets, with their baselines."""
     yamlbase = shutil.which("yamlbase", path=str(Path(sys.executable).parent)) or "yamlbase"
     work = Path(tempfile.mkdtemp(prefix="yamlbase-bench-"))
-    generate(work, args.changesets)
+    generate(work, size)
     db = work / "bench.db"
 
     def fresh() -> None:
@@ -128,23 +127,22 @@ def main() -> None:
         connection.executescript(sql)
         connection.close()
 
-    t_floor = timed(floor, args.repeat, fresh)
-    t_update = timed(yb("update"), args.repeat, fresh)
-    t_noop = timed(yb("update"), args.repeat)  # the database is up to date after the previous run
+    t_floor = timed(floor, repeat, fresh)
+    t_update = timed(yb("update"), repeat, fresh)
+    t_noop = timed(yb("update"), repeat)  # the database is up to date after the previous run
     t_preview = timed(
         lambda: sh(yamlbase, "--changelog-file", "changelog.yaml", "update-sql", "--dialect", "postgresql", cwd=work),
-        args.repeat,
+        repeat,
     )
-    t_validate = timed(yb("validate"), args.repeat)
+    t_validate = timed(yb("validate"), repeat)
 
     liquibase: dict[str, float | str] = {}
-    version = ""
-    if args.liquibase:
+    if liquibase_path:
         lb_db = work / "liquibase.db"
 
         def lb(*command: str) -> Callable[[], None]:
             return lambda: sh(
-                args.liquibase,
+                liquibase_path,
                 f"--url=jdbc:sqlite:{lb_db}",
                 "--changelog-file=changelog.yaml",
                 "--log-level=SEVERE",
@@ -152,8 +150,6 @@ def main() -> None:
                 cwd=work,
             )
 
-        version = subprocess.run([args.liquibase, "--version"], capture_output=True, text=True).stdout
-        version = next((line for line in version.splitlines() if "Liquibase Version" in line), "Liquibase").strip()
         for key, command, setup in (
             ("update", "update", lambda: lb_db.unlink(missing_ok=True)),
             ("noop", "update", lambda: None),
@@ -161,22 +157,37 @@ def main() -> None:
             ("preview", "update-sql", lambda: lb_db.unlink(missing_ok=True)),
         ):
             try:
-                liquibase[key] = timed(lb(command), args.repeat, setup)
+                liquibase[key] = timed(lb(command), repeat, setup)
             except Failed as failure:  # e.g. Liquibase's update-sql cannot render addColumn for SQLite
-                liquibase[key] = str(failure).split(": ", 1)[-1][:160]
-
-    results: list[tuple[str, float, dict[str, float | str]]] = [
+                liquibase[key] = str(failure).split(": ", 1)[-1][:240]
+    shutil.rmtree(work, ignore_errors=True)
+    return [
         ("`update` (empty database)", t_update, {"floor": t_floor, "liquibase": liquibase.get("update", 0)}),
         ("`update` (nothing to do)", t_noop, {"liquibase": liquibase.get("noop", 0)}),
         ("`update-sql` (no database for yamlbase)", t_preview, {"liquibase": liquibase.get("preview", 0)}),
         ("`validate`", t_validate, {"liquibase": liquibase.get("validate", 0)}),
     ]
 
-    def ratio(ours: float, base: float | str) -> str:
-        if isinstance(base, str):
-            return f"fails: {base}"
-        return f"{ours / base:.2f} x ({base:.2f} s)" if base else "—"
 
+def ratio(ours: float, base: float | str) -> str:
+    if isinstance(base, str):
+        return f"fails: {base}"
+    return f"{ours / base:.2f} x ({base:.2f} s)" if base else "—"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--changesets", default="200,1000", help="comma-separated sizes")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--liquibase", default=os.environ.get("LIQUIBASE"))
+    parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    args = parser.parse_args()
+    sizes = [int(n) for n in str(args.changesets).split(",") if n.strip()]
+
+    version = ""
+    if args.liquibase:
+        found = subprocess.run([args.liquibase, "--version"], capture_output=True, text=True).stdout
+        version = next((line for line in found.splitlines() if "Liquibase Version" in line), "Liquibase").strip()
     cpu = platform.processor() or platform.machine()
     lines = [
         "# Benchmarks",
@@ -190,17 +201,22 @@ def main() -> None:
         + (f"; {version}" if version else "")
         + ".",
         "",
-        f"Changelog: {args.changesets} changeSets in {FILES} included files (createTable, addColumn, createIndex, "
-        "sql insert), applied to a SQLite file. Each figure is the median of the runs, wall-clock, a fresh process "
-        "each time (start-up included). A ratio is yamlbase's time divided by the baseline's, both measured in "
-        "this session; below 1 means yamlbase is faster.",
-        "",
-        "| scenario | yamlbase | vs floor (sqlite3 running the same SQL) | vs Liquibase |",
-        "|---|---|---|---|",
+        f"Changelogs: N changeSets in {FILES} included files (createTable, addColumn, createIndex, sql insert, in "
+        "turn), applied to a SQLite file. Each figure is the median of the runs, wall-clock, a fresh process each "
+        "time (start-up included). A ratio is yamlbase's time divided by the baseline's, both measured in this "
+        "session; below 1 means yamlbase is faster.",
     ]
-    for name, ours, bases in results:
-        floor_ratio, liquibase_ratio = ratio(ours, bases.get("floor", 0)), ratio(ours, bases.get("liquibase", 0))
-        lines.append(f"| {name} | {ours:.2f} s | {floor_ratio} | {liquibase_ratio} |")
+    for size in sizes:
+        lines += [
+            "",
+            f"## {size} changeSets",
+            "",
+            "| scenario | yamlbase | vs floor (sqlite3 running the same SQL) | vs Liquibase |",
+            "|---|---|---|---|",
+        ]
+        for name, ours, bases in measure(size, args.repeat, args.liquibase):
+            floor_ratio, liquibase_ratio = ratio(ours, bases.get("floor", 0)), ratio(ours, bases.get("liquibase", 0))
+            lines.append(f"| {name} | {ours:.2f} s | {floor_ratio} | {liquibase_ratio} |")
     lines += [
         "",
         "The floor is the least any tool can take: the statements alone. `update-sql` for Liquibase needs a "
@@ -209,7 +225,6 @@ def main() -> None:
     ]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -68,3 +68,34 @@ def test_a_missing_file_and_a_double_source_are_located(folder: Path) -> None:
     messages = [f"{p.location.line}: {p.message}" for p in caught.value.problems]
     assert any(m.startswith("6: ") and "file not found: sql/v.sql" in m for m in messages), messages
     assert any(m.startswith("11: ") and "exactly one of selectQuery or path" in m for m in messages), messages
+
+
+def test_properties_are_expanded_in_sql_files_and_hashed_as_liquibase_does(tmp_path: Path) -> None:
+    """Liquibase 4.28 runs both files with ${tname} replaced; it hashes sqlFile's text as written and the
+    view's after replacement (the MD5SUMs are the real Liquibase's)."""
+    (tmp_path / "a.sql").write_text("CREATE TABLE ${tname} (id int);\n")
+    (tmp_path / "v.sql").write_text("SELECT id FROM ${tname}\n")
+    changelog = tmp_path / "changelog.yaml"
+    changelog.write_text(
+        textwrap.dedent(
+            """
+            databaseChangeLog:
+              - property: {name: tname, value: from_prop}
+              - changeSet: {id: f, author: a, changes: [{sqlFile: {path: a.sql}}]}
+              - changeSet: {id: v, author: a, changes: [{createView: {viewName: vv, path: v.sql}}]}
+            """
+        ).lstrip()
+    )
+    model = commands.validate(changelog)
+    assert [(cs.id, cs.checksum) for cs in model.changesets] == [
+        ("f", "9:9f0eafe701788b94421f3b2e51254cb1"),
+        ("v", "9:4925f95e74c8ae4cff0b062dedd5374e"),
+    ]
+    sql = commands.update_sql(None, changelog, dialect="postgresql")
+    assert "CREATE TABLE from_prop (id int);" in sql and "CREATE VIEW vv AS SELECT id FROM from_prop;" in sql
+    (tmp_path / "a.sql").write_text("CREATE TABLE ${nowhere} (id int);\n")
+    with pytest.raises(ChangeLogError) as caught:
+        commands.validate(changelog)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{caught.value.problems[0].location.path}:3:55: sqlFile: property ${{nowhere}} in the file is not defined"
+    ]

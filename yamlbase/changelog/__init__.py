@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePath
 
 from pydantic import ValidationError
@@ -23,7 +23,7 @@ from yamlbase.changelog.loader import (
 )
 from yamlbase.changelog.model import ChangeLog, ChangeSet, build_changeset
 from yamlbase.changelog.preconditions import Preconditions, build_preconditions
-from yamlbase.changelog.properties import Definition, Properties, Selection, expand_tree
+from yamlbase.changelog.properties import Definition, Properties, Selection, UndefinedProperty, expand, expand_tree
 from yamlbase.changelog.validate import validate_document
 from yamlbase.errors import ChangeLogError, Location, Problem
 
@@ -137,7 +137,9 @@ class _Reader:
             if index in spoiled:
                 continue
             if kind == "changeSet":
-                cs = build_changeset(doc, index, body, self.problems, contexts, labels, root=self.base)
+                cs = build_changeset(
+                    doc, index, body, self.problems, contexts, labels, root=self.base, expand=self._expander(doc)
+                )
                 if cs is not None and self._admit(cs):
                     add_in_run_order(found, cs)
             elif kind == "include":
@@ -202,6 +204,17 @@ class _Reader:
             for name, value in pairs:
                 definition = Definition(name, value, entry.context, entry.labels, entry.dbms)
                 self.properties.define(definition, global_=entry.global_ is not False, file=doc.logical_path)
+
+    def _expander(self, doc: Document) -> Callable[[str], str]:
+        """``${...}`` replacement for the SQL files the changes of ``doc`` read."""
+
+        def expand_text(text: str) -> str:
+            try:
+                return expand(text, lambda name: self.properties.lookup(name, doc.logical_path))
+            except UndefinedProperty as exc:
+                raise ValueError(f"property ${{{shown(exc.name)}}} in the file is not defined") from None
+
+        return expand_text
 
     def _expand(self, doc: Document) -> None:
         def lookup(name: str) -> str | None:

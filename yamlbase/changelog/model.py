@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from yamlbase.changelog.loader import Document, JsonPath, YamlTimestamp
 from yamlbase.changelog.preconditions import Preconditions, build_preconditions
 from yamlbase.changelog.properties import Properties, Selection
 from yamlbase.changes import REGISTRY, Change
+from yamlbase.changes.base import FileChange
 from yamlbase.errors import Location, Problem
 
 
@@ -157,12 +159,18 @@ def as_parsed(value: Any) -> Any:
 
 
 def build_change(
-    doc: Document, path: JsonPath, item: dict[str, Any], problems: list[Problem], root: Path | None = None
+    doc: Document,
+    path: JsonPath,
+    item: dict[str, Any],
+    problems: list[Problem],
+    root: Path | None = None,
+    expand: Callable[[str], str] | None = None,
 ) -> Change | None:
     """The model of one ``- changeType: {...}`` item (already schema-valid), or None with problems noted.
 
     ``root`` is the root changelog's folder, against which a change's file names are resolved (as Liquibase's
-    search path) unless ``relativeToChangelogFile`` says otherwise."""
+    search path) unless ``relativeToChangelogFile`` says otherwise. ``expand`` replaces ``${...}`` in the SQL a
+    change reads from a file, as in the changelog itself."""
     ((name, params),) = item.items()
     cls = REGISTRY[name]
     if name == "sql" and isinstance(params, str):
@@ -179,7 +187,16 @@ def build_change(
     file_problems = change.bind_files(doc.path.parent, root if root is not None else doc.path.parent)
     for attribute, message in file_problems:
         problems.append(Problem(doc.location((*path, name, attribute)), f"{name}: {message}"))
-    return None if file_problems else change
+    if file_problems:
+        return None
+    if isinstance(change, FileChange) and change.expands_properties and change.file_name() is not None and expand:
+        change.bind_expander(expand)
+        try:
+            change.text()  # an undefined ${...} in the file is found now, not half-way through a run
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            problems.append(Problem(doc.location((*path, name)), f"{name}: {exc}"))
+            return None
+    return change
 
 
 def build_changeset(
@@ -191,6 +208,7 @@ def build_changeset(
     inherited_labels: tuple[str, ...] = (),
     *,
     root: Path | None = None,
+    expand: Callable[[str], str] | None = None,
 ) -> ChangeSet | None:
     """The ChangeSet for entry ``index`` of ``doc`` (already schema-valid); ``inherited_*`` come from the
     includes above the file, innermost first; ``root`` as for :func:`build_change`."""
@@ -200,7 +218,7 @@ def build_changeset(
     raw: list[tuple[str, Any]] = []
     where: list[Location] = []
     for i, item in enumerate(body.get("changes") or []):
-        change = build_change(doc, (*base, "changes", i), item, problems, root)
+        change = build_change(doc, (*base, "changes", i), item, problems, root, expand)
         if change is not None:
             changes.append(change)
             where.append(doc.location((*base, "changes", i)))
@@ -217,7 +235,7 @@ def build_changeset(
                 item = {"sql": item}
             elif item is None:
                 continue
-            change = build_change(doc, loc, item, problems, root)
+            change = build_change(doc, loc, item, problems, root, expand)
             if change is not None:
                 rollback.append(change)
     try:

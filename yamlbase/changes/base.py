@@ -211,9 +211,17 @@ class FileChange(Change):
     encoding: str | None = Field(None, description="the file's encoding (default UTF-8)")
     _file: Path | None = PrivateAttr(None)
 
+    # Liquibase replaces ${...} in the SQL that sqlFile, createView and createProcedure read (not in a CSV).
+    expands_properties: ClassVar[bool] = False
+    _expand: Callable[[str], str] | None = PrivateAttr(None)
+
     def file_name(self) -> str | None:
         """The file this change reads, as written (None when it reads none, e.g. a view given inline)."""
         raise NotImplementedError
+
+    def bind_expander(self, expand: Callable[[str], str]) -> None:
+        """``expand`` replaces the changelog's ``${...}`` properties in the file's text."""
+        self._expand = expand
 
     def bind_files(self, changelog_folder: Path, root_folder: Path) -> list[tuple[str, str]]:
         attribute = "path" if "path" in type(self).model_fields else "file"
@@ -245,8 +253,11 @@ class FileChange(Change):
         data = self.source_file.read_bytes()
         for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le")):
             if data.startswith(bom):
-                return data[len(bom) :].decode(codec)
-        return data.decode(self.encoding or "utf-8")
+                text = data[len(bom) :].decode(codec)
+                break
+        else:
+            text = data.decode(self.encoding or "utf-8")
+        return self._expand(text) if self._expand is not None and self.file_name() is not None else text
 
     def checksum_content(self) -> bytes | None:
         if self.file_name() is None:

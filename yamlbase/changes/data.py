@@ -406,6 +406,7 @@ class Delete(_ModifyData):
 class SqlFile(FileChange):
     """Runs the SQL of a file, split and stripped as the ``sql`` change does. No automatic rollback."""
 
+    expands_properties = True
     name = "sqlFile"
     described_by = ("path",)
     path: str = Field(description="the SQL file")

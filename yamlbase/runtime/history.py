@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -93,8 +94,16 @@ class HistoryTable:
 
     def insert(self, sink: Sink, values: dict[str, Any]) -> None:
         row = {self.c[k].name: v for k, v in values.items()}
+        if sink.online and len(row) == len(self.c) - 1 and self.c["DATEEXECUTED"].name not in row:
+            # One statement for every row, its values bound: SQLAlchemy compiles it once per run.
+            sink.execute(self._insert, row)
+            return
         row.setdefault(self.c["DATEEXECUTED"].name, sa.func.current_timestamp())
         sink.execute(self.table.insert().values(**row))
+
+    @functools.cached_property
+    def _insert(self) -> sa.Insert:
+        return self.table.insert().values({self.c["DATEEXECUTED"].name: sa.func.current_timestamp()})
 
     def rerun(self, sink: Sink, key: tuple[str, str, str], values: dict[str, Any]) -> None:
         """Record that an applied changeSet ran again (runAlways, runOnChange): its row is updated, as in Liquibase."""

@@ -172,8 +172,9 @@ class Sink:
             found = [(fk["name"], fk["constrained_columns"]) for fk in inspector.get_foreign_keys(table, schema=schema)]
         return [name for name, columns in found if name and dropped & {c for c in columns if c}]
 
-    def execute(self, statement: sa.Executable) -> Any:
-        """Run (or print) a bookkeeping statement; online, returns the result."""
+    def execute(self, statement: sa.Executable, parameters: dict[str, Any] | None = None) -> Any:
+        """Run (or print) a bookkeeping statement; online, returns the result. ``parameters`` (online only)
+        are bound to the statement's own."""
         raise NotImplementedError
 
     def comment(self, text: str) -> None:
@@ -215,8 +216,8 @@ class ConnectionSink(Sink):
         def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             self.executed.append(statement)
 
-    def execute(self, statement: sa.Executable) -> Any:
-        return self.connection.execute(statement)
+    def execute(self, statement: sa.Executable, parameters: dict[str, Any] | None = None) -> Any:
+        return self.connection.execute(statement, parameters)
 
     def run_rows(self, step: Rows) -> None:
         """``executemany`` per batch of rows: one round trip per batch, never per row (PostgreSQL: ``COPY``)."""
@@ -407,7 +408,7 @@ class TextSink(Sink):
             if separator:
                 impl.static_output(separator)
 
-    def execute(self, statement: sa.Executable) -> Any:
+    def execute(self, statement: sa.Executable, parameters: dict[str, Any] | None = None) -> Any:
         self.operations.execute(statement)
         return None
 
