@@ -376,6 +376,7 @@ def update_testing_rollback(options: Options) -> None:
         settings.changelog_file,
         lock_timeout=settings.lock_timeout,
         report=_progress(options, "ran, rolled back and ran again"),
+        **options.selection(),
     )
     _emit(
         options,

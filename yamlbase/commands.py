@@ -660,23 +660,32 @@ def update_testing_rollback(
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     report: Report = _quiet,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> list[ChangeSet]:
     """Apply each pending changeSet, roll it back, compare the reflected schema with the one before it, and apply
     it again; returns those applied. A rollback that leaves another schema raises :class:`RollbackMismatchError`
     naming the changeSet and the difference (that changeSet is then left rolled back)."""
-    from yamlbase.runtime.snapshot import difference, snapshot
+    from yamlbase.runtime.snapshot import difference, snapshot, snapshot_objects
 
-    model = _Source(changelog).for_url(url)  # changeSets for another dbms are left out, as by update
+    source = _Source(changelog, contexts, label_filter, properties)
+    model = source.for_url(url)  # changeSets for another dbms are left out, as by update
     done: list[ChangeSet] = []
     with _online(url) as target:
         reader = target.reader
         assert reader is not None
+        model = source.load(target.sink.dialect_name)
+
+        def picture() -> tuple[dict[str, Any], dict[str, Any]]:
+            """Tables in detail, and views, sequences, routines and comments."""
+            return snapshot(reader, details=True), snapshot_objects(reader)
 
         def apply_next() -> list[ChangeSet]:
             return _run_update(target, model, count=1, to_tag=None, lock_timeout=lock_timeout, report=_quiet)
 
         while True:
-            before = snapshot(reader, details=True)
+            before, objects_before = picture()
             applied = apply_next()
             if not applied:
                 return done
@@ -688,7 +697,12 @@ def update_testing_rollback(
                 raise RollbackImpossibleError(
                     f"changeSet {cs.identifier} was applied and has no rollback; {error}"
                 ) from None
-            lines = difference(before, snapshot(reader, details=True))
+            after, objects_after = picture()
+            lines = difference(before, after) + [
+                f"{kind}: was {objects_before[kind]}, is {objects_after[kind]}"
+                for kind in sorted(objects_before)
+                if objects_before[kind] != objects_after.get(kind)
+            ]
             if lines:
                 raise RollbackMismatchError(
                     f"changeSet {cs.identifier} ({cs.location}): after its rollback the schema is not what it was "

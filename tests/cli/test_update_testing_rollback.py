@@ -9,6 +9,7 @@ import pytest
 
 import yamlbase
 from tests.cli.conftest import DbView, Run, Write
+from yamlbase import commands
 from yamlbase.errors import RollbackMismatchError
 
 DEFAULT_URL = "sqlite:///yamlbase.db"
@@ -130,3 +131,19 @@ def test_the_python_api_raises_on_every_backend(db_url: str, tmp_path: Path) -> 
     changelog.write_text(GOOD, encoding="utf-8")
     done = yamlbase.update_testing_rollback(db_url, str(changelog))
     assert [cs.id for cs in done] == ["slim-down", "scratch"]
+
+
+def test_a_view_left_behind_by_a_wrong_rollback_is_named(sqlite_url: str, tmp_path: Path) -> None:
+    """Views, sequences and routines are compared too, not only tables."""
+    changelog = tmp_path / "views.yaml"
+    changelog.write_text(
+        "databaseChangeLog:\n"
+        "  - changeSet:\n"
+        "      id: v\n"
+        "      author: a\n"
+        "      changes:\n"
+        "        - createView: {viewName: v_one, selectQuery: select 1 as one}\n"
+        "      rollback: select 1\n"
+    )
+    with pytest.raises(RollbackMismatchError, match=r"changeSet views.yaml::v::a .*\n  views: was \{\}, is \{'v_one'"):
+        commands.update_testing_rollback(sqlite_url, changelog)
