@@ -623,7 +623,8 @@ def update_sql(
     """The SQL ``update`` would run, bookkeeping included. With no ``url``, as for an empty ``dialect`` database."""
     _check_dialect(dialect)
     source = _Source(changelog, contexts, label_filter, properties)
-    model = source.load(dialect) if dialect or url is None else source.for_url(url)
+    # Read before connecting (a bad changelog is reported whatever the database); once, in the usual case.
+    source.load(dialect or (parse_url(url).get_backend_name() if url else "sqlite"))
     buffer = out or io.StringIO()
     with _preview(url, dialect, buffer) as target:
         model = source.load(target.sink.dialect_name)
