@@ -6,6 +6,7 @@ everything else is checked by :mod:`yamlbase.changelog.validate` against the pub
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -66,9 +67,9 @@ class Document:
         line, col = self.marks.get((), (1, 1))
         return Location(self.display_path, line, col)
 
-    @property
+    @functools.cached_property
     def display_path(self) -> str:
-        return _display(self.path)
+        return _display(self.path)  # once per file: every located node of it names it
 
 
 class YamlTimestamp(str):
