@@ -211,13 +211,15 @@ class FileChange(Change):
     encoding: str | None = Field(None, description="the file's encoding (default UTF-8)")
     _file: Path | None = PrivateAttr(None)
 
-    # Liquibase replaces ${...} in the SQL that sqlFile, createView and createProcedure read (not in a CSV).
+    # Liquibase replaces ${...} in the SQL that sqlFile, createView and createProcedure read (not in a CSV),
+    # and hashes createView's and createProcedure's file after the replacement (sqlFile's and a CSV as written).
     expands_properties: ClassVar[bool] = False
+    hashes_expanded_text: ClassVar[bool] = False
     _expand: Callable[[str], str] | None = PrivateAttr(None)
 
     def file_name(self) -> str | None:
         """The file this change reads, as written (None when it reads none, e.g. a view given inline)."""
-        raise NotImplementedError
+        return getattr(self, "path", None)
 
     def bind_expander(self, expand: Callable[[str], str]) -> None:
         """``expand`` replaces the changelog's ``${...}`` properties in the file's text."""
@@ -259,12 +261,19 @@ class FileChange(Change):
             text = data.decode(self.encoding or "utf-8")
         return self._expand(text) if self._expand is not None and self.file_name() is not None else text
 
+    def file_text(self) -> str:
+        """:meth:`text`, a file that cannot be read being the change's error."""
+        try:
+            return self.text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {self.file_name()}: {exc}") from None
+
     def checksum_content(self) -> bytes | None:
         if self.file_name() is None:
             return None
         try:
-            return self.source_file.read_bytes()
-        except OSError:
+            return self.text().encode("utf-8") if self.hashes_expanded_text else self.source_file.read_bytes()
+        except (OSError, UnicodeDecodeError, ValueError):
             return b""
 
     def shown_file(self) -> str:

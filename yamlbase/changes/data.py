@@ -416,9 +416,6 @@ class SqlFile(FileChange):
     dbms: str | None = None
     comment: str | None = None
 
-    def file_name(self) -> str:
-        return self.path
-
     def operations(self, ctx: PlanContext) -> list[Step]:
         if not dbms_matches(self.dbms, ctx.dialect):
             return []

@@ -71,6 +71,7 @@ class CreateProcedure(FileChange):
     statement."""
 
     expands_properties = True
+    hashes_expanded_text = True
     name = "createProcedure"
     described_by = ("path", "procedureName")
     catalog_name: str | None = None
@@ -111,26 +112,11 @@ class CreateProcedure(FileChange):
         steps.append(RawSQL(body))
         return steps
 
-    def checksum_content(self) -> bytes | None:
-        # Liquibase 4.28 hashes the file's SQL after ${...} expansion (sqlFile's, before).
-        if self.path is None:
-            return None
-        try:
-            return self.text().encode("utf-8")
-        except (OSError, UnicodeDecodeError, ValueError):
-            return b""
-
-    def file_name(self) -> str | None:
-        return self.path
-
     def sql_text(self) -> str:
         """The procedure's SQL: inline, or the file's text."""
         if self.path is None:
             return (self.procedure_text if self.procedure_text is not None else self.procedure_body) or ""
-        try:
-            return self.text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read {self.path}: {exc}") from None
+        return self.file_text()
 
     def inverse(self, ctx: PlanContext) -> list[Change]:
         raise NoInverse("createProcedure cannot be rolled back automatically; add a rollback block (dropProcedure)")

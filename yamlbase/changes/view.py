@@ -145,6 +145,7 @@ class CreateView(FileChange):
     exists)."""
 
     expands_properties = True
+    hashes_expanded_text = True
     name = "createView"
     described_by = ("path", "viewName")
     catalog_name: str | None = None
@@ -164,26 +165,9 @@ class CreateView(FileChange):
             raise ValueError("give the view's query in exactly one of selectQuery or path")
         return self
 
-    def checksum_content(self) -> bytes | None:
-        # Liquibase 4.28 hashes the file's SQL after ${...} expansion (sqlFile's, before).
-        if self.path is None:
-            return None
-        try:
-            return self.text().encode("utf-8")
-        except (OSError, UnicodeDecodeError, ValueError):
-            return b""
-
-    def file_name(self) -> str | None:
-        return self.path
-
     def query(self) -> str:
         """The view's query: inline, or the file's text."""
-        if self.select_query is not None:
-            return self.select_query
-        try:
-            return self.text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read {self.path}: {exc}") from None
+        return self.select_query if self.select_query is not None else self.file_text()
 
     def operations(self, ctx: PlanContext) -> list[Step]:
         replace = bool(self.replace_if_exists)
