@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from yamlbase.changelog import filters
 from yamlbase.changelog.entries import ChangeSetEntry
-from yamlbase.changelog.loader import Document, JsonPath, YamlTimestamp
+from yamlbase.changelog.loader import Document, JsonPath, YamlTimestamp, shown
 from yamlbase.changelog.preconditions import Preconditions, build_preconditions
 from yamlbase.changelog.properties import Properties, Selection
 from yamlbase.changes import REGISTRY, Change
 from yamlbase.changes.base import FileChange
+from yamlbase.dialects.types import likely_meant
 from yamlbase.errors import Location, Problem
 
 
@@ -53,6 +54,8 @@ class ChangeSet:
     valid_checksums: tuple[str, ...] = ()
     run_order: str | None = None
     created: str | None = None
+    # Located doubts that do not stop it (a type name that looks like a typo): validate and update say them.
+    warnings: list[Problem] = field(default_factory=list)
     _checksums: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -142,6 +145,12 @@ class ChangeLog:
     def by_key(self) -> dict[tuple[str, str, str], ChangeSet]:
         return {cs.key: cs for cs in self.changesets}
 
+    @property
+    def warnings(self) -> list[Problem]:
+        """Every changeSet's warnings, in file order."""
+        found = [w for cs in self.changesets for w in cs.warnings]
+        return sorted(found, key=lambda p: (p.location.path, p.location.line, p.location.column))
+
 
 def _text(value: Any) -> str:
     return str(value)
@@ -165,12 +174,14 @@ def build_change(
     problems: list[Problem],
     root: Path | None = None,
     expand: Callable[[str], str] | None = None,
+    warnings: list[Problem] | None = None,
 ) -> Change | None:
     """The model of one ``- changeType: {...}`` item (already schema-valid), or None with problems noted.
 
     ``root`` is the root changelog's folder, against which a change's file names are resolved (as Liquibase's
     search path) unless ``relativeToChangelogFile`` says otherwise. ``expand`` replaces ``${...}`` in the SQL a
-    change reads from a file, as in the changelog itself."""
+    change reads from a file, as in the changelog itself. A type name that looks like a typo of one yamlbase
+    knows is noted in ``warnings`` (it still goes to the database as written, as in Liquibase)."""
     ((name, params),) = item.items()
     cls = REGISTRY[name]
     if name == "sql" and isinstance(params, str):
@@ -196,6 +207,15 @@ def build_change(
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             problems.append(Problem(doc.location((*path, name)), f"{name}: {exc}"))
             return None
+    if warnings is not None:
+        for where, spec in change.type_names():
+            meant = likely_meant(spec)
+            if meant is not None:
+                message = (
+                    f'{name}: unknown type "{shown(spec)}" (did you mean "{meant}"?); '
+                    "it goes to the database as written"
+                )
+                warnings.append(Problem(doc.location((*path, name, *where)), message))
     return change
 
 
@@ -217,8 +237,9 @@ def build_changeset(
     changes: list[Change] = []
     raw: list[tuple[str, Any]] = []
     where: list[Location] = []
+    warnings: list[Problem] = []
     for i, item in enumerate(body.get("changes") or []):
-        change = build_change(doc, (*base, "changes", i), item, problems, root, expand)
+        change = build_change(doc, (*base, "changes", i), item, problems, root, expand, warnings)
         if change is not None:
             changes.append(change)
             where.append(doc.location((*base, "changes", i)))
@@ -232,10 +253,12 @@ def build_changeset(
         for i, item in enumerate(items):
             loc: JsonPath = (*base, "rollback", i) if isinstance(spec, list) else (*base, "rollback")
             if isinstance(item, str):
-                item = {"sql": item}
+                item = _rollback_item(doc, loc, item, problems)
+                if item is None:
+                    continue
             elif item is None:
                 continue
-            change = build_change(doc, loc, item, problems, root, expand)
+            change = build_change(doc, loc, item, problems, root, expand, warnings)
             if change is not None:
                 rollback.append(change)
     try:
@@ -277,4 +300,30 @@ def build_changeset(
         valid_checksums=attrs.valid_checksums,
         run_order=attrs.run_order,
         created=attrs.created,
+        warnings=warnings,
     )
+
+
+_CHANGE_NAMES = {name.lower(): name for name in REGISTRY}
+
+
+def _rollback_item(doc: Document, path: JsonPath, text: str, problems: list[Problem]) -> dict[str, Any] | None:
+    """A rollback entry written as text: SQL, unless it is a change type's bare name (``empty``, in any case as
+    Liquibase reads ``empty``), which is that change without parameters; one that needs some is a problem."""
+    name = _CHANGE_NAMES.get(text.strip().lower())
+    if name is None:
+        return {"sql": text}
+    required = [
+        info.alias or field_name for field_name, info in REGISTRY[name].model_fields.items() if info.is_required()
+    ]
+    if required:
+        wanted = ", ".join(required)
+        problems.append(
+            Problem(
+                doc.location(path),
+                f'rollback: "{shown(text.strip())}" is the {name} change, which needs {wanted}: write '
+                f"{name}: {{{required[0]}: ...}} (or the SQL itself, if SQL was meant)",
+            )
+        )
+        return None
+    return {name: None}

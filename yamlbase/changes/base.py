@@ -28,7 +28,7 @@ by the referenced table) the other tables' foreign keys that ``DROP TABLE … CA
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -159,6 +159,24 @@ class Model(BaseModel):
         frozen=True,
         coerce_numbers_to_str=True,
     )
+
+    # The attributes that name a database type (``type``, ``columnDataType``, …): validate checks them for typos.
+    data_types: ClassVar[tuple[str, ...]] = ()
+
+    def type_names(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """Every database type this model names (its own ``data_types`` and those of the models in it), each
+        with its path below the model in the changelog's words (``("columns", 0, "column", "type")``)."""
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            key = info.alias or name
+            if name in self.data_types and isinstance(value, str):
+                yield (key,), value
+            elif isinstance(value, Model):
+                yield from (((key, *path), found) for path, found in value.type_names())
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, Model):
+                        yield from (((key, i, *path), found) for path, found in item.type_names())
 
 
 class Change(Model):

@@ -59,6 +59,8 @@ class ColumnConstraints(Model):
 class ColumnConfig(Model):
     """A column as Liquibase describes it: name, type, value/default variants, constraints."""
 
+    data_types = ("type",)
+
     name: str = Field(description="column name")
     type: str | None = Field(None, min_length=1, description="Liquibase type name, e.g. varchar(50), int, timestamp")
     value: Scalar | None = None
@@ -352,6 +354,7 @@ class RenameColumn(_TableChange):
     """Renames a column."""
 
     name = "renameColumn"
+    data_types = ("column_data_type",)
     described_by = ("newColumnName", "oldColumnName", "tableName")
     old_column_name: str
     new_column_name: str

@@ -21,6 +21,7 @@ class AddLookupTable(Change):
     """
 
     name = "addLookupTable"
+    data_types = ("new_column_data_type",)
     described_by = ("constraintName", "existingColumnName", "existingTableName", "newColumnName", "newTableName")
     existing_table_catalog_name: str | None = None
     existing_table_schema_name: str | None = None
@@ -126,6 +127,7 @@ class MergeColumns(Change):
     """Joins two columns into a new one (``column1 || joinString || column2``) and drops the two."""
 
     name = "mergeColumns"
+    data_types = ("final_column_type",)
     described_by = ("column1Name", "column2Name", "finalColumnName", "tableName")
     catalog_name: str | None = None
     schema_name: str | None = None

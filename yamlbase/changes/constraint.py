@@ -260,6 +260,7 @@ class ModifyDataType(_ColumnChange):
     """Changes a column's data type (only the type: constraints are not restated)."""
 
     name = "modifyDataType"
+    data_types = ("new_data_type",)
     described_by = ("columnName", "tableName")
     new_data_type: str = Field(min_length=1, description="the type to convert the column to")
 
@@ -311,6 +312,7 @@ class AddNotNullConstraint(_ColumnChange):
     """Makes a column NOT NULL; ``defaultNullValue`` first replaces the NULLs it holds."""
 
     name = "addNotNullConstraint"
+    data_types = ("column_data_type",)
     described_by = ("columnName", "constraintName", "tableName")
     column_data_type: str | None = Field(None, description="the column's current type (required by MySQL, SQL Server)")
     default_null_value: Scalar | None = Field(None, description="value written into the rows where the column is NULL")
@@ -361,6 +363,7 @@ class DropNotNullConstraint(_ColumnChange):
     """Makes a column nullable."""
 
     name = "dropNotNullConstraint"
+    data_types = ("column_data_type",)
     described_by = ("columnName", "constraintName", "tableName")
     column_data_type: str | None = Field(None, description="the column's current type (required by MySQL, SQL Server)")
     constraint_name: str | None = Field(None, description="name of the NOT NULL constraint (Oracle)")
@@ -399,6 +402,7 @@ class AddDefaultValue(_ColumnChange):
     """Gives a column a default: exactly one of the ``defaultValue*`` attributes."""
 
     name = "addDefaultValue"
+    data_types = ("column_data_type",)
     described_by = ("columnName", "defaultValueConstraintName", "tableName")
     column_data_type: str | None = Field(None, description="the column's current type")
     default_value: Scalar | None = Field(None, description="default as a literal")
@@ -473,6 +477,7 @@ class DropDefaultValue(_ColumnChange):
     """Removes a column's default."""
 
     name = "dropDefaultValue"
+    data_types = ("column_data_type",)
     described_by = ("columnName", "tableName")
     column_data_type: str | None = Field(None, description="the column's type")
 
@@ -512,6 +517,7 @@ class AddAutoIncrement(_ColumnChange):
     """Makes an existing column generate its values (AUTO_INCREMENT, a sequence default, SQLite's rowid)."""
 
     name = "addAutoIncrement"
+    data_types = ("column_data_type",)
     described_by = ("columnName", "tableName")
     column_data_type: str | None = Field(None, description="the column's current type (required by MySQL)")
     start_with: int | None = Field(None, description="the first generated value")

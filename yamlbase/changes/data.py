@@ -442,6 +442,7 @@ class LoadDataColumnConfig(ColumnConfig):
     as which load ``type``."""
 
     model_config = ConfigDict(title="column")
+    data_types = ()  # its ``type`` is how a CSV cell is read (NUMERIC, DATE, …), not a database type
 
     name: str | None = Field(None, description="the table's column (default: the CSV header)")  # type: ignore[assignment]
     header: str | None = Field(None, description="the CSV column's header")

@@ -131,6 +131,7 @@ class SetColumnRemarks(Change):
     """Sets the comment of a column (``columnDataType`` is required on MySQL/MariaDB)."""
 
     name = "setColumnRemarks"
+    data_types = ("column_data_type",)
     described_by = ("columnName", "tableName")
     catalog_name: str | None = None
     schema_name: str | None = None

@@ -53,6 +53,7 @@ def _sequence_name(compiler: DDLCompiler, schema: str | None, name: str) -> str:
 
 
 class _SequenceOptions(Change):
+    data_types = ("data_type",)
     catalog_name: str | None = None
     schema_name: str | None = None
     sequence_name: str = Field(description="name of the sequence")

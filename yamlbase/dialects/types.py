@@ -8,6 +8,8 @@ know is passed to the database verbatim, as Liquibase does.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -237,3 +239,50 @@ def to_sqlalchemy(spec: str) -> TypeEngine[Any]:
             args = [a.strip() for a in (match["args"] or "").split(",") if a.strip()]
             return factory(args)
     return Verbatim(text)
+
+
+# --- typos ------------------------------------------------------------------------------------------------
+
+# Types the databases know beyond those the table translates, so never taken for a typo of one: the names
+# SQLAlchemy's dialects reflect (``citext``, ``jsonb``, ``inet``, ``datetime2``, ``year``, …) and a few they do
+# not report: PostgreSQL's serials and geometric types, PostGIS's.
+_NATIVE_EXTRA = (
+    *("serial", "smallserial", "bigserial", "serial2", "serial4", "serial8", "float4", "float8", "bpchar"),
+    *("varbit", "timetz", "point", "line", "lseg", "box", "path", "polygon", "circle", "pg_lsn"),
+    *("geometry", "geography"),
+)
+# How alike a name must be to a known one to be called a typo of it: "strnig" is "string" (0.83), "jsn" "json"
+# (0.86); "state" is not "date" (0.67), nor "itn" "int" (0.67).
+_TYPO_CUTOFF = 0.75
+
+
+@functools.cache
+def _native_names() -> frozenset[str]:
+    from sqlalchemy.dialects import sqlite
+
+    names: set[str] = set(_NATIVE_EXTRA)
+    for module in (postgresql.base, mysql.base, sqlite.base, mssql.base, oracle.base):
+        names.update(name.lower() for name in getattr(module, "ischema_names", {}))
+    return frozenset(names)
+
+
+@functools.cache
+def likely_meant(spec: str) -> str | None:
+    """The name in ``TYPE_MAP`` that ``spec`` is most likely a typo of (``strnig`` → ``string``), or None: for a
+    type yamlbase or a database knows (parametrised or not: ``geometry(Point, 4326)``), and for a name close to
+    none (a type of the user's own, such as an enum, which goes to the database as written)."""
+    text = spec.strip()
+    if text.lower().startswith(_JAVA_PREFIX):
+        text = text[len(_JAVA_PREFIX) :]
+    match = _TYPE.match(text)
+    if match is None or "." in match["name"]:  # quoted, or qualified by a schema: the user's own type
+        return None
+    name = " ".join(f"{match['name']} {match['rest']}".lower().split())
+    first = (
+        match["name"].lower().split()[0]
+    )  # "int unsigned", "text collate ...", "integer[]": the type is its first word
+    known = _native_names()
+    if any(word in TYPE_MAP or word in known for word in (name, " ".join(match["name"].lower().split()), first)):
+        return None
+    close = difflib.get_close_matches(first, list(TYPE_MAP), n=1, cutoff=_TYPO_CUTOFF)
+    return close[0] if close else None
