@@ -145,6 +145,8 @@ def _run(fn: Callable[..., Any]) -> Callable[..., Any]:
             if options.json:
                 click.echo(json.dumps(_error_data(exc), indent=2, default=str))
             elif known:
+                for warning in getattr(exc, "warnings", ()):
+                    click.echo(f"warning: {warning}", err=True)
                 click.echo(_error_text(exc), err=True)
             else:
                 click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
@@ -186,17 +188,37 @@ def _error_text(exc: Exception) -> str:
     return f"error: {exc}"
 
 
+def _problem_data(problem: Any) -> dict[str, Any]:
+    """A located problem or warning (:class:`yamlbase.errors.Problem`) in ``--format json``."""
+    where = problem.location
+    return {"path": where.path, "line": where.line, "column": where.column, "message": problem.message}
+
+
+def _edited_data(edited: Any) -> dict[str, Any]:
+    """An applied changeSet edited since it ran (:class:`~yamlbase.runtime.plan.EditedChangeSet`), as JSON."""
+    where = edited.location
+    return {
+        "changeset": edited.identifier,
+        "path": where.path,
+        "line": where.line,
+        "column": where.column,
+        "old_checksum": edited.old_checksum,
+        "new_checksum": edited.new_checksum,
+    }
+
+
 def _error_data(exc: Exception) -> dict[str, Any]:
-    from yamlbase.errors import ChangeLogError, MigrationError
+    from yamlbase.errors import ChangeLogError, ChecksumMismatchError, MigrationError
 
     error: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
     data: dict[str, Any] = {"error": error}
     if isinstance(exc, ChangeLogError):
         data["valid"] = False
-        data["problems"] = [
-            {"path": p.location.path, "line": p.location.line, "column": p.location.column, "message": p.message}
-            for p in exc.problems
-        ]
+        data["problems"] = [_problem_data(p) for p in exc.problems]
+    if isinstance(exc, ChecksumMismatchError):
+        data["valid"] = False  # against that database's history
+        data["changed"] = [_edited_data(e) for e in exc.edited]
+        data["warnings"] = [_problem_data(w) for w in exc.warnings]
     if isinstance(exc, MigrationError):
         error.update(changeset=exc.changeset, statement=exc.statement, cause=exc.cause)
     return data
@@ -257,12 +279,26 @@ def validate(options: Options, dialect: str | None) -> None:
     from yamlbase import commands
 
     settings = options.settings()
-    model = commands.validate(settings.changelog_file, dialect=dialect, properties=options.selection()["properties"])
+    url = settings.url
+    model = commands.validate(
+        settings.changelog_file, dialect=dialect, properties=options.selection()["properties"], url=url
+    )
+    # The history is checked where there is one: a configured database, or the default SQLite file if it exists.
+    database = commands.safe_url(url) if commands.database_exists(url) else None
     count = len(model.changesets)
+    if not options.json:
+        for warning in model.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    text = f"{settings.changelog_file}: valid, {count} changeSet{'s' if count != 1 else ''}"
     _emit(
         options,
-        {"valid": True, "changesets": count},
-        f"{settings.changelog_file}: valid, {count} changeSet{'s' if count != 1 else ''}",
+        {
+            "valid": True,
+            "changesets": count,
+            "warnings": [_problem_data(w) for w in model.warnings],
+            "database": database,
+        },
+        f"{text}; those applied to {database} are unchanged" if database else text,
     )
 
 
@@ -283,7 +319,7 @@ def _do_update(options: Options, *, count: int | None = None, to_tag: str | None
 
     _emit(
         options,
-        {"applied": [cs.identifier for cs in done]},
+        {"applied": [cs.identifier for cs in done], "database": safe_url(settings.url)},
         f"{len(done)} changeSet{'s' if len(done) != 1 else ''} applied to {safe_url(settings.url)}"
         if done
         else f"{safe_url(settings.url)} is up to date",
@@ -341,10 +377,11 @@ def _do_rollback(options: Options, *, tag: str | None, count: int | None) -> Non
         report=_progress(options, "rolled back"),
         **options.selection(),
     )
+    database = commands.safe_url(settings.url)
     _emit(
         options,
-        {"rolled_back": [row.identifier for row in undone]},
-        f"{len(undone)} changeSet{'s' if len(undone) != 1 else ''} rolled back",
+        {"rolled_back": [row.identifier for row in undone], "database": database},
+        f"{len(undone)} changeSet{'s' if len(undone) != 1 else ''} rolled back on {database}",
     )
 
 
@@ -409,10 +446,26 @@ def status(options: Options) -> None:
 
     settings = options.settings()
     todo = commands.status(settings.url, settings.changelog_file, **options.selection())
-    lines = [f"{len(todo)} changeSet{'s' if len(todo) != 1 else ''} pending"] + [
+    database = commands.safe_url(settings.url)
+    lines = [f"{len(todo)} changeSet{'s' if len(todo) != 1 else ''} pending on {database}"] + [
         f"  {_shown(cs.identifier)}" for cs in todo
     ]
-    _emit(options, {"pending": [cs.identifier for cs in todo]}, "\n".join(lines))
+    if todo.changed:
+        n = len(todo.changed)
+        lines.append(
+            f"{n} applied changeSet{'s' if n != 1 else ''} changed since {'they were' if n != 1 else 'it was'} "
+            "applied (update refuses to run until the edits are reverted):"
+        )
+        lines.extend(f"  {_shown(e)}" for e in todo.changed)
+    _emit(
+        options,
+        {
+            "pending": [cs.identifier for cs in todo],
+            "changed": [_edited_data(e) for e in todo.changed],
+            "database": database,
+        },
+        "\n".join(lines),
+    )
 
 
 @main.command()
@@ -423,6 +476,7 @@ def history(options: Options) -> None:
 
     settings = options.settings()
     rows = commands.history(settings.url)
+    database = commands.safe_url(settings.url)
     data = [
         {
             "order": r.order_executed,
@@ -439,18 +493,23 @@ def history(options: Options) -> None:
         + (f"  [tag {r['tag']}]" if r["tag"] else "")
         for r in data
     ]
-    _emit(options, data, "\n".join(lines) if lines else "no changeSets have been applied")
+    _emit(
+        options,
+        data,
+        "\n".join([f"history of {database}:", *lines]) if lines else f"no changeSets have been applied to {database}",
+    )
 
 
 @main.command()
 @click.argument("name")
+@click.option("--force", is_flag=True, help="move NAME here if it exists, or replace the last changeSet's tag")
 @_run
-def tag(options: Options, name: str) -> None:
+def tag(options: Options, name: str, force: bool) -> None:
     """Tag the current database state (the last applied changeSet) as NAME."""
     from yamlbase import commands
 
     settings = options.settings()
-    row = commands.tag(settings.url, name, lock_timeout=settings.lock_timeout)
+    row = commands.tag(settings.url, name, lock_timeout=settings.lock_timeout, force=force)
     _emit(options, {"tag": name, "changeset": row.identifier}, f'tagged {_shown(row.identifier)} as "{_shown(name)}"')
 
 

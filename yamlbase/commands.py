@@ -26,6 +26,7 @@ from yamlbase.dialects import DIALECT_NAMES, capabilities
 from yamlbase.errors import (
     ChangeLogError,
     ChangeLogStopped,
+    ChecksumMismatchError,
     DatabaseError,
     IncompleteChangeSetError,
     Interrupted,
@@ -171,6 +172,12 @@ def _sqlite_file_missing(url: str) -> bool:
         return False
     database = parsed.database or ""
     return database not in ("", ":memory:") and not database.startswith("file:") and not Path(database).exists()
+
+
+def database_exists(url: str) -> bool:
+    """False for a SQLite file that does not exist (the commands that only read take it for an empty database and
+    never create it), True for any other URL."""
+    return not _sqlite_file_missing(url)
 
 
 def _require_database(url: str) -> None:
@@ -425,6 +432,9 @@ def _run_update(
         refused = plan.inexpressible(todo, sink.dialect_name)
         if refused:  # before anything runs: the database could not do it as written
             raise ChangeLogError(refused)
+        for cs in todo:  # what it is about to run only: an applied changeSet's doubts were said before it ran
+            for warning in cs.warnings:
+                log.warning("%s", warning)
         incomplete = target.incomplete_records()
         blocked = [cs for cs in todo if cs.key in incomplete]
         if blocked:
@@ -572,15 +582,34 @@ def validate(
     *,
     dialect: str | None = None,
     properties: Mapping[str, str] | None = None,
+    url: str | None = None,
 ) -> ChangeLog:
     """Parse and validate the changelog; raises ChangeLogError listing every problem. With ``dialect``, also
-    every change that database cannot express."""
+    every change that database cannot express. With ``url``, the database's history too: applied changeSets
+    edited since they ran raise :class:`ChecksumMismatchError` naming each (as ``update`` would refuse them);
+    a SQLite file that does not exist has no history, and is not created. The model's ``warnings`` list what
+    looks wrong without being an error (a type name that seems a typo)."""
     _check_dialect(dialect)
-    model = _Source(changelog, properties=properties).load(dialect)
+    source = _Source(changelog, properties=properties)
+    model = source.load(dialect)
     if dialect is not None:
         refused = plan.inexpressible(model.changesets, dialect)
         if refused:
             raise ChangeLogError(refused)
+    if url is not None:
+        source.for_url(url)  # the changelog as that database reads it is valid too, before connecting
+        if not _sqlite_file_missing(url):
+            with _online(url) as target:
+                dbms = target.sink.dialect_name
+                applied = {row.key: row for row in target.rows()}
+                verdict = plan.check_checksums(source.load(dbms), applied, dbms)
+            try:
+                plan.raise_for_changed(
+                    verdict, dbms, heading=f"changeSets changed after they were applied to {safe_url(url)}"
+                )
+            except ChecksumMismatchError as error:
+                error.warnings = model.warnings
+                raise
     return model
 
 
@@ -739,6 +768,15 @@ def rollback_sql(
     return buffer.getvalue() if out is None else ""
 
 
+class Pending(list[ChangeSet]):
+    """The changeSets ``update`` would apply, in order; ``changed`` lists the applied ones edited since they ran
+    (:class:`yamlbase.runtime.plan.EditedChangeSet`), which make ``update`` refuse to run anything."""
+
+    def __init__(self, changesets: Iterable[ChangeSet] = (), changed: Iterable[plan.EditedChangeSet] = ()) -> None:
+        super().__init__(changesets)
+        self.changed = list(changed)
+
+
 def status(
     url: str,
     changelog: str | os.PathLike[str],
@@ -746,15 +784,18 @@ def status(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
-) -> list[ChangeSet]:
-    """The changeSets ``update`` would apply."""
+) -> Pending:
+    """The changeSets ``update`` would apply (a list), and in ``.changed`` the applied changeSets edited since
+    they ran, judged as ``update`` judges them (``validCheckSum``, ``runOnChange``)."""
     source = _Source(changelog, contexts, label_filter, properties)
     model = source.for_url(url)
     if _sqlite_file_missing(url):
-        return plan.pending(model, {})
+        return Pending(plan.pending(model, {}))
     with _online(url) as target:
-        model = source.load(target.sink.dialect_name)
-        return plan.pending(model, {row.key: row for row in target.rows()})
+        dbms = target.sink.dialect_name
+        model = source.load(dbms)
+        applied = {row.key: row for row in target.rows()}
+        return Pending(plan.pending(model, applied), plan.check_checksums(model, applied, dbms).edited(dbms))
 
 
 def history(url: str) -> list[HistoryRow]:
@@ -765,15 +806,35 @@ def history(url: str) -> list[HistoryRow]:
         return target.rows()
 
 
-def tag(url: str, name: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> HistoryRow:
-    """Tag the current state: sets TAG on the most recently executed changeSet's row."""
+def tag(url: str, name: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, force: bool = False) -> HistoryRow:
+    """Tag the current state: sets TAG on the most recently executed changeSet's row.
+
+    Refused (:class:`YamlbaseError`, nothing changed) when some row already carries ``name``, or the last row
+    carries another tag. With ``force``, the tag moves: taken off the rows that carry it and set on the last
+    row, replacing the tag it had."""
     _require_database(url)
     with _online(url) as target, target.locked(lock_timeout):
         rows = target.rows()
         if not rows:
             raise YamlbaseError("nothing has been applied yet, so there is nothing to tag")
         last = rows[-1]
+        holders = [row for row in rows if row.tag == name]
+        if holders == [last]:
+            return last  # already so: nothing to do, nothing replaced
+        if not force:
+            if holders:
+                raise YamlbaseError(
+                    f'tag "{name}" already exists, on {holders[-1].identifier}; nothing was changed '
+                    f"(--force moves it to the last changeSet, {last.identifier})"
+                )
+            if last.tag is not None:
+                raise YamlbaseError(
+                    f'the last changeSet, {last.identifier}, already carries tag "{last.tag}"; nothing was changed '
+                    f'(--force replaces it with "{name}")'
+                )
         with target.sink.transaction():
+            for row in holders:
+                target.history.set_tag(target.sink, row.key, None)
             target.history.set_tag(target.sink, last.key, name)
         last.tag = name
         return last

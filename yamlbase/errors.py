@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,13 @@ class LockError(YamlbaseError):
 
 
 class ChecksumMismatchError(YamlbaseError):
-    """Applied changeSets whose content changed since they ran."""
+    """Applied changeSets whose content changed since they ran; ``edited`` names each with both checksums
+    (:class:`yamlbase.runtime.plan.EditedChangeSet`), ``warnings`` are the changelog's own (``validate``)."""
+
+    def __init__(self, message: str, edited: Sequence[Any] = (), warnings: Sequence[Problem] = ()) -> None:
+        self.edited = list(edited)
+        self.warnings = list(warnings)
+        super().__init__(message)
 
 
 class RollbackImpossibleError(YamlbaseError):

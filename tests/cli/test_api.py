@@ -41,11 +41,12 @@ def test_update_status_history_rollback(example: Path, example_ids: list[str], d
 
 def test_update_count_to_tag_and_tag(example: Path, example_ids: list[str], db: DbView) -> None:
     assert [cs.identifier for cs in yamlbase.update(URL, example, count=2)] == example_ids[:2]
-    assert [cs.identifier for cs in yamlbase.update(URL, example, to_tag="v1.0")] == example_ids[2:5]
-
     row = yamlbase.tag("api-tag", URL)
-    assert row.identifier == example_ids[4]
+    assert row.identifier == example_ids[1]
     assert db(URL).history()[-1][2] == "api-tag"
+
+    assert [cs.identifier for cs in yamlbase.update(URL, example, to_tag="v1.0")] == example_ids[2:5]
+    assert db(URL).history()[-1][2] == "v1.0"
 
 
 def test_defaults_are_the_command_lines(

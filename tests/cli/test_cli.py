@@ -172,21 +172,21 @@ def test_second_update_is_up_to_date(run: Run, example: Path, db: DbView) -> Non
 def test_status_lists_pending_changesets(run: Run, example: Path, example_ids: list[str], workdir: Path) -> None:
     result = run("status")
     assert result.exit_code == 0, result.output
-    assert lines(result.stdout) == ["10 changeSets pending"] + [f"  {i}" for i in example_ids]
+    assert lines(result.stdout) == [f"10 changeSets pending on {DEFAULT_URL}"] + [f"  {i}" for i in example_ids]
     assert not (workdir / "yamlbase.db").exists(), "status must not create the database"
 
     assert run("update-count", "9").exit_code == 0
     result = run("status")
-    assert lines(result.stdout) == ["1 changeSet pending", f"  {example_ids[-1]}"]
+    assert lines(result.stdout) == [f"1 changeSet pending on {DEFAULT_URL}", f"  {example_ids[-1]}"]
 
     assert run("update").exit_code == 0
-    assert lines(run("status").stdout) == ["0 changeSets pending"]
+    assert lines(run("status").stdout) == [f"0 changeSets pending on {DEFAULT_URL}"]
 
 
 def test_history_shows_rows_in_order_with_tags(run: Run, example: Path, example_ids: list[str]) -> None:
     result = run("history")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "no changeSets have been applied\n"
+    assert result.stdout == f"no changeSets have been applied to {DEFAULT_URL}\n"
 
     assert run("update").exit_code == 0
     tagged = run("tag", "deployed")
@@ -195,7 +195,9 @@ def test_history_shows_rows_in_order_with_tags(run: Run, example: Path, example_
 
     result = run("history")
     assert result.exit_code == 0, result.output
-    parsed = [HISTORY_LINE.match(line) for line in lines(result.stdout)]
+    header, *rows = lines(result.stdout)
+    assert header == f"history of {DEFAULT_URL}:"
+    parsed = [HISTORY_LINE.match(line) for line in rows]
     assert all(parsed), result.stdout
     assert [(int(m["order"]), m["type"], m["changeset"], m["tag"]) for m in parsed if m] == [
         (n, "EXECUTED", cs, {4: "v1.0", 9: "deployed"}.get(n - 1)) for n, cs in enumerate(example_ids, start=1)
@@ -221,9 +223,9 @@ def test_update_count_and_update_to_tag(run: Run, example: Path, example_ids: li
 @pytest.mark.parametrize(
     ("command", "exit_code", "expected"),
     [
-        ("validate", 0, {"valid": True, "changesets": 10}),
-        ("status", 0, {"pending": "IDS"}),
-        ("update", 0, {"applied": "IDS"}),
+        ("validate", 0, {"valid": True, "changesets": 10, "warnings": [], "database": None}),
+        ("status", 0, {"pending": "IDS", "changed": [], "database": DEFAULT_URL}),
+        ("update", 0, {"applied": "IDS", "database": DEFAULT_URL}),
         ("history", 0, []),
         ("list-locks", 0, {"locked": False, "locked_by": None, "granted": None, "holder_alive": None}),
         ("tag-exists", 1, {"tag": "v1.0", "exists": False}),
@@ -252,13 +254,17 @@ def test_format_json_after_update(run: Run, example: Path, example_ids: list[str
     assert {row["type"] for row in history} == {"EXECUTED"}
     assert len({row["deployment"] for row in history}) == 1
 
-    assert json.loads(run("--format", "json", "update").stdout) == {"applied": []}
-    assert json.loads(run("status", "--format", "json").stdout) == {"pending": []}
+    assert json.loads(run("--format", "json", "update").stdout) == {"applied": [], "database": DEFAULT_URL}
+    assert json.loads(run("status", "--format", "json").stdout) == {
+        "pending": [],
+        "changed": [],
+        "database": DEFAULT_URL,
+    }
     assert json.loads(run("tag", "t2", "--format", "json").stdout) == {"tag": "t2", "changeset": example_ids[-1]}
     assert json.loads(run("tag-exists", "t2", "--format", "json").stdout) == {"tag": "t2", "exists": True}
     result = run("rollback", "--tag", "v1.0", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"rolled_back": list(reversed(example_ids[5:]))}
+    assert json.loads(result.stdout) == {"rolled_back": list(reversed(example_ids[5:])), "database": DEFAULT_URL}
 
 
 # --- where settings come from ---------------------------------------------------------------------------
@@ -289,7 +295,7 @@ def test_changelog_file_before_or_after_the_command(run: Run, write: Write, befo
     result = run(*option, "status") if before else run("status", *option)
 
     assert result.exit_code == 0, result.output
-    assert lines(result.stdout) == ["1 changeSet pending", "  main.yaml::elsewhere::test"]
+    assert lines(result.stdout) == [f"1 changeSet pending on {DEFAULT_URL}", "  main.yaml::elsewhere::test"]
 
 
 @pytest.mark.parametrize(
@@ -648,7 +654,7 @@ def test_rollback_to_a_tag_keeps_the_tagged_changeset(
 
     assert result.exit_code == 0, result.output
     undone = list(reversed(example_ids[5:]))
-    assert lines(result.stdout) == [f"rolled back {i}" for i in undone] + ["5 changeSets rolled back"]
+    assert lines(result.stdout) == [f"rolled back {i}" for i in undone] + [f"5 changeSets rolled back on {DEFAULT_URL}"]
     assert view.history_ids() == example_ids[:5]
     assert view.snapshot() == at_v1
     assert view.lock() == (False, None)
@@ -674,7 +680,7 @@ def test_tag_then_rollback_to_it(run: Run, example: Path, example_ids: list[str]
     result = run("rollback", "--tag", "before-issues")
 
     assert result.exit_code == 0, result.output
-    assert lines(result.stdout)[-1] == "7 changeSets rolled back"
+    assert lines(result.stdout)[-1] == f"7 changeSets rolled back on {DEFAULT_URL}"
     view = db(DEFAULT_URL)
     assert view.history_ids() == example_ids[:3]
     assert view.history()[-1][2] == "before-issues"
@@ -690,13 +696,13 @@ def test_rollback_count(run: Run, example: Path, example_ids: list[str], db: DbV
     assert lines(result.stdout) == [
         f"rolled back {example_ids[9]}",
         f"rolled back {example_ids[8]}",
-        "2 changeSets rolled back",
+        f"2 changeSets rolled back on {DEFAULT_URL}",
     ]
     view = db(DEFAULT_URL)
     assert view.history_ids() == example_ids[:8]
     assert "status" not in view.columns("issues")
     assert view.scalars("SELECT COUNT(*) FROM accounts") == [0]
-    assert lines(run("status").stdout)[0] == "2 changeSets pending"
+    assert lines(run("status").stdout)[0] == f"2 changeSets pending on {DEFAULT_URL}"
 
 
 def test_rollback_sql_prints_the_rollback_and_changes_nothing(
@@ -943,7 +949,7 @@ def test_failing_changeset_is_rolled_back_and_named(run: Run, write: Write, db: 
     assert view.scalars("SELECT COUNT(*) FROM t1") == [0], "the INSERT before the failure must be rolled back"
     assert view.lock() == (False, None)
     assert lines(run("status").stdout) == [
-        "2 changeSets pending",
+        f"2 changeSets pending on {DEFAULT_URL}",
         "  changelog.yaml::second::ann",
         "  changelog.yaml::third::ann",
     ]
@@ -1145,7 +1151,7 @@ def test_postgresql_update_history_and_rollback(
     result = run("rollback", "--url", url, "--tag", "v1.0")
     assert result.exit_code == 0, result.output
     assert lines(result.stdout) == [f"rolled back {i}" for i in reversed(example_ids[5:])] + [
-        "5 changeSets rolled back"
+        f"5 changeSets rolled back on {shown}"
     ]
     assert view.snapshot() == at_v1
 

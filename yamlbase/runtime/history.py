@@ -118,7 +118,7 @@ class HistoryTable:
     def delete(self, sink: Sink, key: tuple[str, str, str]) -> None:
         sink.execute(self.table.delete().where(self._where(key)))
 
-    def set_tag(self, sink: Sink, key: tuple[str, str, str], tag: str) -> None:
+    def set_tag(self, sink: Sink, key: tuple[str, str, str], tag: str | None) -> None:
         sink.execute(self.table.update().where(self._where(key)).values({self.c["TAG"].name: tag}))
 
     def set_checksum(self, sink: Sink, key: tuple[str, str, str], checksum: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from yamlbase.changelog.model import ChangeLog, ChangeSet
 from yamlbase.changes import Change, NoInverse, PlanContext
 from yamlbase.changes.base import Unsupported
-from yamlbase.errors import ChecksumMismatchError, Problem, RollbackImpossibleError, YamlbaseError
+from yamlbase.errors import ChecksumMismatchError, Location, Problem, RollbackImpossibleError, YamlbaseError
 from yamlbase.runtime.history import HistoryRow
 
 
@@ -39,12 +39,32 @@ def up_to_tag(changesets: list[ChangeSet], tag: str) -> list[ChangeSet]:
     raise YamlbaseError(f'no pending changeSet carries tag "{tag}" (a tagDatabase change)')
 
 
+@dataclass(frozen=True)
+class EditedChangeSet:
+    """An applied changeSet whose content changed since it ran: its name, where it is written, and the checksum
+    stored when it ran beside the one it has now."""
+
+    identifier: str
+    location: Location
+    old_checksum: str | None
+    new_checksum: str
+
+    def __str__(self) -> str:
+        return f"{self.identifier} ({self.location}): was {self.old_checksum}, is now {self.new_checksum}"
+
+
 @dataclass
 class ChecksumVerdict:
     """Applied changeSets whose stored MD5SUM is stale but valid (to rewrite) and those that changed."""
 
     refresh: list[tuple[ChangeSet, HistoryRow]]
     changed: list[tuple[ChangeSet, HistoryRow]]
+
+    def edited(self, dbms: str | None = None) -> list[EditedChangeSet]:
+        """The changed changeSets, each with both checksums (the current one on database ``dbms``)."""
+        return [
+            EditedChangeSet(cs.identifier, cs.location, row.md5sum, cs.checksum_for(dbms)) for cs, row in self.changed
+        ]
 
 
 def check_checksums(
@@ -78,16 +98,20 @@ def check_checksums(
     return verdict
 
 
-def raise_for_changed(verdict: ChecksumVerdict, dbms: str | None = None) -> None:
-    if verdict.changed:
-        lines = [
-            f"  {cs.identifier} ({cs.location}): was {row.md5sum}, is now {cs.checksum_for(dbms)}"
-            for cs, row in verdict.changed
-        ]
+def raise_for_changed(
+    verdict: ChecksumVerdict,
+    dbms: str | None = None,
+    *,
+    heading: str = "changeSets changed after they were applied; nothing was run",
+) -> None:
+    """Raise :class:`ChecksumMismatchError` naming every changed changeSet under ``heading``, if there are any."""
+    edited = verdict.edited(dbms)
+    if edited:
         raise ChecksumMismatchError(
-            "changeSets changed after they were applied; nothing was run:\n"
-            + "\n".join(lines)
-            + "\nRevert the edits, or add a new changeSet for the new change."
+            f"{heading}:\n"
+            + "\n".join(f"  {e}" for e in edited)
+            + "\nRevert the edits, or add a new changeSet for the new change.",
+            edited,
         )
 
 
