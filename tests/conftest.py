@@ -29,6 +29,11 @@ import sqlalchemy as sa
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# A PostgreSQL role that must give its password: the servers trust every other user (initdb -A trust), so a test
+# of passwords needs this one. Its pg_hba.conf line comes before the trust lines (here and in .ci/run).
+PASSWORD_ROLE = "yamlbase_password_role"
+PASSWORD_HBA_LINE = f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n"
+
 
 def unavailable(reason: str) -> NoReturn:
     """Skip locally, fail in CI."""
@@ -104,6 +109,8 @@ class PostgresCluster:
         """Create the cluster and start the server on a free port; the admin URL."""
         initdb = self.bindir / "initdb"
         self._run(str(initdb), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "-N")
+        hba = self.data / "pg_hba.conf"  # rewritten in place: it stays the server user's
+        hba.write_text(PASSWORD_HBA_LINE + hba.read_text())
         for attempt in range(3):  # a free port can be taken by someone else before the server binds it
             self.port = _free_port()
             options = (
@@ -283,6 +290,26 @@ def sqlite_url(tmp_path: Path) -> str:
 def postgresql_url(postgresql_server: str) -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped after the test."""
     yield from _fresh_postgresql_database(postgresql_server)
+
+
+@pytest.fixture
+def postgresql_password_url(postgresql_server: str) -> Iterator[sa.URL]:
+    """A new PostgreSQL database owned by ``PASSWORD_ROLE``, as a URL object carrying that role's password
+    (one that plain URL text would need to encode)."""
+    password = "s3cret:@/pw"
+    admin = sa.create_engine(postgresql_server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    name = f"yb_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": PASSWORD_ROLE})
+        verb = "ALTER" if exists.first() else "CREATE"
+        connection.exec_driver_sql(f"{verb} ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{password}'")
+        connection.exec_driver_sql(f"CREATE DATABASE {name} OWNER {PASSWORD_ROLE}")
+    try:
+        yield sa.make_url(postgresql_server).set(username=PASSWORD_ROLE, password=password, database=name)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
 
 
 @pytest.fixture

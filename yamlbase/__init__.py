@@ -1,137 +1,589 @@
 """yamlbase: Liquibase's YAML changelogs and history tables, applied with SQLAlchemy and Alembic.
 
-The Python API mirrors the commands. ``url`` and ``changelog`` default as on the command line
-(``YAMLBASE_URL`` / ``DATABASE_URL`` / ``[tool.yamlbase]`` / ``sqlite:///yamlbase.db``, and
-``changelog/changelog.yaml``)::
+The Python API: one function per command of the ``yamlbase`` command line (dashes become underscores), with the
+command line's defaults. The database and the changelog are the first two arguments, positional; everything
+else is keyword-only::
 
     import yamlbase
     yamlbase.update("postgresql://app@db/app", "changelog/changelog.yaml")
+    yamlbase.update(engine)                      # an application's Engine; the changelog by default
+    with engine.connect() as connection:
+        yamlbase.update(connection, "changelog/changelog.yaml")
+
+**The database** (``url``) is any of:
+
+- a URL, as text (``"postgresql://app:secret@db/app"``) or as a ``sqlalchemy.URL`` (``engine.url`` will do: its
+  password is used as it is). yamlbase creates an engine for it and disposes of it before returning.
+- an ``Engine``: yamlbase opens one connection from it and closes it before returning; the engine is not
+  disposed, and its pool and settings are the application's.
+- a ``Connection``: used as given, and left open. It must not be in a transaction (commit or roll back first:
+  yamlbase neither commits nor rolls back a transaction it did not begin, and says so with a
+  :class:`~yamlbase.errors.UsageError`). yamlbase then begins and commits its own transactions on it — one per
+  changeSet, its history row included, plus short ones for the lock and the history table — and leaves none open.
+  What it changed is there on the connection afterwards: an in-memory SQLite database updated through a
+  connection has its tables on that connection.
+- ``None`` (the default): the configured URL, as on the command line (``YAMLBASE_URL``, ``DATABASE_URL`` or a
+  ``.env`` file, ``[tool.yamlbase] url``, else ``sqlite:///yamlbase.db``). The changelog defaults likewise
+  (``YAMLBASE_CHANGELOG_FILE``, ``[tool.yamlbase] changelog-file``, else ``changelog/changelog.yaml``), and so does
+  ``lock_timeout`` (``YAMLBASE_LOCK_TIMEOUT``, ``[tool.yamlbase] lock-timeout``, else 300 seconds).
+
+On SQLite, an Engine or Connection the application made gets, for the duration of the call only, the
+transactions yamlbase's own engines have (the driver's implicit transaction handling off, an explicit ``BEGIN``,
+``BEGIN IMMEDIATE`` for writes), so that each changeSet's DDL commits or rolls back as a whole; the connection's
+settings are put back afterwards. An engine with its own ``begin`` event hooks (SQLAlchemy's recipe for SQLite
+transactions) is trusted to begin transactions itself. Messages name the database by its URL with the password
+hidden.
+
+**Progress** goes to the standard :mod:`logging` logger ``yamlbase``: an ``INFO`` record for each changeSet run
+(``ran <path>::<id>::<author>``) or rolled back (``rolled back …``), with the changeSet's name also in the
+record's ``changeset`` attribute; ``WARNING`` records for a lock being waited for or taken over, a failed
+precondition whose ``onFail`` lets the run go on, and a changeSet with ``failOnError: false`` that failed. Its
+child logger ``yamlbase.output`` carries the messages of ``output`` changes whose target is a log level
+(``target: INFO``, ``WARN``, …; the default target is stderr). yamlbase adds no handler: an application's logging
+configuration decides what is shown (``logging.basicConfig(level=logging.INFO)`` shows the progress). Functions
+that run changeSets also take ``report``, called with each changeSet's name as it finishes.
+
+Failures raise :class:`yamlbase.YamlbaseError` subclasses (:mod:`yamlbase.errors`) carrying the same messages the
+command line prints.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from yamlbase.changelog.model import ChangeLog, ChangeSet
+    from yamlbase.commands import Contexts, Database, Report
+    from yamlbase.config import Settings
     from yamlbase.runtime.history import HistoryRow
+    from yamlbase.runtime.lock import LockState
 
 __all__ = [
     "YamlbaseError",
+    "clear_incomplete",
     "history",
+    "list_locks",
+    "mark_next_changeset_ran",
     "release_locks",
     "rollback",
+    "rollback_count",
     "rollback_sql",
     "status",
     "tag",
+    "tag_exists",
     "update",
+    "update_count",
     "update_sql",
     "update_testing_rollback",
+    "update_to_tag",
     "validate",
 ]
 
+PathText = str | os.PathLike[str]
 
-def _settings(url: str | None, changelog: str | None) -> Any:
+
+def _settings(
+    url: Database | None, changelog: PathText | None = None, lock_timeout: float | None = None
+) -> tuple[Database, Settings]:
+    """The database (``url``, else the configured URL) and the resolved settings. A URL object, Engine or
+    Connection is passed on as it is: turned into text, a URL would lose its password."""
     from yamlbase.config import load_settings
 
-    return load_settings(url=url, changelog_file=changelog)
+    settings = load_settings(
+        url=url if isinstance(url, str) else None,
+        changelog_file=None if changelog is None else os.fspath(changelog),
+        lock_timeout=lock_timeout,
+    )
+    return (settings.url if url is None else url), settings
 
 
-def update(url: str | None = None, changelog: str | None = None, **options: Any) -> list[ChangeSet]:
-    """Apply pending changeSets; ``count=`` / ``to_tag=`` limit them. Returns the changeSets applied."""
+def _reporter(report: Report | None) -> Report:
     from yamlbase import commands
 
-    s = _settings(url, changelog)
-    options.setdefault("lock_timeout", s.lock_timeout)
-    return commands.update(s.url, s.changelog_file, **options)
+    return commands._quiet if report is None else report
 
 
-def update_sql(url: str | None = None, changelog: str | None = None, **options: Any) -> str:
-    """The SQL ``update`` would run. ``dialect=`` without ``url`` renders for an empty database."""
-    from yamlbase import commands
-
-    s = _settings(url, changelog)
-    offline = options.get("dialect") is not None and s.url_source == "default"
-    return commands.update_sql(None if offline else s.url, s.changelog_file, **options)
-
-
-def update_testing_rollback(
-    url: str | None = None, changelog: str | None = None, *, lock_timeout: float | None = None
+def update(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+    report: Report | None = None,
 ) -> list[ChangeSet]:
-    """Apply each pending changeSet, roll it back, check the schema is as before it, and apply it again.
+    """Apply every pending changeSet, each in its own transaction with its history row (``yamlbase update``).
 
-    Raises :class:`yamlbase.errors.RollbackMismatchError` naming the first changeSet whose rollback is wrong.
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param contexts: run only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
+    :param label_filter: run only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it has run.
+    :returns: the changeSets applied, in order (empty when the database is up to date).
     """
     from yamlbase import commands
 
-    s = _settings(url, changelog)
-    timeout = s.lock_timeout if lock_timeout is None else lock_timeout
-    return commands.update_testing_rollback(s.url, s.changelog_file, lock_timeout=timeout)
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.update(
+        database,
+        s.changelog_file,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def update_count(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    count: int,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+    report: Report | None = None,
+) -> list[ChangeSet]:
+    """Apply the next ``count`` pending changeSets (``yamlbase update-count COUNT``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param count: how many pending changeSets to apply, at most.
+    :param contexts: run only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
+    :param label_filter: run only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it has run.
+    :returns: the changeSets applied, in order.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.update(
+        database,
+        s.changelog_file,
+        count=count,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def update_to_tag(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    tag: str,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+    report: Report | None = None,
+) -> list[ChangeSet]:
+    """Apply pending changeSets up to and including the one with ``tagDatabase`` ``tag``
+    (``yamlbase update-to-tag TAG``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param tag: the tag of the last changeSet to apply.
+    :param contexts: run only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
+    :param label_filter: run only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it has run.
+    :returns: the changeSets applied, in order.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.update(
+        database,
+        s.changelog_file,
+        to_tag=tag,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def update_sql(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    dialect: str | None = None,
+    count: int | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+) -> str:
+    """The SQL ``update`` would run, bookkeeping included, changing nothing (``yamlbase update-sql``).
+
+    :param url: the database whose history decides what is pending: a URL (text or ``sqlalchemy.URL``), an
+        ``Engine`` or a ``Connection``; ``None`` for the configured URL (with ``dialect`` and no URL configured:
+        rendered for an empty database of that dialect, with no connection).
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param dialect: the database to render for (``postgresql``, ``sqlite``, ``mysql``, ``mariadb``, ``mssql``,
+        ``oracle``).
+    :param count: only the next ``count`` pending changeSets.
+    :param contexts: only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
+    :param label_filter: only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param out: write the SQL there instead of returning it.
+    :returns: the SQL text (``""`` when written to ``out``).
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog)
+    offline = dialect is not None and url is None and s.url_source == "default"
+    return commands.update_sql(
+        None if offline else database,
+        s.changelog_file,
+        dialect=dialect,
+        count=count,
+        out=out,
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
 
 
 def rollback(
-    url: str | None = None,
-    changelog: str | None = None,
+    url: Database | None = None,
+    changelog: PathText | None = None,
     *,
-    tag: str | None = None,
-    count: int | None = None,
+    tag: str,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
     lock_timeout: float | None = None,
+    report: Report | None = None,
 ) -> list[HistoryRow]:
-    """Undo changeSets applied after ``tag``, or the last ``count``."""
+    """Undo every changeSet applied after the one tagged ``tag``, newest first (``yamlbase rollback --tag TAG``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file (it holds the rollbacks); ``None`` for the configured one.
+    :param tag: the tag to go back to; the tagged changeSet stays.
+    :param contexts: undo only changeSets whose context admits these (``"dev,test"`` or a list).
+    :param label_filter: undo only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it has been rolled back.
+    :returns: the history rows undone, newest first.
+    """
     from yamlbase import commands
 
-    s = _settings(url, changelog)
-    timeout = s.lock_timeout if lock_timeout is None else lock_timeout
-    return commands.rollback(s.url, s.changelog_file, tag=tag, count=count, lock_timeout=timeout)
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.rollback(
+        database,
+        s.changelog_file,
+        tag=tag,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def rollback_count(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    count: int,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+    report: Report | None = None,
+) -> list[HistoryRow]:
+    """Undo the last ``count`` changeSets applied, newest first (``yamlbase rollback-count COUNT``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file (it holds the rollbacks); ``None`` for the configured one.
+    :param count: how many changeSets to undo.
+    :param contexts: undo only changeSets whose context admits these (``"dev,test"`` or a list).
+    :param label_filter: undo only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it has been rolled back.
+    :returns: the history rows undone, newest first.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.rollback(
+        database,
+        s.changelog_file,
+        count=count,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
 
 
 def rollback_sql(
-    url: str | None = None, changelog: str | None = None, *, tag: str | None = None, count: int | None = None
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    tag: str | None = None,
+    count: int | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
 ) -> str:
-    """The SQL ``rollback`` would run."""
+    """The SQL ``rollback`` would run, changing nothing (``yamlbase rollback-sql``); give ``tag`` or ``count``.
+
+    :param url: the database whose history is read: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a
+        ``Connection``; ``None`` for the configured URL.
+    :param changelog: the root changelog file (it holds the rollbacks); ``None`` for the configured one.
+    :param tag: undo everything applied after this tag.
+    :param count: undo the last ``count`` changeSets.
+    :param contexts: undo only changeSets whose context admits these (``"dev,test"`` or a list).
+    :param label_filter: undo only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param out: write the SQL there instead of returning it.
+    :returns: the SQL text (``""`` when written to ``out``).
+    """
     from yamlbase import commands
 
-    s = _settings(url, changelog)
-    return commands.rollback_sql(s.url, s.changelog_file, tag=tag, count=count)
+    database, s = _settings(url, changelog)
+    return commands.rollback_sql(
+        database,
+        s.changelog_file,
+        tag=tag,
+        count=count,
+        out=out,
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
 
 
-def status(url: str | None = None, changelog: str | None = None) -> list[ChangeSet]:
-    """The pending changeSets."""
+def update_testing_rollback(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+    report: Report | None = None,
+) -> list[ChangeSet]:
+    """Apply each pending changeSet, roll it back, check the schema is as before it, and apply it again
+    (``yamlbase update-testing-rollback``). A rollback that leaves another schema raises
+    :class:`yamlbase.errors.RollbackMismatchError` naming the changeSet (which is then left rolled back).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param contexts: run only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
+    :param label_filter: run only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it has been applied, rolled back and applied again.
+    :returns: the changeSets applied, in order.
+    """
     from yamlbase import commands
 
-    s = _settings(url, changelog)
-    return commands.status(s.url, s.changelog_file)
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.update_testing_rollback(
+        database,
+        s.changelog_file,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
 
 
-def history(url: str | None = None) -> list[HistoryRow]:
-    """The rows of DATABASECHANGELOG, in execution order."""
+def status(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> list[ChangeSet]:
+    """The changeSets ``update`` would apply, in order (``yamlbase status``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param contexts: only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
+    :param label_filter: only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :returns: the pending changeSets.
+    """
     from yamlbase import commands
 
-    return commands.history(_settings(url, None).url)
+    database, s = _settings(url, changelog)
+    return commands.status(
+        database, s.changelog_file, contexts=contexts, label_filter=label_filter, properties=properties
+    )
 
 
-def tag(name: str, url: str | None = None, *, lock_timeout: float | None = None) -> HistoryRow:
-    """Tag the last applied changeSet."""
+def history(url: Database | None = None) -> list[HistoryRow]:
+    """The rows of DATABASECHANGELOG, in execution order (``yamlbase history``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :returns: one row per changeSet run (empty when nothing was ever applied).
+    """
     from yamlbase import commands
 
-    s = _settings(url, None)
-    return commands.tag(s.url, name, lock_timeout=s.lock_timeout if lock_timeout is None else lock_timeout)
+    return commands.history(_settings(url)[0])
 
 
-def release_locks(url: str | None = None) -> None:
-    """Release DATABASECHANGELOGLOCK."""
+def tag(
+    url: Database | None = None, *, name: str, force: bool = False, lock_timeout: float | None = None
+) -> HistoryRow:
+    """Tag the current state: set ``name`` on the last applied changeSet's history row (``yamlbase tag NAME``).
+    Refused (nothing changed) when some row already carries ``name`` or the last row carries another tag.
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param name: the tag.
+    :param force: move the tag: take it off the row that carries it, and replace the last row's tag.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :returns: the history row tagged.
+    """
     from yamlbase import commands
 
-    commands.release_locks(_settings(url, None).url)
+    database, s = _settings(url, None, lock_timeout)
+    return commands.tag(database, name, lock_timeout=s.lock_timeout, force=force)
 
 
-def validate(changelog: str | None = None) -> ChangeLog:
-    """Parse and validate; raises :class:`yamlbase.errors.ChangeLogError` with every problem."""
+def tag_exists(url: Database | None = None, *, name: str) -> bool:
+    """Whether some changeSet's history row carries tag ``name`` (``yamlbase tag-exists NAME``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param name: the tag.
+    """
     from yamlbase import commands
 
-    return commands.validate(_settings(None, changelog).changelog_file)
+    return commands.tag_exists(_settings(url)[0], name)
+
+
+def release_locks(url: Database | None = None) -> None:
+    """Release DATABASECHANGELOGLOCK, whoever holds it (``yamlbase release-locks``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    """
+    from yamlbase import commands
+
+    commands.release_locks(_settings(url)[0])
+
+
+def list_locks(url: Database | None = None) -> LockState | None:
+    """Who holds DATABASECHANGELOGLOCK (``yamlbase list-locks``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :returns: the lock row's state, with whether its holder is still alive where that can be told; ``None`` when
+        there is no lock table.
+    """
+    from yamlbase import commands
+
+    return commands.list_locks(_settings(url)[0])
+
+
+def mark_next_changeset_ran(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+) -> ChangeSet | None:
+    """Record the next pending changeSet as run without running it (``yamlbase mark-next-changeset-ran``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param contexts: consider only changeSets whose context admits these (``"dev,test"`` or a list).
+    :param label_filter: consider only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :returns: the changeSet marked, or ``None`` when nothing is pending.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.mark_next_changeset_ran(
+        database,
+        s.changelog_file,
+        lock_timeout=s.lock_timeout,
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def clear_incomplete(url: Database | None = None, *, lock_timeout: float | None = None) -> list[str]:
+    """Forget changeSets that stopped part-way, once their statements were undone by hand; ``update`` then runs
+    them again (``yamlbase clear-incomplete``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :returns: the names of the changeSets forgotten.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, None, lock_timeout)
+    return commands.clear_incomplete(database, lock_timeout=s.lock_timeout)
+
+
+def validate(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    dialect: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> ChangeLog:
+    """Parse and validate the changelog and every file it includes (``yamlbase validate``); raises
+    :class:`yamlbase.errors.ChangeLogError` listing every problem at its ``path:line:col``. Where the database has
+    a history, applied changeSets edited since they ran raise :class:`yamlbase.errors.ChecksumMismatchError`
+    naming each, with its old and new checksum. Nothing is written, and a SQLite file that does not exist is not
+    created (it has no history to check).
+
+    :param url: the database whose history is checked: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a
+        ``Connection``; ``None`` for the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param dialect: also refuse every change this database cannot express.
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :returns: the changelog read; its ``warnings`` list what looks wrong without being an error.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog)
+    return commands.validate(s.changelog_file, dialect=dialect, properties=properties, url=database)
 
 
 def __getattr__(name: str) -> Any:

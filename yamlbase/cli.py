@@ -245,11 +245,13 @@ def _emit(options: Options, data: Any, text: str) -> None:
 def main(ctx: click.Context, **given: Any) -> None:
     """yamlbase: apply Liquibase-style YAML changelogs to a database, with rollbacks and a locked history."""
     ctx.ensure_object(Options).merge(**given)
-    _log_warnings_to_stderr()
+    ctx.call_on_close(_log_warnings_to_stderr())
 
 
-def _log_warnings_to_stderr() -> None:
-    """yamlbase's warnings (a lock being waited for or taken over) go to stderr as ``warning: …`` lines."""
+def _log_warnings_to_stderr() -> Callable[[], None]:
+    """yamlbase's warnings (a lock being waited for or taken over) go to stderr as ``warning: …`` lines; its INFO
+    progress records are not made (the command prints its own progress). Returns what puts the ``yamlbase``
+    logger back as it was, for when the command is done (the CLI may run inside a process that logs)."""
     import logging
 
     class ToStderr(logging.Handler):
@@ -257,10 +259,18 @@ def _log_warnings_to_stderr() -> None:
             click.echo(f"warning: {record.getMessage()}", err=True)  # the current stderr, also under CliRunner
 
     logger = logging.getLogger("yamlbase")
-    if not any(type(h).__name__ == "ToStderr" for h in logger.handlers):
-        logger.addHandler(ToStderr())
-        logger.setLevel(logging.WARNING)
-        logger.propagate = False
+    handler = ToStderr(logging.WARNING)
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+    return restore
 
 
 def _progress(options: Options, verb: str) -> Callable[[str], None]:

@@ -51,6 +51,11 @@ from yamlbase.runtime.sink import AUTOCOMMIT, WRITES, ConnectionSink, Sink, Text
 Report = Callable[[str], None]
 log = logging.getLogger("yamlbase")
 
+# What a command's database can be (the one home of that fact): a URL, as text or as a ``sqlalchemy.URL`` (its
+# password used as it is); an ``Engine``, which yamlbase opens its connection from (and does not dispose); or a
+# ``Connection``, used as given (see :func:`connect`).
+Database = str | URL | Engine | Connection
+
 
 class StopRequest:
     """Set by a signal handler (the CLI's); runs stop between changeSets, never in the middle of one."""
@@ -84,7 +89,7 @@ def _quiet(_: str) -> None:
 # --- connections -------------------------------------------------------------------------------------
 
 
-def parse_url(url: str) -> URL:
+def parse_url(url: str | URL) -> URL:
     """A SQLAlchemy URL; plain ``postgresql://`` uses psycopg 3 (the driver yamlbase installs)."""
     try:
         parsed = make_url(url)
@@ -98,8 +103,10 @@ def parse_url(url: str) -> URL:
 _SECRET_QUERY_KEYS = ("password", "passwd", "pwd")
 
 
-def safe_url(url: str | URL) -> str:
+def safe_url(url: Database) -> str:
     """The URL with its password hidden (also one given as a query parameter), for messages."""
+    if isinstance(url, (Engine, Connection)):
+        url = database_url(url)
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
     except (sa.exc.ArgumentError, ValueError):
@@ -117,7 +124,7 @@ def _mask_password(text: str) -> str:
     return re.sub(r"(^|//)([^:/@]*):[^@]*@", r"\1\2:***@", text)
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str | URL) -> Engine:
     """An engine for ``url``. SQLite gets real transactions around DDL (pysqlite's default skips them)."""
     parsed = parse_url(url)
     # SQLite: wait for a busy database rather than fail at once (several instances may start together).
@@ -135,30 +142,89 @@ def create_engine(url: str) -> Engine:
         def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
-        @sa.event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            # A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that later
-            # writes fails with "database is locked" at once instead of waiting. Reads stay deferred, so
-            # they do not queue behind writers.
-            if not conn.info.get(AUTOCOMMIT):
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(WRITES) else "BEGIN")
+        sa.event.listen(engine, "begin", _sqlite_begin)
 
     return engine
 
 
+def database_url(database: Database) -> URL:
+    """The URL of ``database``, password included: for connecting and choosing a dialect, never for messages."""
+    if isinstance(database, Connection):
+        return database.engine.url
+    if isinstance(database, Engine):
+        return database.url
+    return parse_url(database)
+
+
 @contextlib.contextmanager
-def connect(url: str) -> Iterator[Connection]:
-    """A connection to ``url``, or a :class:`DatabaseError` saying why there is none."""
-    engine = create_engine(url)
+def connect(url: Database, *, read_only: bool = False) -> Iterator[Connection]:
+    """A connection to the database ``url`` names, or a :class:`DatabaseError` saying why there is none.
+
+    A URL (text or ``sqlalchemy.URL``): yamlbase's own engine, disposed afterwards. An ``Engine``: one connection
+    from it, closed afterwards (the engine is not disposed). A ``Connection``: that connection, left open, and no
+    transaction yamlbase began is left open on it; yamlbase never commits or rolls back a transaction it did not
+    begin, so a command that writes refuses a connection in a transaction, and one that only reads
+    (``read_only``) reads inside it. A connection yamlbase did not set up itself gets, for a command that writes,
+    what yamlbase's own engines have (see :func:`_working_settings`).
+    """
+    if isinstance(url, Connection):
+        if url.closed:
+            raise UsageError(f"the connection to {safe_url(url)} is closed")
+        if url.in_transaction() and not read_only:
+            raise UsageError(
+                f"the connection to {safe_url(url)} is in a transaction: yamlbase runs each changeSet in a "
+                "transaction of its own and does not commit or roll back the caller's; commit() or rollback() first"
+            )
+        with _working_settings(url, read_only):
+            yield url
+        return
+    engine = url if isinstance(url, Engine) else create_engine(url)
     try:
         try:
             connection = engine.connect()
         except sa.exc.DBAPIError as exc:
             raise DatabaseError(f"cannot connect to {safe_url(url)}: {_db_message(exc)}") from None
-        with connection:
+        with connection, _working_settings(connection, read_only) if engine is url else contextlib.nullcontext():
             yield connection
     finally:
-        engine.dispose()
+        if engine is not url:
+            engine.dispose()
+
+
+@contextlib.contextmanager
+def _working_settings(connection: Connection, read_only: bool) -> Iterator[None]:
+    """A connection from an engine yamlbase did not create, set up as yamlbase's own for the duration, and put
+    back as it was afterwards: no transaction yamlbase began left open, and for writing on SQLite real
+    transactions around DDL (as :func:`create_engine` does: the driver's own transaction handling off,
+    yamlbase's ``BEGIN`` instead). An engine with ``begin`` hooks of its own (SQLAlchemy's recipe for SQLite) is
+    trusted to begin transactions."""
+    callers = connection.in_transaction()  # only when read_only: then it is read in, and left open
+    takes_over = not read_only and connection.dialect.name == "sqlite" and not len(connection.engine.dispatch.begin)
+    if takes_over:
+        driver = connection.connection.driver_connection
+        isolation_level = driver.isolation_level
+        driver.isolation_level = None  # no transaction is open, so this commits nothing
+        sa.event.listen(connection, "begin", _sqlite_begin)
+    try:
+        yield
+    finally:
+        if not connection.closed:
+            if connection.in_transaction() and not callers:  # reads yamlbase began (its writes are committed)
+                connection.rollback()
+            for key in (WRITES, AUTOCOMMIT):
+                connection.info.pop(key, None)
+        if takes_over:
+            sa.event.remove(connection, "begin", _sqlite_begin)
+            driver.isolation_level = isolation_level
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """SQLite with the driver's transaction handling off (:func:`create_engine`, :func:`_working_settings`):
+    yamlbase's ``BEGIN``. A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that
+    later writes fails with "database is locked" at once instead of waiting. Reads stay deferred, so they do not
+    queue behind writers."""
+    if not connection.info.get(AUTOCOMMIT):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get(WRITES) else "BEGIN")
 
 
 def _db_message(exc: BaseException) -> str:
@@ -166,21 +232,23 @@ def _db_message(exc: BaseException) -> str:
     return " ".join(str(orig if orig is not None else exc).split())
 
 
-def _sqlite_file_missing(url: str) -> bool:
-    parsed = parse_url(url)
+def _sqlite_file_missing(url: Database) -> bool:
+    if isinstance(url, Connection):  # open, so it is there
+        return False
+    parsed = database_url(url)
     if parsed.get_backend_name() != "sqlite":
         return False
     database = parsed.database or ""
     return database not in ("", ":memory:") and not database.startswith("file:") and not Path(database).exists()
 
 
-def database_exists(url: str) -> bool:
+def database_exists(url: Database) -> bool:
     """False for a SQLite file that does not exist (the commands that only read take it for an empty database and
-    never create it), True for any other URL."""
+    never create it), True for any other database."""
     return not _sqlite_file_missing(url)
 
 
-def _require_database(url: str) -> None:
+def _require_database(url: Database) -> None:
     """Commands that only read or undo must not create an empty SQLite file for a mistyped URL."""
     if _sqlite_file_missing(url):
         raise DatabaseError(f"no database at {safe_url(url)}: nothing has been applied there")
@@ -215,9 +283,9 @@ class _Source:
             self._models[dbms] = parse_changelog(self.path, selection=selection, properties=self.properties)
         return self._models[dbms]
 
-    def for_url(self, url: str) -> ChangeLog:
+    def for_url(self, url: Database) -> ChangeLog:
         """Parsed before connecting, so a bad changelog is reported whatever the database's state."""
-        return self.load(parse_url(url).get_backend_name())
+        return self.load(database_url(url).get_backend_name())
 
 
 # --- the shared run of an update or a rollback ------------------------------------------------------
@@ -299,7 +367,7 @@ class Target:
 
 
 @contextlib.contextmanager
-def _bookkeeping_errors(url: str) -> Iterator[None]:
+def _bookkeeping_errors(url: Database) -> Iterator[None]:
     """A database error outside a changeSet's statements (history, lock, reflection) said in one paragraph."""
     try:
         yield
@@ -310,21 +378,25 @@ def _bookkeeping_errors(url: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _online(url: str) -> Iterator[Target]:
-    with connect(url) as connection, _bookkeeping_errors(url):
+def _online(url: Database, *, read_only: bool = False) -> Iterator[Target]:
+    with connect(url, read_only=read_only) as connection, _bookkeeping_errors(url):
         name = connection.dialect.name
-        yield Target(ConnectionSink(connection), connection, HistoryTable(name), ChangeLogLock(name))
+        sink = ConnectionSink(connection)
+        try:
+            yield Target(sink, connection, HistoryTable(name), ChangeLogLock(name))
+        finally:
+            sink.detach()
 
 
 @contextlib.contextmanager
-def _preview(url: str | None, dialect: str | None, out: TextIO) -> Iterator[Target]:
+def _preview(url: Database | None, dialect: str | None, out: TextIO) -> Iterator[Target]:
     """A text target. With a reachable ``url``, the database's state is read (never written)."""
     if url is None or _sqlite_file_missing(url):
-        name = dialect or (parse_url(url).get_backend_name() if url else "sqlite")
+        name = dialect or (database_url(url).get_backend_name() if url else "sqlite")
         with _shadow(name, None) as shadow:
             yield Target(TextSink(name, out, shadow=shadow), None, HistoryTable(name), ChangeLogLock(name))
         return
-    with connect(url) as connection, _bookkeeping_errors(url):
+    with connect(url, read_only=True) as connection, _bookkeeping_errors(url):
         name = connection.dialect.name
         if dialect and dialect != name and not {dialect, name} <= {"mysql", "mariadb"}:
             raise UsageError(f"--dialect {dialect} does not match the database at {safe_url(url)} ({name})")
@@ -483,6 +555,8 @@ def _run_update(
                 continue
             gate.ran.add(cs.key)
             done.append(cs)
+            if sink.online:
+                log.info("ran %s", cs.identifier, extra={"changeset": cs.identifier})
             report(cs.identifier)
     return done
 
@@ -559,6 +633,8 @@ def _run_rollback(
                 target.history.delete(sink, row.key)
                 if row.key in stored:
                     target.captures.forget(sink, row.key)
+            if sink.online:
+                log.info("rolled back %s", row.identifier, extra={"changeset": row.identifier})
             report(row.identifier)
     return rows
 
@@ -582,7 +658,7 @@ def validate(
     *,
     dialect: str | None = None,
     properties: Mapping[str, str] | None = None,
-    url: str | None = None,
+    url: Database | None = None,
 ) -> ChangeLog:
     """Parse and validate the changelog; raises ChangeLogError listing every problem. With ``dialect``, also
     every change that database cannot express. With ``url``, the database's history too: applied changeSets
@@ -599,7 +675,7 @@ def validate(
     if url is not None:
         source.for_url(url)  # the changelog as that database reads it is valid too, before connecting
         if not _sqlite_file_missing(url):
-            with _online(url) as target:
+            with _online(url, read_only=True) as target:
                 dbms = target.sink.dialect_name
                 applied = {row.key: row for row in target.rows()}
                 verdict = plan.check_checksums(source.load(dbms), applied, dbms)
@@ -614,7 +690,7 @@ def validate(
 
 
 def update(
-    url: str,
+    url: Database,
     changelog: str | os.PathLike[str],
     *,
     count: int | None = None,
@@ -638,7 +714,7 @@ def update(
 
 
 def update_sql(
-    url: str | None,
+    url: Database | None,
     changelog: str | os.PathLike[str],
     *,
     dialect: str | None = None,
@@ -653,7 +729,7 @@ def update_sql(
     _check_dialect(dialect)
     source = _Source(changelog, contexts, label_filter, properties)
     # Read before connecting (a bad changelog is reported whatever the database); once, in the usual case.
-    source.load(dialect or (parse_url(url).get_backend_name() if url else "sqlite"))
+    source.load(dialect or (database_url(url).get_backend_name() if url else "sqlite"))
     buffer = out or io.StringIO()
     with _preview(url, dialect, buffer) as target:
         model = source.load(target.sink.dialect_name)
@@ -663,7 +739,7 @@ def update_sql(
 
 
 def rollback(
-    url: str,
+    url: Database,
     changelog: str | os.PathLike[str],
     *,
     tag: str | None = None,
@@ -685,7 +761,7 @@ def rollback(
 
 
 def update_testing_rollback(
-    url: str,
+    url: Database,
     changelog: str | os.PathLike[str],
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
@@ -745,7 +821,7 @@ def update_testing_rollback(
 
 
 def rollback_sql(
-    url: str,
+    url: Database,
     changelog: str | os.PathLike[str],
     *,
     tag: str | None = None,
@@ -778,7 +854,7 @@ class Pending(list[ChangeSet]):
 
 
 def status(
-    url: str,
+    url: Database,
     changelog: str | os.PathLike[str],
     *,
     contexts: Contexts = None,
@@ -791,22 +867,22 @@ def status(
     model = source.for_url(url)
     if _sqlite_file_missing(url):
         return Pending(plan.pending(model, {}))
-    with _online(url) as target:
+    with _online(url, read_only=True) as target:
         dbms = target.sink.dialect_name
         model = source.load(dbms)
         applied = {row.key: row for row in target.rows()}
         return Pending(plan.pending(model, applied), plan.check_checksums(model, applied, dbms).edited(dbms))
 
 
-def history(url: str) -> list[HistoryRow]:
+def history(url: Database) -> list[HistoryRow]:
     """What ran, in execution order."""
     if _sqlite_file_missing(url):
         return []
-    with _online(url) as target:
+    with _online(url, read_only=True) as target:
         return target.rows()
 
 
-def tag(url: str, name: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, force: bool = False) -> HistoryRow:
+def tag(url: Database, name: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, force: bool = False) -> HistoryRow:
     """Tag the current state: sets TAG on the most recently executed changeSet's row.
 
     Refused (:class:`YamlbaseError`, nothing changed) when some row already carries ``name``, or the last row
@@ -840,12 +916,12 @@ def tag(url: str, name: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, forc
         return last
 
 
-def tag_exists(url: str, name: str) -> bool:
+def tag_exists(url: Database, name: str) -> bool:
     """Whether some history row carries tag ``name``."""
     return any(row.tag == name for row in history(url))
 
 
-def release_locks(url: str) -> None:
+def release_locks(url: Database) -> None:
     """Unconditionally release DATABASECHANGELOGLOCK (for a lock left by a process that is gone)."""
     _require_database(url)
     with _online(url) as target:
@@ -854,12 +930,12 @@ def release_locks(url: str) -> None:
                 target.lock.release(target.sink)
 
 
-def list_locks(url: str) -> LockState | None:
+def list_locks(url: Database) -> LockState | None:
     """The lock row's state (with whether its holder is still alive, where that can be told), or None
     when the lock table does not exist."""
     if _sqlite_file_missing(url):
         return None
-    with _online(url) as target:
+    with _online(url, read_only=True) as target:
         if target.reader is None or not target.lock.exists(target.reader):
             return None
         state = target.lock.state(target.reader)
@@ -869,7 +945,7 @@ def list_locks(url: str) -> LockState | None:
 
 
 def mark_next_changeset_ran(
-    url: str,
+    url: Database,
     changelog: str | os.PathLike[str],
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
@@ -896,7 +972,7 @@ def mark_next_changeset_ran(
         return cs
 
 
-def clear_incomplete(url: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> list[str]:
+def clear_incomplete(url: Database, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> list[str]:
     """Forget that changeSets stopped part-way (their statements were undone by hand); returns their names."""
     _require_database(url)
     with _online(url) as target, target.locked(lock_timeout):

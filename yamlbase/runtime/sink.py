@@ -211,10 +211,14 @@ class ConnectionSink(Sink):
         # the rows breaking a foreign key are counted before the first step and checked before the commit.
         self._foreign_keys_suspended = False
         self._violations_before: Counter[tuple[str, str]] | None = None
+        sa.event.listen(connection, "after_cursor_execute", self._record)
 
-        @sa.event.listens_for(connection, "after_cursor_execute")
-        def _record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            self.executed.append(statement)
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.executed.append(statement)
+
+    def detach(self) -> None:
+        """Stop listening to the connection (which may be an application's, used after yamlbase is done)."""
+        sa.event.remove(self.connection, "after_cursor_execute", self._record)
 
     def execute(self, statement: sa.Executable, parameters: dict[str, Any] | None = None) -> Any:
         return self.connection.execute(statement, parameters)
@@ -320,6 +324,7 @@ class ConnectionSink(Sink):
         connection = self.connection
         if connection.in_transaction():
             connection.commit()
+        isolation_level = connection.get_execution_options().get("isolation_level", connection.default_isolation_level)
         connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.info[AUTOCOMMIT] = True
         try:
@@ -329,7 +334,7 @@ class ConnectionSink(Sink):
             connection.info[AUTOCOMMIT] = False
             if connection.in_transaction():
                 connection.commit()
-            connection.execution_options(isolation_level=connection.default_isolation_level)
+            connection.execution_options(isolation_level=isolation_level)  # as it was (an application's, maybe)
 
     @contextlib.contextmanager
     def _foreign_keys_off(self) -> Iterator[None]:
