@@ -236,8 +236,8 @@ def update_sql(
     """The SQL ``update`` would run, bookkeeping included, changing nothing (``yamlbase update-sql``).
 
     :param url: the database whose history decides what is pending: a URL (text or ``sqlalchemy.URL``), an
-        ``Engine`` or a ``Connection``; ``None`` for the configured URL (with ``dialect`` and no URL configured:
-        rendered for an empty database of that dialect, with no connection).
+        ``Engine`` or a ``Connection``; ``None`` for the configured URL, or with ``dialect`` for none: rendered for
+        an empty database of that dialect, with no connection, whatever URL the settings name.
     :param changelog: the root changelog file; ``None`` for the configured one.
     :param dialect: the database to render for (``postgresql``, ``sqlite``, ``mysql``, ``mariadb``, ``mssql``,
         ``oracle``).
@@ -251,7 +251,7 @@ def update_sql(
     from yamlbase import commands
 
     database, s = _settings(url, changelog)
-    offline = dialect is not None and url is None and s.url_source == "default"
+    offline = dialect is not None and url is None
     return commands.update_sql(
         None if offline else database,
         s.changelog_file,

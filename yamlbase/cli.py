@@ -368,8 +368,7 @@ def update_sql(options: Options, dialect: str | None, count: int | None) -> None
     from yamlbase import commands
 
     settings = options.settings()
-    # --dialect alone means "no database": an explicit URL (flag, environment, config) is still honoured.
-    url = None if dialect and settings.url_source == "default" else settings.url
+    url = settings.preview_url(dialect)
     sql = commands.update_sql(url, settings.changelog_file, dialect=dialect, count=count, **options.selection())
     click.echo(sql, nl=False)
 
