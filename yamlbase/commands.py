@@ -90,23 +90,45 @@ def _quiet(_: str) -> None:
 
 
 def parse_url(url: str | URL) -> URL:
-    """A SQLAlchemy URL; plain ``postgresql://`` uses psycopg 3 (the driver yamlbase installs)."""
+    """A SQLAlchemy URL; plain ``postgresql://`` uses psycopg 3 (the driver yamlbase installs). A URL whose
+    password would be misread (it holds an ``@``) is refused, with no part of the password in the message."""
+    if isinstance(url, str) and _password_holds_at(url):
+        raise UsageError(
+            f"the database URL {_mask_password(url)!r} has an '@' in its password (or user name), so where the "
+            f"password ends cannot be told; {_ENCODING_HINT}"
+        )
     try:
         parsed = make_url(url)
     except (sa.exc.ArgumentError, ValueError):
-        raise UsageError(f"not a database URL: {_mask_password(url)!r}") from None
+        hint = f"; {_ENCODING_HINT}" if _PASSWORD_START.match(str(url)) else ""
+        raise UsageError(f"not a database URL: {_mask_password(str(url))!r}{hint}") from None
     if parsed.drivername in _DRIVERS:
         parsed = parsed.set(drivername=_DRIVERS[parsed.drivername])
     return parsed
 
 
+_ENCODING_HINT = "write '@' as %40 and ':' as %3A in a password (urllib.parse.quote_plus(password) encodes a whole one)"
 _SECRET_QUERY_KEYS = ("password", "passwd", "pwd")
+# Where a URL's password starts: after a scheme, "://", a user name (it may hold '@', as Azure's "user@server")
+# and ":".
+_PASSWORD_START = re.compile(r"[^:/]*://[^:/]*:")
+# Without "://" (a mistyped URL), no user name can be told apart: everything after the scheme is hidden.
+_SCHEME = re.compile(r"[\w+.-]*:?/*")
+
+
+def _password_holds_at(text: str) -> bool:
+    """Whether ``text`` has a password followed by more than one '@': SQLAlchemy would end the password at the
+    first one and read the rest of it as the host name (which a person then sees in messages)."""
+    start = _PASSWORD_START.match(text)
+    return start is not None and text.count("@", start.end()) > 1
 
 
 def safe_url(url: Database) -> str:
     """The URL with its password hidden (also one given as a query parameter), for messages."""
     if isinstance(url, (Engine, Connection)):
         url = database_url(url)
+    if isinstance(url, str) and _password_holds_at(url):
+        return _mask_password(url)
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
     except (sa.exc.ArgumentError, ValueError):
@@ -120,8 +142,14 @@ def safe_url(url: Database) -> str:
 
 
 def _mask_password(text: str) -> str:
-    """Hide ``:password@`` in a string that is not a valid URL (so SQLAlchemy cannot do it)."""
-    return re.sub(r"(^|//)([^:/@]*):[^@]*@", r"\1\2:***@", text)
+    """Hide the password in a string that SQLAlchemy cannot (or must not) read: everything from the ':' after
+    the user name up to the last '@', since a password may hold '@', ':' and '/' itself."""
+    end = text.rfind("@")
+    if end < 0:
+        return text
+    start = _PASSWORD_START.match(text) or _SCHEME.match(text)
+    assert start is not None  # _SCHEME matches the empty string
+    return f"{text[: start.end()]}***{text[end:]}" if start.end() < end else text
 
 
 def create_engine(url: str | URL) -> Engine:
