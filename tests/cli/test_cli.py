@@ -533,6 +533,22 @@ def test_a_missing_changelog_is_a_located_problem(run: Run) -> None:
     assert lines(result.stderr) == ["changelog/changelog.yaml: file not found", "1 problem in the changelog"]
 
 
+def test_a_tab_in_the_indentation_of_an_included_file_is_named_where_it_is(run: Run, write: Write) -> None:
+    write(
+        "changelog/changelog.yaml",
+        "databaseChangeLog:\n  - include: {file: more.yaml, relativeToChangelogFile: true}\n",
+    )
+    write("changelog/more.yaml", "databaseChangeLog:\n  - changeSet:\n      id: 1\n\t    author: a\n")
+
+    result = run("validate")
+
+    assert result.exit_code == 2
+    assert lines(result.stderr) == [
+        "changelog/more.yaml:4:1: tab characters are not allowed for indentation in YAML; indent with spaces",
+        "1 problem in the changelog",
+    ]
+
+
 def test_validate_format_json_lists_problems_as_json(run: Run, broken: None) -> None:
     result = run("validate", "--format", "json")
 
