@@ -312,6 +312,24 @@ def validate(options: Options, dialect: str | None) -> None:
     )
 
 
+@main.command()
+@click.option("--output-file", help="write the schema to this file instead of printing it")
+@_run
+def schema(options: Options, output_file: str | None) -> None:
+    """Print the changelog JSON Schema of this yamlbase version, for editor completion and checks."""
+    from yamlbase import __version__, commands
+
+    text = commands.schema(output_file)
+    if output_file is None:
+        click.echo(text, nl=False)
+    else:
+        _emit(
+            options,
+            {"written": output_file, "version": __version__},
+            f"wrote {output_file}: the changelog schema of yamlbase {__version__}",
+        )
+
+
 def _do_update(options: Options, *, count: int | None = None, to_tag: str | None = None) -> None:
     from yamlbase import commands
 

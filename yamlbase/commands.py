@@ -717,6 +717,22 @@ def validate(
     return model
 
 
+def schema(output_file: str | os.PathLike[str] | None = None) -> str:
+    """The changelog JSON Schema of this yamlbase version (its ``$id`` and ``$comment`` name the version), for
+    editors; with ``output_file``, also written to that file (folders created as needed). Returns the text."""
+    from yamlbase.changelog.validate import schema_path
+
+    text = schema_path().read_text(encoding="utf-8")
+    if output_file is not None:
+        target = Path(output_file)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise YamlbaseError(f"cannot write the schema to {target}: {exc.strerror or exc}") from None
+    return text
+
+
 def update(
     url: Database,
     changelog: str | os.PathLike[str],
