@@ -45,7 +45,14 @@ from yamlbase.runtime.history import (
     IncompleteTable,
     new_deployment_id,
 )
-from yamlbase.runtime.lock import ChangeLogLock, LockState
+from yamlbase.runtime.lock import (
+    LOCK_TIMEOUT,
+    WAIT_ANNOUNCED,
+    ChangeLogLock,
+    LockState,
+    begin_immediate,
+    set_busy_timeout,
+)
 from yamlbase.runtime.sink import AUTOCOMMIT, WRITES, ConnectionSink, Sink, TextSink
 
 Report = Callable[[str], None]
@@ -155,10 +162,8 @@ def _mask_password(text: str) -> str:
 def create_engine(url: str | URL) -> Engine:
     """An engine for ``url``. SQLite gets real transactions around DDL (pysqlite's default skips them)."""
     parsed = parse_url(url)
-    # SQLite: wait for a busy database rather than fail at once (several instances may start together).
-    connect_args = {"timeout": 60} if parsed.get_backend_name() == "sqlite" else {}
     try:
-        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args=connect_args)
+        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise DatabaseError(
             f"no database driver for {safe_url(parsed)}: {exc}. "
@@ -231,6 +236,7 @@ def _working_settings(connection: Connection, read_only: bool) -> Iterator[None]
     if takes_over:
         driver = connection.connection.driver_connection
         isolation_level = driver.isolation_level
+        busy_timeout = driver.execute("PRAGMA busy_timeout").fetchone()[0]  # _sqlite_begin sets it for the run
         driver.isolation_level = None  # no transaction is open, so this commits nothing
         sa.event.listen(connection, "begin", _sqlite_begin)
     try:
@@ -239,11 +245,12 @@ def _working_settings(connection: Connection, read_only: bool) -> Iterator[None]
         if not connection.closed:
             if connection.in_transaction() and not callers:  # reads yamlbase began (its writes are committed)
                 connection.rollback()
-            for key in (WRITES, AUTOCOMMIT):
+            for key in (WRITES, AUTOCOMMIT, LOCK_TIMEOUT, WAIT_ANNOUNCED):
                 connection.info.pop(key, None)
         if takes_over:
             sa.event.remove(connection, "begin", _sqlite_begin)
             driver.isolation_level = isolation_level
+            driver.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -251,8 +258,16 @@ def _sqlite_begin(connection: Connection) -> None:
     yamlbase's ``BEGIN``. A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that
     later writes fails with "database is locked" at once instead of waiting. Reads stay deferred, so they do not
     queue behind writers."""
-    if not connection.info.get(AUTOCOMMIT):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get(WRITES) else "BEGIN")
+    # Every wait for another connection's lock (several instances may start together) lasts at most the run's
+    # lock timeout; the wait for the write lock is announced.
+    timeout = connection.info.get(LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT)
+    if connection.info.get(AUTOCOMMIT):
+        set_busy_timeout(connection, timeout)
+    elif connection.info.get(WRITES):
+        begin_immediate(connection, timeout)
+    else:
+        set_busy_timeout(connection, timeout)
+        connection.exec_driver_sql("BEGIN")
 
 
 def _db_message(exc: BaseException) -> str:
@@ -382,6 +397,8 @@ class Target:
 
     @contextlib.contextmanager
     def locked(self, timeout: float) -> Iterator[None]:
+        if self.reader is not None:
+            self.reader.info[LOCK_TIMEOUT] = timeout  # also bounds each wait for SQLite's write lock
         self.ensure_lock_table()
         self.sink.comment("Lock Database")
         self.lock.acquire(self.sink, self.reader if self.sink.online else None, timeout)
