@@ -378,7 +378,11 @@ def update_to_tag(options: Options, tag: str) -> None:
 
 
 @main.command("update-sql")
-@click.option("--dialect", type=click.Choice(DIALECTS), help="render for this database with no connection")
+@click.option(
+    "--dialect",
+    type=click.Choice(DIALECTS),
+    help="render for an empty database of this kind, not the configured one (with --url: what is pending there)",
+)
 @click.option("--count", type=click.IntRange(min=0), help="only the next COUNT changeSets")
 @_run
 def update_sql(options: Options, dialect: str | None, count: int | None) -> None:
