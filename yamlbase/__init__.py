@@ -72,6 +72,7 @@ __all__ = [
     "rollback",
     "rollback_count",
     "rollback_sql",
+    "schema",
     "status",
     "tag",
     "tag_exists",
@@ -584,6 +585,18 @@ def validate(
 
     database, s = _settings(url, changelog)
     return commands.validate(s.changelog_file, dialect=dialect, properties=properties, url=database)
+
+
+def schema(*, output_file: PathText | None = None) -> str:
+    """The changelog JSON Schema of this yamlbase version (``yamlbase schema``), for editors: its ``$id`` and
+    ``$comment`` name the version.
+
+    :param output_file: also write it to this file (its folders are created as needed).
+    :returns: the schema, as JSON text.
+    """
+    from yamlbase import commands
+
+    return commands.schema(output_file)
 
 
 def __getattr__(name: str) -> Any:

@@ -75,7 +75,7 @@ def test_schema_output_file_creates_its_folder_and_refuses_what_cannot_be_writte
 
 
 def test_schema_as_a_function_returns_and_writes_the_same_text(workdir: Path) -> None:
-    text = commands.schema(workdir / "schema.json")
+    text = yamlbase.schema(output_file=workdir / "schema.json")
 
-    assert text == PUBLISHED.read_text(encoding="utf-8")
+    assert text == PUBLISHED.read_text(encoding="utf-8") == commands.schema()
     assert (workdir / "schema.json").read_text(encoding="utf-8") == text

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+import yamlbase
 from tests.cli.conftest import DbView, Run, Write
 from yamlbase import commands
 from yamlbase.errors import LockError
@@ -150,3 +152,21 @@ def test_the_api_raises_a_lock_error_naming_the_file(write: Write, workdir: Path
 
     with pytest.raises(LockError, match=r"yamlbase\.db is locked"):
         commands.update(DEFAULT_URL, changelog, lock_timeout=0.3)
+
+
+def test_an_applications_connection_waits_the_same_way_and_keeps_its_busy_timeout(
+    write: Write, holder: WriteLockHolder
+) -> None:
+    changelog = write("changelog/changelog.yaml", ONE)
+    engine = sa.create_engine(DEFAULT_URL, connect_args={"timeout": 7}, poolclass=sa.pool.NullPool)
+    holder.start()
+    try:
+        with engine.connect() as connection:
+            with pytest.raises(LockError, match=r"gave up after 0\.3s"):
+                yamlbase.update(connection, changelog, lock_timeout=0.3)
+            holder.join()
+            assert len(yamlbase.update(connection, changelog, lock_timeout=5)) == 1
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 7000
+            connection.rollback()
+    finally:
+        engine.dispose()
