@@ -123,8 +123,8 @@ def test_a_write_lock_held_past_the_lock_timeout_is_a_clear_failure(
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"warning: {WAITING.format(timeout=0.5)}",
-        "error: the SQLite database yamlbase.db is locked: another connection holds its write lock (a transaction "
-        "of another program); gave up after 0.5s (--lock-timeout)",
+        "error: the SQLite database yamlbase.db is locked: another connection holds its write lock; gave up after "
+        "0.5s (--lock-timeout)",
     ]
     view = db(DEFAULT_URL)
     assert view.history_ids() == ["changelog.yaml::first::test"]

@@ -255,8 +255,8 @@ def begin_immediate(connection: Connection, timeout: float) -> None:
             database = connection.engine.url.database or "the database"
             if time.monotonic() >= deadline:
                 raise LockError(
-                    f"the SQLite database {database} is locked: another connection holds its write lock (a "
-                    f"transaction of another program); gave up after {timeout:g}s (--lock-timeout)"
+                    f"the SQLite database {database} is locked: another connection holds its write lock; gave up "
+                    f"after {timeout:g}s (--lock-timeout)"
                 ) from None
             if not connection.info.get(WAIT_ANNOUNCED):
                 connection.info[WAIT_ANNOUNCED] = True
