@@ -280,6 +280,13 @@ def _fresh_postgresql_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def temp_folders_are_a_repository_root(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """yamlbase looks for pyproject.toml and .env upward up to the first folder holding ``.git``: a marker
+    above every test's folders keeps it from finding some unrelated file of the machine above them."""
+    (tmp_path_factory.getbasetemp() / ".git").mkdir(exist_ok=True)
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A new SQLite database file."""

@@ -72,6 +72,7 @@ __all__ = [
     "rollback",
     "rollback_count",
     "rollback_sql",
+    "schema",
     "status",
     "tag",
     "tag_exists",
@@ -236,8 +237,8 @@ def update_sql(
     """The SQL ``update`` would run, bookkeeping included, changing nothing (``yamlbase update-sql``).
 
     :param url: the database whose history decides what is pending: a URL (text or ``sqlalchemy.URL``), an
-        ``Engine`` or a ``Connection``; ``None`` for the configured URL (with ``dialect`` and no URL configured:
-        rendered for an empty database of that dialect, with no connection).
+        ``Engine`` or a ``Connection``; ``None`` for the configured URL, or with ``dialect`` for none: rendered for
+        an empty database of that dialect, with no connection, whatever URL the settings name.
     :param changelog: the root changelog file; ``None`` for the configured one.
     :param dialect: the database to render for (``postgresql``, ``sqlite``, ``mysql``, ``mariadb``, ``mssql``,
         ``oracle``).
@@ -251,7 +252,7 @@ def update_sql(
     from yamlbase import commands
 
     database, s = _settings(url, changelog)
-    offline = dialect is not None and url is None and s.url_source == "default"
+    offline = dialect is not None and url is None
     return commands.update_sql(
         None if offline else database,
         s.changelog_file,
@@ -584,6 +585,18 @@ def validate(
 
     database, s = _settings(url, changelog)
     return commands.validate(s.changelog_file, dialect=dialect, properties=properties, url=database)
+
+
+def schema(*, output_file: PathText | None = None) -> str:
+    """The changelog JSON Schema of this yamlbase version (``yamlbase schema``), for editors: its ``$id`` and
+    ``$comment`` name the version.
+
+    :param output_file: also write it to this file (its folders are created as needed).
+    :returns: the schema, as JSON text.
+    """
+    from yamlbase import commands
+
+    return commands.schema(output_file)
 
 
 def __getattr__(name: str) -> Any:

@@ -312,6 +312,24 @@ def validate(options: Options, dialect: str | None) -> None:
     )
 
 
+@main.command()
+@click.option("--output-file", help="write the schema to this file instead of printing it")
+@_run
+def schema(options: Options, output_file: str | None) -> None:
+    """Print the changelog JSON Schema of this yamlbase version, for editor completion and checks."""
+    from yamlbase import __version__, commands
+
+    text = commands.schema(output_file)
+    if output_file is None:
+        click.echo(text, nl=False)
+    else:
+        _emit(
+            options,
+            {"written": output_file, "version": __version__},
+            f"wrote {output_file}: the changelog schema of yamlbase {__version__}",
+        )
+
+
 def _do_update(options: Options, *, count: int | None = None, to_tag: str | None = None) -> None:
     from yamlbase import commands
 
@@ -360,7 +378,11 @@ def update_to_tag(options: Options, tag: str) -> None:
 
 
 @main.command("update-sql")
-@click.option("--dialect", type=click.Choice(DIALECTS), help="render for this database with no connection")
+@click.option(
+    "--dialect",
+    type=click.Choice(DIALECTS),
+    help="render for an empty database of this kind, not the configured one (with --url: what is pending there)",
+)
 @click.option("--count", type=click.IntRange(min=0), help="only the next COUNT changeSets")
 @_run
 def update_sql(options: Options, dialect: str | None, count: int | None) -> None:
@@ -368,8 +390,7 @@ def update_sql(options: Options, dialect: str | None, count: int | None) -> None
     from yamlbase import commands
 
     settings = options.settings()
-    # --dialect alone means "no database": an explicit URL (flag, environment, config) is still honoured.
-    url = None if dialect and settings.url_source == "default" else settings.url
+    url = settings.preview_url(dialect)
     sql = commands.update_sql(url, settings.changelog_file, dialect=dialect, count=count, **options.selection())
     click.echo(sql, nl=False)
 

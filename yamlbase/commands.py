@@ -45,7 +45,14 @@ from yamlbase.runtime.history import (
     IncompleteTable,
     new_deployment_id,
 )
-from yamlbase.runtime.lock import ChangeLogLock, LockState
+from yamlbase.runtime.lock import (
+    LOCK_TIMEOUT,
+    WAIT_ANNOUNCED,
+    ChangeLogLock,
+    LockState,
+    begin_immediate,
+    set_busy_timeout,
+)
 from yamlbase.runtime.sink import AUTOCOMMIT, WRITES, ConnectionSink, Sink, TextSink
 
 Report = Callable[[str], None]
@@ -90,23 +97,45 @@ def _quiet(_: str) -> None:
 
 
 def parse_url(url: str | URL) -> URL:
-    """A SQLAlchemy URL; plain ``postgresql://`` uses psycopg 3 (the driver yamlbase installs)."""
+    """A SQLAlchemy URL; plain ``postgresql://`` uses psycopg 3 (the driver yamlbase installs). A URL whose
+    password would be misread (it holds an ``@``) is refused, with no part of the password in the message."""
+    if isinstance(url, str) and _password_holds_at(url):
+        raise UsageError(
+            f"the database URL {_mask_password(url)!r} has an '@' in its password (or user name), so where the "
+            f"password ends cannot be told; {_ENCODING_HINT}"
+        )
     try:
         parsed = make_url(url)
     except (sa.exc.ArgumentError, ValueError):
-        raise UsageError(f"not a database URL: {_mask_password(url)!r}") from None
+        hint = f"; {_ENCODING_HINT}" if _PASSWORD_START.match(str(url)) else ""
+        raise UsageError(f"not a database URL: {_mask_password(str(url))!r}{hint}") from None
     if parsed.drivername in _DRIVERS:
         parsed = parsed.set(drivername=_DRIVERS[parsed.drivername])
     return parsed
 
 
+_ENCODING_HINT = "write '@' as %40 and ':' as %3A in a password (urllib.parse.quote_plus(password) encodes a whole one)"
 _SECRET_QUERY_KEYS = ("password", "passwd", "pwd")
+# Where a URL's password starts: after a scheme, "://", a user name (it may hold '@', as Azure's "user@server")
+# and ":".
+_PASSWORD_START = re.compile(r"[^:/]*://[^:/]*:")
+# Without "://" (a mistyped URL), no user name can be told apart: everything after the scheme is hidden.
+_SCHEME = re.compile(r"[\w+.-]*:?/*")
+
+
+def _password_holds_at(text: str) -> bool:
+    """Whether ``text`` has a password followed by more than one '@': SQLAlchemy would end the password at the
+    first one and read the rest of it as the host name (which a person then sees in messages)."""
+    start = _PASSWORD_START.match(text)
+    return start is not None and text.count("@", start.end()) > 1
 
 
 def safe_url(url: Database) -> str:
     """The URL with its password hidden (also one given as a query parameter), for messages."""
     if isinstance(url, (Engine, Connection)):
         url = database_url(url)
+    if isinstance(url, str) and _password_holds_at(url):
+        return _mask_password(url)
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
     except (sa.exc.ArgumentError, ValueError):
@@ -120,17 +149,21 @@ def safe_url(url: Database) -> str:
 
 
 def _mask_password(text: str) -> str:
-    """Hide ``:password@`` in a string that is not a valid URL (so SQLAlchemy cannot do it)."""
-    return re.sub(r"(^|//)([^:/@]*):[^@]*@", r"\1\2:***@", text)
+    """Hide the password in a string that SQLAlchemy cannot (or must not) read: everything from the ':' after
+    the user name up to the last '@', since a password may hold '@', ':' and '/' itself."""
+    end = text.rfind("@")
+    if end < 0:
+        return text
+    start = _PASSWORD_START.match(text) or _SCHEME.match(text)
+    assert start is not None  # _SCHEME matches the empty string
+    return f"{text[: start.end()]}***{text[end:]}" if start.end() < end else text
 
 
 def create_engine(url: str | URL) -> Engine:
     """An engine for ``url``. SQLite gets real transactions around DDL (pysqlite's default skips them)."""
     parsed = parse_url(url)
-    # SQLite: wait for a busy database rather than fail at once (several instances may start together).
-    connect_args = {"timeout": 60} if parsed.get_backend_name() == "sqlite" else {}
     try:
-        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args=connect_args)
+        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise DatabaseError(
             f"no database driver for {safe_url(parsed)}: {exc}. "
@@ -203,6 +236,7 @@ def _working_settings(connection: Connection, read_only: bool) -> Iterator[None]
     if takes_over:
         driver = connection.connection.driver_connection
         isolation_level = driver.isolation_level
+        busy_timeout = driver.execute("PRAGMA busy_timeout").fetchone()[0]  # _sqlite_begin sets it for the run
         driver.isolation_level = None  # no transaction is open, so this commits nothing
         sa.event.listen(connection, "begin", _sqlite_begin)
     try:
@@ -211,11 +245,12 @@ def _working_settings(connection: Connection, read_only: bool) -> Iterator[None]
         if not connection.closed:
             if connection.in_transaction() and not callers:  # reads yamlbase began (its writes are committed)
                 connection.rollback()
-            for key in (WRITES, AUTOCOMMIT):
+            for key in (WRITES, AUTOCOMMIT, LOCK_TIMEOUT, WAIT_ANNOUNCED):
                 connection.info.pop(key, None)
         if takes_over:
             sa.event.remove(connection, "begin", _sqlite_begin)
             driver.isolation_level = isolation_level
+            driver.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -223,8 +258,16 @@ def _sqlite_begin(connection: Connection) -> None:
     yamlbase's ``BEGIN``. A writing transaction takes the write lock up front (IMMEDIATE): a deferred one that
     later writes fails with "database is locked" at once instead of waiting. Reads stay deferred, so they do not
     queue behind writers."""
-    if not connection.info.get(AUTOCOMMIT):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get(WRITES) else "BEGIN")
+    # Every wait for another connection's lock (several instances may start together) lasts at most the run's
+    # lock timeout; the wait for the write lock is announced.
+    timeout = connection.info.get(LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT)
+    if connection.info.get(AUTOCOMMIT):
+        set_busy_timeout(connection, timeout)
+    elif connection.info.get(WRITES):
+        begin_immediate(connection, timeout)
+    else:
+        set_busy_timeout(connection, timeout)
+        connection.exec_driver_sql("BEGIN")
 
 
 def _db_message(exc: BaseException) -> str:
@@ -354,6 +397,8 @@ class Target:
 
     @contextlib.contextmanager
     def locked(self, timeout: float) -> Iterator[None]:
+        if self.reader is not None:
+            self.reader.info[LOCK_TIMEOUT] = timeout  # also bounds each wait for SQLite's write lock
         self.ensure_lock_table()
         self.sink.comment("Lock Database")
         self.lock.acquire(self.sink, self.reader if self.sink.online else None, timeout)
@@ -687,6 +732,22 @@ def validate(
                 error.warnings = model.warnings
                 raise
     return model
+
+
+def schema(output_file: str | os.PathLike[str] | None = None) -> str:
+    """The changelog JSON Schema of this yamlbase version (its ``$id`` and ``$comment`` name the version), for
+    editors; with ``output_file``, also written to that file (folders created as needed). Returns the text."""
+    from yamlbase.changelog.validate import schema_path
+
+    text = schema_path().read_text(encoding="utf-8")
+    if output_file is not None:
+        target = Path(output_file)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise YamlbaseError(f"cannot write the schema to {target}: {exc.strerror or exc}") from None
+    return text
 
 
 def update(

@@ -1,16 +1,25 @@
-"""Settings: command-line flags > YAMLBASE_* environment > DATABASE_URL (and .env) > [tool.yamlbase] > defaults."""
+"""Settings: command-line flags > YAMLBASE_* environment > DATABASE_URL (and .env) > [tool.yamlbase] > defaults.
+
+``pyproject.toml`` and ``.env`` are searched for upward from the working folder to the repository root (the
+first folder holding ``.git``, else the filesystem root), as ruff and git do.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from yamlbase.errors import UsageError
+
 DEFAULT_URL = "sqlite:///yamlbase.db"
 DEFAULT_CHANGELOG = "changelog/changelog.yaml"
 DEFAULT_LOCK_TIMEOUT = 300.0
+# The keys of [tool.yamlbase]; anything else there is a mistake worth an error.
+PROJECT_KEYS = ("url", "changelog-file", "lock-timeout")
 
 
 @dataclass(frozen=True)
@@ -21,26 +30,66 @@ class Settings:
     # Where the URL came from: "flag", "YAMLBASE_URL", "DATABASE_URL", "pyproject.toml" or "default".
     url_source: str
 
+    def preview_url(self, dialect: str | None) -> str | None:
+        """The database ``update-sql`` reads the history of: none when ``dialect`` is given and the URL was not
+        (an explicit dialect renders offline; a configured URL is not used, a ``--url`` flag still is)."""
+        return self.url if dialect is None or self.url_source == "flag" else None
 
-def _pyproject(folder: Path) -> dict[str, Any]:
-    path = folder / "pyproject.toml"
-    if not path.is_file():
-        return {}
+
+def search_folders(start: Path) -> list[Path]:
+    """``start`` and the folders above it, up to the repository root: the first one holding ``.git`` (a
+    folder, or the file a git worktree has), else the filesystem root."""
+    start = start.absolute()
+    folders = []
+    for folder in (start, *start.parents):
+        folders.append(folder)
+        if (folder / ".git").exists():
+            break
+    return folders
+
+
+def _shown_path(path: Path, cwd: Path) -> str:
+    """``path`` relative to the working folder (it is in it or above it)."""
+    return os.path.relpath(path, cwd.absolute())
+
+
+def _project(folders: list[Path], cwd: Path) -> tuple[dict[str, Any], Path | None]:
+    """``[tool.yamlbase]`` of the nearest ``pyproject.toml`` that has one (others are skipped, as ruff skips a
+    pyproject.toml without ``[tool.ruff]``), and the folder it is in."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    section = data.get("tool", {}).get("yamlbase", {})
-    return section if isinstance(section, dict) else {}
+    for folder in folders:
+        path = folder / "pyproject.toml"
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        tool = data.get("tool")
+        section = tool.get("yamlbase") if isinstance(tool, dict) else None
+        if not isinstance(section, dict):
+            continue
+        unknown = [key for key in section if key not in PROJECT_KEYS]
+        if unknown:
+            where = f"{_shown_path(path, cwd)}: [tool.yamlbase]"
+            found = "; ".join(f"unknown setting {key!r}{_did_you_mean(key)}" for key in unknown)
+            raise UsageError(f"{where}: {found}; the settings are {', '.join(PROJECT_KEYS)}")
+        return section, folder
+    return {}, None
 
 
-def _dotenv(folder: Path) -> dict[str, str]:
-    path = folder / ".env"
-    if not path.is_file():
+def _did_you_mean(key: str) -> str:
+    close = difflib.get_close_matches(key.replace("_", "-").lower(), PROJECT_KEYS, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _dotenv(folders: list[Path]) -> dict[str, str]:
+    """The nearest ``.env`` file's values."""
+    path = next((folder / ".env" for folder in folders if (folder / ".env").is_file()), None)
+    if path is None:
         return {}
     from dotenv import dotenv_values
 
@@ -55,11 +104,15 @@ def load_settings(
     cwd: Path | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
-    """Resolve every setting once, by the documented precedence."""
+    """Resolve every setting once, by the documented precedence. A relative ``changelog-file`` from a
+    ``pyproject.toml`` above the working folder is relative to that file's folder (returned relative to the
+    working folder). Raises :class:`UsageError` for an unknown key in ``[tool.yamlbase]`` or a lock timeout that
+    is not a number."""
     folder = cwd or Path.cwd()
     env = dict(os.environ if environ is None else environ)
-    dotenv = _dotenv(folder)
-    project = _pyproject(folder)
+    folders = search_folders(folder)
+    dotenv = _dotenv(folders)
+    project, project_folder = _project(folders, folder)
 
     def pick(flag: Any, *names: str, key: str) -> tuple[Any, str]:
         if flag is not None:
@@ -74,11 +127,20 @@ def load_settings(
         return None, "default"
 
     found_url, source = pick(url, "YAMLBASE_URL", "DATABASE_URL", key="url")
-    found_changelog, _ = pick(changelog_file, "YAMLBASE_CHANGELOG_FILE", key="changelog-file")
-    found_timeout, _ = pick(lock_timeout, "YAMLBASE_LOCK_TIMEOUT", key="lock-timeout")
+    found_changelog, changelog_source = pick(changelog_file, "YAMLBASE_CHANGELOG_FILE", key="changelog-file")
+    if changelog_source == "pyproject.toml" and found_changelog and project_folder is not None:
+        written = Path(str(found_changelog))
+        if not written.is_absolute() and project_folder != folder.absolute():
+            found_changelog = _shown_path(project_folder / written, folder)
+    found_timeout, timeout_source = pick(lock_timeout, "YAMLBASE_LOCK_TIMEOUT", key="lock-timeout")
+    try:
+        timeout = float(found_timeout) if found_timeout is not None else DEFAULT_LOCK_TIMEOUT
+    except (TypeError, ValueError):
+        where = "[tool.yamlbase] lock-timeout" if timeout_source == "pyproject.toml" else timeout_source
+        raise UsageError(f"{where}: the lock timeout is a number of seconds, not {found_timeout!r}") from None
     return Settings(
         url=str(found_url) if found_url else DEFAULT_URL,
         changelog_file=str(found_changelog) if found_changelog else DEFAULT_CHANGELOG,
-        lock_timeout=float(found_timeout) if found_timeout is not None else DEFAULT_LOCK_TIMEOUT,
+        lock_timeout=timeout,
         url_source=source,
     )

@@ -61,7 +61,7 @@ class DatabaseError(YamlbaseError):
 
 
 class LockError(YamlbaseError):
-    """DATABASECHANGELOGLOCK is held by someone else."""
+    """A lock yamlbase waits for is held by someone else: DATABASECHANGELOGLOCK, or SQLite's write lock."""
 
 
 class ChecksumMismatchError(YamlbaseError):

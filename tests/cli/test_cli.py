@@ -13,6 +13,8 @@ import os
 import re
 import subprocess
 import sys
+import urllib.parse
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -531,6 +533,22 @@ def test_a_missing_changelog_is_a_located_problem(run: Run) -> None:
     assert lines(result.stderr) == ["changelog/changelog.yaml: file not found", "1 problem in the changelog"]
 
 
+def test_a_tab_in_the_indentation_of_an_included_file_is_named_where_it_is(run: Run, write: Write) -> None:
+    write(
+        "changelog/changelog.yaml",
+        "databaseChangeLog:\n  - include: {file: more.yaml, relativeToChangelogFile: true}\n",
+    )
+    write("changelog/more.yaml", "databaseChangeLog:\n  - changeSet:\n      id: 1\n\t    author: a\n")
+
+    result = run("validate")
+
+    assert result.exit_code == 2
+    assert lines(result.stderr) == [
+        "changelog/more.yaml:4:1: tab characters are not allowed for indentation in YAML; indent with spaces",
+        "1 problem in the changelog",
+    ]
+
+
 def test_validate_format_json_lists_problems_as_json(run: Run, broken: None) -> None:
     result = run("validate", "--format", "json")
 
@@ -899,6 +917,34 @@ def test_a_malformed_url_does_not_print_its_password(run: Run, example: Path) ->
     assert "secret" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [("app", "Kq@Zv:W9j"), ("app", "Kq@ZvW9j"), ("app@server", "Kq@ZvW9j"), ("app", "Kq/@Zv:W9j@")],
+    ids=["at-and-colon", "at", "at-after-an-azure-user-name", "at-slash-and-a-trailing-at"],
+)
+def test_a_password_holding_an_at_sign_is_refused_without_showing_it(
+    run: Run, example: Path, user: str, password: str
+) -> None:
+    result = run("status", "--url", f"postgresql://{user}:{password}@db.example.com:5432/app")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    (message,) = result.stderr.splitlines()
+    assert message.startswith(f"error: the database URL 'postgresql://{user}:***@db.example.com:5432/app' ")
+    assert "%40" in message and "%3A" in message and "urllib.parse.quote_plus" in message
+    for piece in ("Kq", "Zv", "W9j"):
+        assert piece not in message
+
+
+def test_a_password_with_a_colon_is_read_whole(run: Run, example: Path) -> None:
+    """``:`` needs no encoding in a password (it ends at the '@'), and is never shown either."""
+    result = run("status", "--url", "postgresql://app:Kq:Zv:W9j@127.0.0.1:1/app")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cannot connect to postgresql://app:***@127.0.0.1:1/app: ")
+    assert "Kq" not in result.output and "Zv" not in result.output and "W9j" not in result.output
+
+
 def test_unknown_driver_is_a_database_error_without_password(run: Run, example: Path) -> None:
     result = run("status", "--url", "postgresql+nosuchdriver://u:secret@127.0.0.1/x")
 
@@ -1119,6 +1165,32 @@ def with_password(url: str) -> tuple[str, str, str]:
     password = parsed.password or "s3cr3t-pw"
     secret_url = parsed.set(password=password)
     return secret_url.render_as_string(hide_password=False), secret_url.render_as_string(hide_password=True), password
+
+
+@pytest.mark.backend
+def test_postgresql_password_with_at_and_colon_url_encoded_as_the_hint_says(
+    run: Run, example: Path, db: DbView, postgresql_url: str
+) -> None:
+    admin = sa.make_url(postgresql_url)
+    role, password = f"app_{uuid.uuid4().hex[:8]}", "p@ss:w0rd/x"
+    engine = db(postgresql_url).engine
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        connection.exec_driver_sql(f"GRANT ALL ON SCHEMA public TO {role}")
+    where = f"{admin.host}:{admin.port}/{admin.database}"
+    try:
+        refused = run("update", "--url", f"postgresql://{role}:{password}@{where}")
+        result = run("update", "--url", f"postgresql://{role}:{urllib.parse.quote_plus(password)}@{where}")
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+
+    assert refused.exit_code == 2, refused.output
+    assert "%40" in refused.stderr and "w0rd" not in refused.output
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == f"10 changeSets applied to postgresql://{role}:***@{where}"
+    assert "w0rd" not in result.output
 
 
 @pytest.mark.backend

@@ -137,7 +137,7 @@ def test_display_path_is_absolute_outside_the_working_folder(tmp_path: Path, mon
         ),
         pytest.param(
             "databaseChangeLog:\n\t- changeSet: {id: 1, author: a}\n",
-            "c.yaml:2:1: YAML syntax error: while scanning for the next token found character that cannot start any token",
+            "c.yaml:2:1: tab characters are not allowed for indentation in YAML; indent with spaces",
             id="tab-indentation",
         ),
         pytest.param(
@@ -161,6 +161,34 @@ def test_display_path_is_absolute_outside_the_working_folder(tmp_path: Path, mon
 def test_yaml_syntax_errors_are_located(here: Path, text: str, expected: str) -> None:
     write(here, {"c.yaml": text.encode()})
     assert problems("c.yaml") == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        pytest.param("databaseChangeLog:\n\t- changeSet:\n    id: 1\n", "2:1", id="first-level"),
+        pytest.param("databaseChangeLog:\n  - changeSet:\n\t    id: 1\n", "3:1", id="nested"),
+        pytest.param("databaseChangeLog:\n  - changeSet:\n      \tid: 1\n", "3:7", id="after-spaces"),
+        pytest.param("databaseChangeLog:\n  - changeSet:\n      id: 1\n\t    author: a\n", "4:1", id="in-a-mapping"),
+        pytest.param("databaseChangeLog:\n  - sql: |\n      SELECT 1;\n\t  SELECT 2;\n", "4:1", id="in-a-block-scalar"),
+        pytest.param("databaseChangeLog:\n  -\tchangeSet: {id: 1, author: a}\n", "2:4", id="after-a-dash"),
+    ],
+)
+def test_a_tab_in_yaml_indentation_is_named_at_its_line_and_column(here: Path, text: str, where: str) -> None:
+    write(here, {"c.yaml": text.encode()})
+    assert problems("c.yaml") == [
+        f"c.yaml:{where}: tab characters are not allowed for indentation in YAML; indent with spaces"
+    ]
+
+
+def test_a_json_changelog_may_use_tabs_anywhere_json_allows_them(here: Path) -> None:
+    """Before the document, between tokens, after it; a tab in a string is escaped and stays a tab."""
+    text = '\t{"databaseChangeLog":\t[\n\t\t{"changeSet":\t{"id":\t"1",\t"author": "a\\tb"}}\n\t]}\n\t\n'
+    write(here, {"c.json": text.encode()})
+
+    (cs,) = parse_changelog("c.json").changesets
+
+    assert (cs.id, cs.author, str(cs.location)) == ("1", "a\tb", "c.json:2:17")
 
 
 def test_json_syntax_error_is_located(here: Path) -> None:

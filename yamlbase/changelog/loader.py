@@ -180,6 +180,28 @@ def _line_column(text: str, index: int) -> tuple[int, int]:
 
 
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+# A JSON string (a tab in one is escaped, never written as it is) or a tab between tokens.
+_JSON_STRING_OR_TAB = re.compile(r'"(?:[^"\\]|\\.)*"|\t', re.DOTALL)
+
+
+def _json_tabs_as_spaces(text: str) -> str:
+    """JSON allows tabs between tokens; YAML (which reads JSON files here) refuses them in places, and PyYAML's
+    pure-Python scanner everywhere. A space in their place means the same JSON, at the same line and column."""
+    return _JSON_STRING_OR_TAB.sub(lambda m: " " if m.group() == "\t" else m.group(), text)
+
+
+def _tab_problem(text: str, mark: Any) -> str | None:
+    """The problem when a YAML error is at a tab character (PyYAML says "cannot start any token" or "violates
+    indentation"): said in terms of the tab; None when the error is not at one."""
+    if mark is None:
+        return None
+    lines = _LINE_BREAK.split(text)
+    line = lines[mark.line] if 0 <= mark.line < len(lines) else ""
+    if line[mark.column : mark.column + 1] != "\t":
+        return None
+    if not line[: mark.column].strip(" \t-?:"):  # only indentation (and the indicators "- ", "? ", ": ") before it
+        return "tab characters are not allowed for indentation in YAML; indent with spaces"
+    return "a tab character is not allowed here in YAML; use spaces"
 
 
 def read_document(path: Path, logical_path: str) -> Document:
@@ -198,6 +220,8 @@ def read_document(path: Path, logical_path: str) -> Document:
         column = len(before) - (before.rfind(b"\n") + 1) + 1
         where = Location(_display(path), line, column)
         raise DocumentError(Problem(where, f"not UTF-8 text ({exc.reason})")) from None
+    if "\t" in text and path.suffix.lower() == ".json":
+        text = _json_tabs_as_spaces(text)
     doc = Document(path=path, logical_path=logical_path, data=None)
     loader = None
     try:
@@ -218,6 +242,10 @@ def read_document(path: Path, logical_path: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        tab = _tab_problem(text, exc.problem_mark)
+        if tab:
+            loc = Location(_display(path), exc.problem_mark.line + 1, exc.problem_mark.column + 1)
+            raise DocumentError(Problem(loc, tab)) from None
         loc = Location(_display(path), mark.line + 1, mark.column + 1) if mark else Location(_display(path), 1, 1)
         raise DocumentError(Problem(loc, f"YAML syntax error: {message}")) from None
     # Not expected any more (each is located above); still an error in the file, at its start, not a crash.

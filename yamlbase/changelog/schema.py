@@ -1,7 +1,8 @@
 """Builds the changelog JSON Schema from the change models: one source of truth for editors and validation.
 
-``python -m yamlbase.changelog.schema`` rewrites ``schemas/changelog.schema.json``; a test fails when the
-committed file and the models drift apart.
+``python -m yamlbase.changelog.schema`` rewrites ``schemas/changelog.schema.json`` (the wheel ships it as
+``yamlbase/_schema/changelog.schema.json``; ``yamlbase schema`` prints it); a test fails when the committed file
+and the models drift apart. The schema names the yamlbase version it belongs to, in ``$id`` and ``$comment``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SCHEMA_ID = "https://yamlbase.dev/schemas/changelog.schema.json"
+from yamlbase import __version__
+
+SCHEMA_ID = f"https://yamlbase.dev/schemas/{__version__}/changelog.schema.json"
+SCHEMA_COMMENT = (
+    f"The changelog schema of yamlbase {__version__}, generated from its change models. "
+    "`yamlbase schema --output-file FILE` writes the one of the yamlbase installed."
+)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -123,6 +130,7 @@ def build_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
+        "$comment": SCHEMA_COMMENT,
         "title": "changelog",
         "description": "A yamlbase / Liquibase changelog (YAML or JSON).",
         "type": "object",

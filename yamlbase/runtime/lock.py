@@ -21,6 +21,12 @@ from yamlbase.runtime.sink import Sink
 
 RUN_ID = uuid.uuid4().hex[:8]
 log = logging.getLogger("yamlbase")
+# Connection.info: the run's lock timeout (seconds), which also bounds each wait for SQLite's write lock.
+LOCK_TIMEOUT = "yamlbase.lock_timeout"
+# Connection.info flag: this connection has already said that it waits for SQLite's write lock.
+WAIT_ANNOUNCED = "yamlbase.wait_announced"
+# How long one attempt at SQLite's write lock may wait inside the driver before yamlbase looks at the clock.
+SQLITE_ATTEMPT = 0.25
 
 
 def lock_owner() -> str:
@@ -217,3 +223,56 @@ class AdvisoryLock:
 
 # One key for every yamlbase on a database (PostgreSQL scopes advisory locks to the current database).
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"yamlbase DATABASECHANGELOGLOCK").digest()[:8], "big", signed=True)
+
+
+# --- SQLite's write lock ----------------------------------------------------------------------------------------
+# SQLite has one writer at a time. sqlite3's own busy timeout waits for it silently, so yamlbase takes the write
+# lock itself where its writing transactions begin (BEGIN IMMEDIATE), in short attempts: the wait can be announced
+# and ends after the run's lock timeout.
+
+
+def set_busy_timeout(connection: Connection, seconds: float) -> None:
+    """How long the connection's statements wait for a lock another SQLite connection holds."""
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+
+
+def begin_immediate(connection: Connection, timeout: float) -> None:
+    """``BEGIN IMMEDIATE`` on a SQLite connection: take the database's write lock, waiting up to ``timeout``
+    seconds while another connection holds it (with a warning, once per connection, when the wait starts).
+    Raises :class:`LockError` naming the database file when the lock does not come in time."""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            set_busy_timeout(connection, min(SQLITE_ATTEMPT, deadline - time.monotonic()))
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except sa.exc.OperationalError as exc:
+                if not _sqlite_busy(exc.orig):
+                    raise
+            database = connection.engine.url.database or "the database"
+            if time.monotonic() >= deadline:
+                raise LockError(
+                    f"the SQLite database {database} is locked: another connection holds its write lock; gave up "
+                    f"after {timeout:g}s (--lock-timeout)"
+                ) from None
+            if not connection.info.get(WAIT_ANNOUNCED):
+                connection.info[WAIT_ANNOUNCED] = True
+                log.warning(
+                    "waiting up to %gs for the SQLite database %s: another connection holds its write lock",
+                    timeout,
+                    database,
+                )
+    finally:
+        # The transaction's own statements (its COMMIT waits for readers to finish) wait as long as the run allows.
+        set_busy_timeout(connection, timeout)
+
+
+def _sqlite_busy(error: BaseException | None) -> bool:
+    """SQLITE_BUSY (also its extended codes): another connection holds the lock."""
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return int(code) & 0xFF == 5
+    return "database is locked" in str(error)
