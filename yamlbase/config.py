@@ -86,6 +86,18 @@ def _did_you_mean(key: str) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _anchored_sqlite(url: str, project_folder: Path, cwd: Path) -> str:
+    """A ``sqlite:///relative/path`` URL written in a ``pyproject.toml`` above the working folder, made relative to
+    that file's folder (as its ``changelog-file``), so every subfolder of the project reaches the same database."""
+    scheme, sep, rest = url.partition(":///")
+    path, query_sep, query = rest.partition("?")
+    if not sep or scheme.partition("+")[0] != "sqlite" or project_folder == cwd.absolute():
+        return url
+    if not path or path.startswith("/") or path == ":memory:" or path.startswith("file:"):
+        return url
+    return f"{scheme}:///{_shown_path(project_folder / path, cwd)}{query_sep}{query}"
+
+
 def _dotenv(folders: list[Path]) -> dict[str, str]:
     """The nearest ``.env`` file's values."""
     path = next((folder / ".env" for folder in folders if (folder / ".env").is_file()), None)
@@ -104,9 +116,9 @@ def load_settings(
     cwd: Path | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
-    """Resolve every setting once, by the documented precedence. A relative ``changelog-file`` from a
-    ``pyproject.toml`` above the working folder is relative to that file's folder (returned relative to the
-    working folder). Raises :class:`UsageError` for an unknown key in ``[tool.yamlbase]`` or a lock timeout that
+    """Resolve every setting once, by the documented precedence. A relative ``changelog-file`` or ``sqlite:///``
+    URL from a ``pyproject.toml`` above the working folder is relative to that file's folder (returned relative to
+    the working folder). Raises :class:`UsageError` for an unknown key in ``[tool.yamlbase]`` or a lock timeout that
     is not a number."""
     folder = cwd or Path.cwd()
     env = dict(os.environ if environ is None else environ)
@@ -132,6 +144,8 @@ def load_settings(
         written = Path(str(found_changelog))
         if not written.is_absolute() and project_folder != folder.absolute():
             found_changelog = _shown_path(project_folder / written, folder)
+    if source == "pyproject.toml" and found_url and project_folder is not None:
+        found_url = _anchored_sqlite(str(found_url), project_folder, folder)
     found_timeout, timeout_source = pick(lock_timeout, "YAMLBASE_LOCK_TIMEOUT", key="lock-timeout")
     try:
         timeout = float(found_timeout) if found_timeout is not None else DEFAULT_LOCK_TIMEOUT

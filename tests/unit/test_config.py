@@ -72,7 +72,7 @@ def test_pyproject_and_env_are_found_above_the_working_folder(tmp_path: Path) ->
 
     settings = settings_in(tmp_path / "repo" / "services" / "api")
 
-    assert settings.url == "sqlite:///from-pyproject.db"
+    assert settings.url == "sqlite:///../../from-pyproject.db"  # relative to the pyproject.toml, as below
     assert settings.lock_timeout == 7
     # .env values mean what they would in the environment: relative to the working folder.
     assert settings.changelog_file == "db/from-env.yaml"
@@ -103,7 +103,7 @@ def test_a_pyproject_without_a_yamlbase_section_is_passed_over(tmp_path: Path) -
         },
     )
 
-    assert settings_in(tmp_path / "repo" / "packages" / "api").url == "sqlite:///root.db"
+    assert settings_in(tmp_path / "repo" / "packages" / "api").url == "sqlite:///../../root.db"
 
 
 def test_the_nearest_yamlbase_section_wins(tmp_path: Path) -> None:
@@ -130,6 +130,38 @@ def test_a_relative_changelog_file_is_relative_to_its_pyproject(tmp_path: Path, 
 
     assert settings.changelog_file == expected
     assert (tmp_path / cwd / settings.changelog_file).resolve() == tmp_path / "repo" / "db" / "changelog.yaml"
+
+
+@pytest.mark.parametrize(
+    ("written", "cwd", "expected"),
+    [
+        ("sqlite:///dev.db", "repo", "sqlite:///dev.db"),
+        ("sqlite:///dev.db", "repo/app/src", "sqlite:///../../dev.db"),
+        ("sqlite+pysqlite:///var/dev.db?timeout=5", "repo/app", "sqlite+pysqlite:///../var/dev.db?timeout=5"),
+        ("sqlite:////srv/dev.db", "repo/app", "sqlite:////srv/dev.db"),
+        ("sqlite://", "repo/app", "sqlite://"),
+        ("sqlite:///:memory:", "repo/app", "sqlite:///:memory:"),
+        ("postgresql://app@db/app", "repo/app", "postgresql://app@db/app"),
+    ],
+)
+def test_a_relative_sqlite_url_is_relative_to_its_pyproject(
+    tmp_path: Path, written: str, cwd: str, expected: str
+) -> None:
+    tree(
+        tmp_path,
+        {"repo/.git/": "", "repo/app/src/": "", "repo/pyproject.toml": f'[tool.yamlbase]\nurl = "{written}"\n'},
+    )
+
+    assert settings_in(tmp_path / cwd).url == expected
+
+
+def test_a_sqlite_url_from_the_environment_stays_relative_to_the_working_folder(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {"repo/.git/": "", "repo/app/": "", "repo/pyproject.toml": '[tool.yamlbase]\nurl = "sqlite:///dev.db"\n'},
+    )
+
+    assert settings_in(tmp_path / "repo" / "app", DATABASE_URL="sqlite:///env.db").url == "sqlite:///env.db"
 
 
 def test_an_absolute_changelog_file_and_the_flag_stay_as_given(tmp_path: Path) -> None:
