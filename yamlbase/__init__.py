@@ -64,6 +64,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "YamlbaseError",
+    "changelog_sync",
+    "changelog_sync_sql",
+    "changelog_sync_to_tag",
     "clear_incomplete",
     "history",
     "list_locks",
@@ -540,6 +543,127 @@ def mark_next_changeset_ran(
         database,
         s.changelog_file,
         lock_timeout=s.lock_timeout,
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def changelog_sync(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+    report: Report | None = None,
+) -> list[ChangeSet]:
+    """Record every pending changeSet as run without running it (``yamlbase changelog-sync``): how a database
+    built by ``create_all``, Alembic or by hand is adopted after ``generate-changelog``. Each row says
+    ``EXECUTED``, as Liquibase's changelog-sync writes it; preconditions are not evaluated.
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param contexts: record only changeSets whose context admits these (``"dev,test"`` or a list).
+    :param label_filter: record only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it is recorded.
+    :returns: the changeSets recorded, in order (empty when nothing is pending).
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.changelog_sync(
+        database,
+        s.changelog_file,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def changelog_sync_to_tag(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    tag: str,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+    report: Report | None = None,
+) -> list[ChangeSet]:
+    """Record pending changeSets as run without running them, up to and including the one with ``tagDatabase``
+    ``tag`` (``yamlbase changelog-sync-to-tag TAG``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param tag: the tag of the last changeSet to record.
+    :param contexts: record only changeSets whose context admits these (``"dev,test"`` or a list).
+    :param label_filter: record only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it is recorded.
+    :returns: the changeSets recorded, in order.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.changelog_sync(
+        database,
+        s.changelog_file,
+        to_tag=tag,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def changelog_sync_sql(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    dialect: str | None = None,
+    tag: str | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+) -> str:
+    """The SQL ``changelog-sync`` would run — the lock and the history rows — changing nothing
+    (``yamlbase changelog-sync-sql``).
+
+    :param url: the database whose history decides what is pending: a URL (text or ``sqlalchemy.URL``), an
+        ``Engine`` or a ``Connection``; ``None`` for the configured URL, or with ``dialect`` for none: rendered for
+        an empty database of that dialect, with no connection.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param dialect: the database to render for (``postgresql``, ``sqlite``, ``mysql``, ``mariadb``, ``mssql``,
+        ``oracle``).
+    :param tag: only up to and including the changeSet with ``tagDatabase`` ``tag``.
+    :param contexts: only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
+    :param label_filter: only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param out: write the SQL there instead of returning it.
+    :returns: the SQL text (``""`` when written to ``out``).
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog)
+    offline = dialect is not None and url is None
+    return commands.changelog_sync_sql(
+        None if offline else database,
+        s.changelog_file,
+        dialect=dialect,
+        to_tag=tag,
+        out=out,
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,

@@ -590,6 +590,62 @@ def list_locks(options: Options) -> None:
     )
 
 
+def _do_changelog_sync(options: Options, *, to_tag: str | None) -> None:
+    from yamlbase import commands
+
+    settings = options.settings()
+    done = commands.changelog_sync(
+        settings.url,
+        settings.changelog_file,
+        to_tag=to_tag,
+        lock_timeout=settings.lock_timeout,
+        report=_progress(options, "recorded as run:"),
+        **options.selection(),
+    )
+    database = commands.safe_url(settings.url)
+    n = len(done)
+    _emit(
+        options,
+        {"recorded": [cs.identifier for cs in done], "database": database},
+        f"{n} changeSet{'s' if n != 1 else ''} recorded as run on {database}, none of {'them' if n != 1 else 'it'} run"
+        if done
+        else f"{database} is up to date: nothing to record",
+    )
+
+
+@main.command("changelog-sync")
+@_run
+def changelog_sync(options: Options) -> None:
+    """Record every pending changeSet as run without running it (to adopt a database built otherwise)."""
+    _do_changelog_sync(options, to_tag=None)
+
+
+@main.command("changelog-sync-to-tag")
+@click.argument("tag")
+@_run
+def changelog_sync_to_tag(options: Options, tag: str) -> None:
+    """Record pending changeSets as run, without running them, up to and including the one tagging TAG."""
+    _do_changelog_sync(options, to_tag=tag)
+
+
+@main.command("changelog-sync-sql")
+@click.option(
+    "--dialect",
+    type=click.Choice(DIALECTS),
+    help="render for an empty database of this kind, not the configured one (with --url: what is pending there)",
+)
+@click.option("--tag", help="only up to and including the changeSet tagging TAG")
+@_run
+def changelog_sync_sql(options: Options, dialect: str | None, tag: str | None) -> None:
+    """Print the SQL that changelog-sync would run (the lock and history rows), without changing anything."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    url = settings.preview_url(dialect)
+    sql = commands.changelog_sync_sql(url, settings.changelog_file, dialect=dialect, to_tag=tag, **options.selection())
+    click.echo(sql, nl=False)
+
+
 @main.command("mark-next-changeset-ran")
 @_run
 def mark_next_changeset_ran(options: Options) -> None:

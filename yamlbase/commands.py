@@ -530,7 +530,11 @@ def _run_update(
     to_tag: str | None,
     lock_timeout: float,
     report: Report,
+    sync: bool = False,
 ) -> list[ChangeSet]:
+    """The run of ``update`` (and ``changelog-sync``): under the lock, the pending changeSets of ``changelog``,
+    each with its history row. With ``sync``, nothing of a changeSet runs (neither its changes nor its
+    preconditions) and its row is written as ``EXECUTED``, as Liquibase's changelog-sync does."""
     sink, history = target.sink, target.history
     with target.locked(lock_timeout):
         rows = target.rows()
@@ -546,6 +550,10 @@ def _run_update(
             todo = plan.up_to_tag(todo, to_tag)
         if count is not None:
             todo = todo[:count]
+        order = max((row.order_executed for row in rows), default=0)
+        deployment = new_deployment_id()
+        if sync:
+            return _record_synced(target, todo, applied, order, deployment, report)
         refused = plan.inexpressible(todo, sink.dialect_name)
         if refused:  # before anything runs: the database could not do it as written
             raise ChangeLogError(refused)
@@ -556,8 +564,6 @@ def _run_update(
         blocked = [cs for cs in todo if cs.key in incomplete]
         if blocked:
             raise IncompleteChangeSetError(_incomplete_message(blocked[0], incomplete[blocked[0].key]))
-        order = max((row.order_executed for row in rows), default=0)
-        deployment = new_deployment_id()
         gate = preconditions.Gate(sink, target.reader, set(applied), changelog.properties)
         gate.check_changelog(changelog.preconditions)
         done: list[ChangeSet] = []
@@ -603,6 +609,33 @@ def _run_update(
             if sink.online:
                 log.info("ran %s", cs.identifier, extra={"changeset": cs.identifier})
             report(cs.identifier)
+    return done
+
+
+def _record_synced(
+    target: Target,
+    todo: list[ChangeSet],
+    applied: Mapping[tuple[str, str, str], HistoryRow],
+    order: int,
+    deployment: str,
+    report: Report,
+) -> list[ChangeSet]:
+    """``changelog-sync``'s part of the run: each pending changeSet recorded as run (``EXECUTED``, its tag
+    included), in a transaction of its own, without running it; a record that it stopped part-way is dropped."""
+    sink = target.sink
+    done: list[ChangeSet] = []
+    for cs in todo:
+        StopRequest.check(len(done))
+        order += 1
+        sink.comment(f"Changeset {cs.identifier} recorded as run")
+        with sink.transaction():
+            _record_run(target, cs, order, deployment, "EXECUTED", existing=cs.key in applied)
+            if target.reader is not None:
+                target.incomplete.forget(sink, target.reader, cs.key)
+        done.append(cs)
+        if sink.online:
+            log.info("recorded %s as run", cs.identifier, extra={"changeset": cs.identifier})
+        report(cs.identifier)
     return done
 
 
@@ -796,6 +829,56 @@ def update_sql(
         model = source.load(target.sink.dialect_name)
         target.sink.comment(f"Update Database Script\nChange Log: {model.path}\nDialect: {target.sink.dialect_name}")
         _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=0, report=_quiet)
+    return buffer.getvalue() if out is None else ""
+
+
+def changelog_sync(
+    url: Database,
+    changelog: str | os.PathLike[str],
+    *,
+    to_tag: str | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    report: Report = _quiet,
+) -> list[ChangeSet]:
+    """Record the pending changeSets (all, or up to the one tagging ``to_tag``) as run without running them;
+    returns those recorded. How a database built otherwise (``create_all``, Alembic, by hand) is adopted. Under
+    the lock, refused like ``update`` when applied changeSets were edited; preconditions are not evaluated."""
+    source = _Source(changelog, contexts, label_filter, properties)
+    model = source.for_url(url)
+    with _online(url) as target:
+        model = source.load(target.sink.dialect_name)
+        return _run_update(
+            target, model, count=None, to_tag=to_tag, lock_timeout=lock_timeout, report=report, sync=True
+        )
+
+
+def changelog_sync_sql(
+    url: Database | None,
+    changelog: str | os.PathLike[str],
+    *,
+    dialect: str | None = None,
+    to_tag: str | None = None,
+    out: TextIO | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> str:
+    """The SQL ``changelog-sync`` would run (lock, history rows), changing nothing. With no ``url``, as for an
+    empty ``dialect`` database."""
+    _check_dialect(dialect)
+    source = _Source(changelog, contexts, label_filter, properties)
+    source.load(dialect or (database_url(url).get_backend_name() if url else "sqlite"))
+    buffer = out or io.StringIO()
+    with _preview(url, dialect, buffer) as target:
+        model = source.load(target.sink.dialect_name)
+        target.sink.comment(
+            f"Changelog Sync Script: records changeSets as run without running them\nChange Log: {model.path}\n"
+            f"Dialect: {target.sink.dialect_name}"
+        )
+        _run_update(target, model, count=None, to_tag=to_tag, lock_timeout=0, report=_quiet, sync=True)
     return buffer.getvalue() if out is None else ""
 
 
