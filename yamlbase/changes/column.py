@@ -150,7 +150,8 @@ class ColumnConfig(Model):
         nullable = not primary and not (c is not None and c.nullable is False)
         args: list[Any] = []
         if self.auto_increment and ctx.dialect not in ("sqlite", "mysql", "mariadb"):
-            args.append(sa.Identity(start=self.start_with, increment=self.increment_by))
+            always = (self.generation_type or "").strip().upper() == "ALWAYS"  # else BY DEFAULT, as Liquibase
+            args.append(sa.Identity(always=always, start=self.start_with, increment=self.increment_by))
         column = sa.Column(
             self.name,
             self.sa_type(ctx),
