@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place it is written: pyproject.toml reads it from here
+# The distribution's name on the package index, for `pip install` (the name "yamlbase" there is another project).
+DISTRIBUTION = "yamlbase-migrate"
 
 if TYPE_CHECKING:
     from yamlbase.changelog.model import ChangeLog, ChangeSet
