@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from yamlbase import DISTRIBUTION, __version__
@@ -72,3 +74,22 @@ def test_the_version_is_written_once_and_reported_by_the_installed_distribution(
     assert metadata.version(DISTRIBUTION) == __version__, "reinstall: pip install -e '.[test]'"
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0 and result.output.split()[-1] == __version__, result.output
+
+
+def test_every_dependency_has_a_lower_bound_ci_tests_and_an_upper_bound(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("lower_bounds", ROOT / ".ci" / "lower_bounds.py")
+    assert spec and spec.loader
+    lower_bounds = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lower_bounds)
+    project = _project()
+    pinned = lower_bounds.lower_bound_constraints(ROOT / "pyproject.toml")  # raises on a requirement without both
+    assert len(pinned) == len(project["dependencies"]) + sum(
+        not r.startswith(project["name"]) for extra in project["optional-dependencies"].values() for r in extra
+    )
+    assert all(re.fullmatch(r"[\w.-]+==[\w.]+(; .+)?", line) for line in pinned), pinned
+    unbounded = tmp_path / "pyproject.toml"
+    unbounded.write_text('[project]\nname = "x"\ndependencies = ["click>=8.2"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape("click>=8.2")):
+        lower_bounds.lower_bound_constraints(unbounded)
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ".ci/lower_bounds.py" in ci and ".ci/newest_installed.py" in ci
