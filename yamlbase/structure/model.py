@@ -88,6 +88,9 @@ class Index:
     unique: bool = False
     # A partial index's predicate, where the database reflects it (PostgreSQL, SQLite).
     where: str | None = None
+    # Dialect options worth restating, as (name, value) pairs sorted by name: ``postgresql_using`` (unless btree),
+    # ``postgresql_include``, ``mysql_length``, … (values are JSON-able; lists as tuples).
+    options: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,10 @@ class Table:
     checks: tuple[CheckConstraint, ...] = ()
     indexes: tuple[Index, ...] = ()
     comment: str | None = None
+    # Indexes the database keeps for a constraint and reflects as indexes too (the one behind a unique constraint
+    # on MySQL and PostgreSQL, MySQL's for a foreign key): not schema objects of their own, so not compared or
+    # generated; kept for what restores a dropped table exactly (``runtime.capture``).
+    constraint_indexes: tuple[Index, ...] = ()
 
     @property
     def key(self) -> str:
@@ -118,6 +125,8 @@ class View:
     definition: str
     schema: str | None = None
     comment: str | None = None
+    # PostgreSQL's view options (``check_option=local``, ``security_barrier=true``).
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
