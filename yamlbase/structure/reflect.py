@@ -11,6 +11,7 @@ dialect has them), as ``MetaData.reflect`` does.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -189,13 +190,16 @@ def tables(
     if not names:
         return {}
     kw: dict[str, Any] = {"schema": schema, "filter_names": names}
-    columns = inspector.get_multi_columns(**kw)
-    pks = inspector.get_multi_pk_constraint(**kw)
-    fks = inspector.get_multi_foreign_keys(**kw)
-    uniques = inspector.get_multi_unique_constraints(**kw)
-    checks = _optional(inspector.get_multi_check_constraints, **kw) or {}
-    indexes = inspector.get_multi_indexes(**kw)
-    comments = _optional(inspector.get_multi_table_comment, **kw) or {} if dialect.supports_comments else {}
+    with warnings.catch_warnings():
+        # SQLite's expression indexes are read below, from their own text.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+        columns = inspector.get_multi_columns(**kw)
+        pks = inspector.get_multi_pk_constraint(**kw)
+        fks = inspector.get_multi_foreign_keys(**kw)
+        uniques = inspector.get_multi_unique_constraints(**kw)
+        checks = _optional(inspector.get_multi_check_constraints, **kw) or {}
+        indexes = inspector.get_multi_indexes(**kw)
+        comments = _optional(inspector.get_multi_table_comment, **kw) or {} if dialect.supports_comments else {}
     result: dict[str, Table] = {}
     for name in names:
         key = (schema, name)
