@@ -242,15 +242,35 @@ _BOUNDED_TEXT = {"char", "character", "varchar", "character varying", "nchar", "
 _TEXT = {"text", "clob", "tinytext", "mediumtext", "longtext", "string"}
 _TEXT_SIZE = {"tinytext": 255, "text": 65535, "mediumtext": 16777215, "longtext": 4294967295}
 _DECIMALS = {"numeric", "decimal", "number"}
-_TYPE = re.compile(r"^\s*([a-z][a-z0-9_ ]*?)\s*(?:\(\s*([^)]*)\))?\s*(.*)$", re.IGNORECASE)
+_TYPE = re.compile(r"^\s*([a-z][a-z0-9_ ]*)(?:\(\s*([^)]*)\))?\s*(.*)$", re.IGNORECASE)
+_KNOWN_TYPES = set(_INTEGERS) | set(_FLOATS) | _BOUNDED_TEXT | _TEXT | _DECIMALS
 
 
 def _parse_type(text: str) -> tuple[str, list[int], str]:
+    """``(name, numeric arguments, what follows)``: ``varchar(40)`` → ``("varchar", [40], "")``, ``integer
+    unsigned`` → ``("integer", [], "unsigned")``."""
     match = _TYPE.match(text.lower())
     if not match:
         return text.lower().strip(), [], ""
+    name, rest = match.group(1).strip(), match.group(3).strip()
+    words = name.split()
+    for n in (2, 1):
+        if name not in _KNOWN_TYPES and len(words) > n and " ".join(words[:n]) in _KNOWN_TYPES:
+            name, rest = " ".join(words[:n]), " ".join([*words[n:], rest]).strip()
+            break
     args = [int(a) for a in re.split(r"\s*,\s*", match.group(2) or "") if a.strip().isdigit()]
-    return match.group(1).strip(), args, match.group(3).strip()
+    return name, args, rest
+
+
+def _holds(new: str, new_unsigned: bool, old: str, old_unsigned: bool) -> bool:
+    """Whether every value of the integer type ``old`` fits in ``new``."""
+
+    def bounds(name: str, unsigned: bool) -> tuple[int, int]:
+        bits = 8 * _INTEGERS[name]
+        return (0, 2**bits - 1) if unsigned else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+
+    (o_low, o_high), (n_low, n_high) = bounds(old, old_unsigned), bounds(new, new_unsigned)
+    return n_low <= o_low and o_high <= n_high
 
 
 def narrowing(old: str, new: str) -> tuple[bool, str | None]:
@@ -258,14 +278,15 @@ def narrowing(old: str, new: str) -> tuple[bool, str | None]:
     a known widening (a longer string, a larger integer, more digits, bounded text to unbounded) is not; a known
     narrowing is; any other change is marked destructive, saying that yamlbase cannot tell."""
     (o_name, o_args, o_rest), (n_name, n_args, n_rest) = _parse_type(old), _parse_type(new)
-    unsigned = "unsigned" in o_rest and "unsigned" not in n_rest
     if o_rest.replace("unsigned", "").strip() != n_rest.replace("unsigned", "").strip():
         return True, f"yamlbase cannot tell whether every {old} value fits in {new}"
     narrower = f"{new} is narrower than {old}: values that do not fit are cut or refused"
     if o_name in _INTEGERS and n_name in _INTEGERS:
-        if _INTEGERS[n_name] < _INTEGERS[o_name] or unsigned:
-            return True, narrower
-        return False, None
+        return (
+            (True, narrower)
+            if not _holds(n_name, "unsigned" in n_rest, o_name, "unsigned" in o_rest)
+            else (False, None)
+        )
     if o_name in _FLOATS and n_name in _FLOATS:
         return (True, narrower) if _FLOATS[n_name] < _FLOATS[o_name] else (False, None)
     text_like = _BOUNDED_TEXT | _TEXT

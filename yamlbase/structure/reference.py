@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,13 +25,16 @@ def changelog_schema(
     *,
     dev_url: str | sa.URL | None = None,
     properties: Mapping[str, str] | None = None,
+    contexts: str | Iterable[str] | None = None,
+    label_filter: str | None = None,
 ) -> Schema:
-    """The schema ``changelog`` builds: every changeSet replayed with ``update`` on a scratch database (in-memory
-    SQLite, or the empty database ``dev_url``, emptied again afterwards), then reflected."""
+    """The schema ``changelog`` builds: every changeSet (those ``contexts`` and ``label_filter`` select, as for
+    ``update``) replayed on a scratch database (in-memory SQLite, or the empty database ``dev_url``, emptied
+    again afterwards), then reflected."""
     from yamlbase import commands
 
     with scratch(dev_url) as connection:
-        commands.update(connection, changelog, properties=properties)
+        commands.update(connection, changelog, properties=properties, contexts=contexts, label_filter=label_filter)
         return reflect(connection)
 
 
