@@ -58,7 +58,8 @@ ADD_FK = "addForeignKeyConstraint"
 
 # The phases of a generated batch, in run order (see the module's docstring).
 _TYPES, _DROP_VIEWS, _DROP_FOREIGN_KEYS, _DROP_KEYS, _RENAMES, _COLUMNS = 10, 20, 30, 40, 50, 60
-_DROP_TABLES, _ADD_TABLES, _ADD_KEYS, _ADD_FOREIGN_KEYS, _COMMENTS, _VIEWS, _DROP_TYPES = 70, 80, 90, 100, 110, 120, 130
+_DROP_TABLES, _ADD_TABLES, _LOAD_DATA, _ADD_KEYS, _ADD_FOREIGN_KEYS = 70, 80, 85, 90, 100
+_COMMENTS, _VIEWS, _DROP_TYPES = 110, 120, 130
 
 
 @dataclass
@@ -83,14 +84,24 @@ def changesets(
     message: str | None,
     now: datetime,
     first: int = 1,
+    rows: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The changeSets (``{"changeSet": {...}}`` entries of ``databaseChangeLog``) that take ``old`` to ``new``,
     ordered so they run, with ids ``<yyyymmddHHMMSS>-<n>`` counted from ``first``; ``message`` is every
-    changeSet's comment. Deterministic: the same arguments give the same list. A difference that cannot be
-    written as a change (an unnamed foreign key to drop, say) is left out with a warning on the ``yamlbase``
-    logger."""
+    changeSet's comment. ``rows`` maps new tables to the change that loads their rows (``loadData``): each
+    runs once every new table exists, in the order of their foreign keys, and rolls back by deleting the rows.
+    Deterministic: the same arguments give the same list. A difference that cannot be written as a change (an
+    unnamed foreign key to drop, say) is left out with a warning on the ``yamlbase`` logger."""
     builder = _Builder(old, new)
     units = builder.units(list(differences))
+    if rows:
+        added = {d.table: d.new for d in differences if d.kind == "add_table" and isinstance(d.new, Table)}
+        order = _creation_order({k: t for k, t in added.items() if k is not None})[0]
+        for key, load in rows.items():
+            table = new.tables[key]
+            place = order.index(key) if key in order else len(order)
+            delete = change("delete", schemaName=table.schema, tableName=table.name)
+            units.append(_Unit(_LOAD_DATA, (place, key), [load], [delete]))
     units.sort(key=lambda u: (u.phase, u.key))
     stamp = now.strftime("%Y%m%d%H%M%S")
     entries: list[dict[str, Any]] = []
