@@ -53,7 +53,9 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place it is written: pyproject.toml reads it from here
+# The distribution's name on the package index, for `pip install` (the name "yamlbase" there is another project).
+DISTRIBUTION = "yamlbase-migrate"
 
 if TYPE_CHECKING:
     from yamlbase.changelog.model import ChangeLog, ChangeSet

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
+from yamlbase import __version__
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle")
@@ -246,7 +248,7 @@ def _emit(options: Options, data: Any, text: str) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @shared_options
-@click.version_option(package_name="yamlbase")
+@click.version_option(version=__version__)
 @click.pass_context
 def main(ctx: click.Context, **given: Any) -> None:
     """yamlbase: apply Liquibase-style YAML changelogs to a database, with rollbacks and a locked history."""

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
 
+from yamlbase import DISTRIBUTION
 from yamlbase.changelog import ChangeLog, ChangeSet, Selection, filters, parse_changelog
 from yamlbase.changes import Change
 from yamlbase.changes.base import HaltRequested
@@ -159,16 +160,19 @@ def _mask_password(text: str) -> str:
     return f"{text[: start.end()]}***{text[end:]}" if start.end() < end else text
 
 
+# What to install when a database's driver is missing (tests/unit/test_project.py holds it to pyproject.toml).
+DRIVER_INSTALL_HINT = (
+    f"pip install '{DISTRIBUTION}[postgresql]' for PostgreSQL, '{DISTRIBUTION}[mysql]' for MySQL/MariaDB"
+)
+
+
 def create_engine(url: str | URL) -> Engine:
     """An engine for ``url``. SQLite gets real transactions around DDL (pysqlite's default skips them)."""
     parsed = parse_url(url)
     try:
         engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
-        raise DatabaseError(
-            f"no database driver for {safe_url(parsed)}: {exc}. "
-            "pip install 'yamlbase[postgresql]' for PostgreSQL, 'yamlbase[mysql]' for MySQL/MariaDB"
-        ) from None
+        raise DatabaseError(f"no database driver for {safe_url(parsed)}: {exc}. {DRIVER_INSTALL_HINT}") from None
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from click.testing import Result
 
 import yamlbase
+from yamlbase.commands import DRIVER_INSTALL_HINT
 from yamlbase.errors import MigrationError
 
 Run = Callable[..., Result]
@@ -950,6 +951,7 @@ def test_unknown_driver_is_a_database_error_without_password(run: Run, example: 
 
     assert result.exit_code == 1
     assert result.stderr.startswith("error: no database driver for postgresql+nosuchdriver://u:***@127.0.0.1/x: ")
+    assert result.stderr.rstrip().endswith(DRIVER_INSTALL_HINT)
     assert "secret" not in result.output
 
 

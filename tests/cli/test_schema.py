@@ -21,7 +21,7 @@ def test_schema_prints_the_published_schema_of_this_version(run: Run) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == PUBLISHED.read_text(encoding="utf-8")
     printed = json.loads(result.stdout)
-    assert f"/{yamlbase.__version__}/" in printed["$id"]
+    assert f":{yamlbase.__version__}:" in printed["$id"]
     assert f"yamlbase {yamlbase.__version__}" in printed["$comment"]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -39,17 +40,20 @@ VALID_FILES = sorted(p.name for p in VALID.iterdir() if p.suffix in SUFFIXES)
 
 KNOWN_BUGS: dict[str, str] = {}  # corpus file → "BUG: …" while a known bug stands
 
+# The nesting bound's problem, whichever parser meets the nesting first (libyaml has a bound of its own).
+NESTED_TOO_DEEPLY = re.compile(r"\bnest(ed|ing) (too deep|deeper than \d+ levels)")
+
 # What some files must be refused for: the bound that stops them, not some later symptom.
-EXPECTED = {
+EXPECTED: dict[str, str | re.Pattern[str]] = {
     "alias-bomb.yaml": "YAML alias bomb",
-    "alias-chain-deep.yaml": "nesting deeper than",
-    "alias-self-reference.yaml": "nesting deeper than",
-    "alias-self-reference-mapping.yaml": "nesting deeper than",
-    "deep-flow-nesting.yaml": "nesting deeper than",
-    "deep-flow-mappings.yaml": "nesting deeper than",
-    "deep-block-sequences.yaml": "nesting deeper than",
-    "deep-block-mappings.yaml": "nesting deeper than",
-    "deep-in-change.yaml": "nesting deeper than",
+    "alias-chain-deep.yaml": NESTED_TOO_DEEPLY,
+    "alias-self-reference.yaml": NESTED_TOO_DEEPLY,
+    "alias-self-reference-mapping.yaml": NESTED_TOO_DEEPLY,
+    "deep-flow-nesting.yaml": NESTED_TOO_DEEPLY,
+    "deep-flow-mappings.yaml": NESTED_TOO_DEEPLY,
+    "deep-block-sequences.yaml": NESTED_TOO_DEEPLY,
+    "deep-block-mappings.yaml": NESTED_TOO_DEEPLY,
+    "deep-in-change.yaml": NESTED_TOO_DEEPLY,
     "binary-zeros.yaml": "U+0000 is not allowed",
     "nul-in-value.yaml": "U+0000 is not allowed",
     "control-characters.yaml": "U+0007 is not allowed",
@@ -141,8 +145,11 @@ def test_a_broken_file_is_refused_with_located_problems(
     with bounded(20, f"parsing {name}"), pytest.raises(ChangeLogError) as info:
         parse_changelog(CORPUS / name)
     located(info.value)
-    if name in EXPECTED:
-        assert EXPECTED[name] in str(info.value)
+    expected = EXPECTED.get(name)
+    if isinstance(expected, re.Pattern):
+        assert expected.search(str(info.value)), str(info.value)
+    elif expected is not None:
+        assert expected in str(info.value)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

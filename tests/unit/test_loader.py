@@ -191,6 +191,28 @@ def test_a_json_changelog_may_use_tabs_anywhere_json_allows_them(here: Path) -> 
     assert (cs.id, cs.author, str(cs.location)) == ("1", "a\tb", "c.json:2:17")
 
 
+@pytest.mark.parametrize(
+    "brackets",
+    [
+        # libyaml's own bound (1000 levels, PyYAML's wheels from 6.0.4) is met first here: its scanner reads ahead
+        pytest.param("[" * 1100 + "]" * 1100, id="within-the-scanners-look-ahead"),
+        pytest.param("[ " * 600 + "]" * 600, id="beyond-the-scanners-look-ahead"),
+    ],
+)
+def test_nesting_past_the_bound_is_located_where_it_passes_it(here: Path, brackets: str) -> None:
+    line = f"databaseChangeLog: {brackets}"
+    write(here, {"c.yaml": line + "\n"})
+    # the root mapping is level 1 and the first list level 2, so level MAX_DEPTH + 1 opens at bracket MAX_DEPTH
+    column = [i for i, c in enumerate(line, start=1) if c == "["][loader_module.MAX_DEPTH - 1]
+    assert problems("c.yaml") == [f"c.yaml:1:{column}: nesting deeper than {loader_module.MAX_DEPTH} levels"]
+
+
+def test_a_syntax_error_before_the_nesting_bound_is_that_error(here: Path) -> None:
+    write(here, {"c.yaml": "databaseChangeLog: " + "[" * 50 + "}" + "[" * 1100 + "\n"})
+    (problem,) = problems("c.yaml")
+    assert problem.startswith("c.yaml:1:70: YAML syntax error: "), problem
+
+
 def test_json_syntax_error_is_located(here: Path) -> None:
     write(here, {"c.json": '{"databaseChangeLog": [\n  {"changeSet": {"id": "1" "author": "a"}}\n]}\n'})
     assert problems("c.json") == [

@@ -154,7 +154,14 @@ class _BoundedLoader(SafeLoader):  # type: ignore[misc, valid-type]
 
 def _too_deep_mark(text: str) -> Any:
     """Where nesting first goes past MAX_DEPTH (read again from the parser's events, which carry marks)."""
-    parser = SafeLoader(text)
+    try:
+        return _first_event_past_max_depth(SafeLoader(text))
+    except yaml.YAMLError:
+        return None
+
+
+def _first_event_past_max_depth(parser: Any) -> Any:
+    """The start mark of the first event nested past MAX_DEPTH, else None; raises the parser's YAMLError."""
     depth = 0
     try:
         while (event := parser.get_event()) is not None and not isinstance(event, yaml.StreamEndEvent):
@@ -164,11 +171,48 @@ def _too_deep_mark(text: str) -> Any:
                 depth += 1
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
         return None
     finally:
         parser.dispose()
-    return None
+
+
+def _too_deep(path: Path, mark: Any) -> Problem:
+    """The problem of a document nesting past MAX_DEPTH, at ``mark`` (else at the file's start)."""
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return Problem(Location(_display(path), line, column), f"nesting deeper than {MAX_DEPTH} levels")
+
+
+def _syntax_problem(path: Path, text: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """The first problem in ``text``, which the loader refused with ``exc``.
+
+    libyaml (as PyYAML's wheels bundle it from 6.0.4 on) bounds nesting itself, at 1000 levels, in its scanner,
+    which reads up to 1024 characters of a line ahead of the parser: on a line of brackets, its error comes before
+    the composer passes MAX_DEPTH, or before a syntax error earlier on the line. The pure-Python parser, which has
+    no such bound, reads the text again to find which comes first (slower; only on this error path, and not for
+    a constructor's error, which comes after the whole document was read).
+    """
+    if SafeLoader is not yaml.SafeLoader and not isinstance(exc, yaml.constructor.ConstructorError):
+        try:
+            if (deep := _first_event_past_max_depth(yaml.SafeLoader(text))) is not None:
+                return _too_deep(path, deep)
+        except yaml.MarkedYAMLError as again:
+            if _mark_position(again) < _mark_position(exc):
+                exc = again
+        except (yaml.YAMLError, RecursionError):
+            pass
+    tab = _tab_problem(text, exc.problem_mark)
+    if tab:
+        return Problem(Location(_display(path), exc.problem_mark.line + 1, exc.problem_mark.column + 1), tab)
+    mark = exc.problem_mark or exc.context_mark
+    message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+    loc = Location(_display(path), mark.line + 1, mark.column + 1) if mark else Location(_display(path), 1, 1)
+    return Problem(loc, f"YAML syntax error: {message}")
+
+
+def _mark_position(exc: yaml.MarkedYAMLError) -> tuple[int, int]:
+    """Where ``exc`` points in its text, as (line, column), for comparing two errors."""
+    mark = exc.problem_mark or exc.context_mark
+    return (mark.line, mark.column) if mark else (0, 0)
 
 
 def _line_column(text: str, index: int) -> tuple[int, int]:
@@ -229,9 +273,7 @@ def read_document(path: Path, logical_path: str) -> Document:
         node = loader.get_single_node()
         doc.data = _construct(loader, node, (), doc, _Budget()) if node is not None else None
     except _TooDeep:
-        mark = _too_deep_mark(text)
-        loc = Location(_display(path), mark.line + 1, mark.column + 1) if mark else Location(_display(path), 1, 1)
-        raise DocumentError(Problem(loc, f"nesting deeper than {MAX_DEPTH} levels")) from None
+        raise DocumentError(_too_deep(path, _too_deep_mark(text))) from None
     except yaml.reader.ReaderError as exc:
         # A character YAML forbids (NUL, other control characters): locate it, the reader gives only an offset.
         found = yaml.reader.Reader.NON_PRINTABLE.search(text)
@@ -240,14 +282,7 @@ def read_document(path: Path, logical_path: str) -> Document:
         loc = Location(_display(path), line, column)
         raise DocumentError(Problem(loc, f"character {character} is not allowed in YAML")) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        tab = _tab_problem(text, exc.problem_mark)
-        if tab:
-            loc = Location(_display(path), exc.problem_mark.line + 1, exc.problem_mark.column + 1)
-            raise DocumentError(Problem(loc, tab)) from None
-        loc = Location(_display(path), mark.line + 1, mark.column + 1) if mark else Location(_display(path), 1, 1)
-        raise DocumentError(Problem(loc, f"YAML syntax error: {message}")) from None
+        raise DocumentError(_syntax_problem(path, text, exc)) from None
     # Not expected any more (each is located above); still an error in the file, at its start, not a crash.
     except yaml.YAMLError as exc:
         raise DocumentError(Problem(Location(_display(path), 1, 1), f"YAML error: {exc}")) from None

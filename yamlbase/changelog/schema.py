@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from yamlbase import __version__
+from yamlbase import DISTRIBUTION, __version__
 
-SCHEMA_ID = f"https://yamlbase.dev/schemas/{__version__}/changelog.schema.json"
+# A URN, not an address: the project publishes no schema server, and an editor must never try to fetch one.
+SCHEMA_ID = f"urn:{DISTRIBUTION}:{__version__}:changelog.schema.json"
 SCHEMA_COMMENT = (
     f"The changelog schema of yamlbase {__version__}, generated from its change models. "
     "`yamlbase schema --output-file FILE` writes the one of the yamlbase installed."
