@@ -18,12 +18,13 @@ import pytest
 from click.testing import Result
 
 import yamlbase
-
-pytest.importorskip("flask_sqlalchemy")
+import yamlbase.flask as yamlbase_flask
 
 DbView = Callable[[str], Any]
 
 APP = """
+import os
+
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
@@ -46,7 +47,7 @@ class Event(db.Model):
 
 def create_app():
     app = Flask(__name__)
-    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///app.db"
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL", "sqlite:///app.db")
     app.config["SQLALCHEMY_BINDS"] = {"audit": "sqlite:///audit.db"}
     db.init_app(app)
     migrations.init_app(app, db)
@@ -103,7 +104,6 @@ def app(workdir: Path, request: pytest.FixtureRequest) -> App:
     yield made
     sys.modules.pop(name, None)
     with made.app.app_context():
-        made.module.db.engines  # noqa: B018
         for engine in made.module.db.engines.values():
             engine.dispose()
 
@@ -335,6 +335,53 @@ def test_before_init_and_bad_arguments(app: App) -> None:
     assert "not several" in both.output
     stamp = app("stamp", "20240101")
     assert stamp.exit_code == 2
+
+
+def test_the_verbs_as_functions_in_an_app_context(app: App, db: DbView) -> None:
+    with app.app.app_context():
+        yamlbase_flask.init()
+        first = yamlbase_flask.revision("users")
+        fill(first, CREATE_USERS)
+        second = yamlbase_flask.revision("posts")
+        fill(second, CREATE_POSTS)
+
+        assert [cs.path for cs in yamlbase_flask.upgrade()] == [f"changes/{first.name}", f"changes/{second.name}"]
+        view = db(app.url())
+        assert view.tables() == ["posts", "users"]
+        now = yamlbase_flask.state()
+        assert now.current is not None and now.current.name == second.stem
+        assert now.pending == []
+        assert [row.filename for row in yamlbase_flask.downgrade()] == [f"changes/{second.name}"]
+        assert yamlbase_flask.show().state == "pending"
+        assert view.tables() == ["users"]
+
+
+@pytest.mark.backend
+def test_postgresql_through_database_url(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, postgresql_url: str, db: DbView, request: pytest.FixtureRequest
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", postgresql_url)
+    app = App(workdir, f"flask_app_{request.node.name}")
+    try:
+        app.ok("init")
+        new_migration(app, "users", CREATE_USERS)
+        new_migration(app, "posts", CREATE_POSTS)
+
+        result = app.ok("upgrade")
+        assert "2 changeSets applied to postgresql" in result.output
+        view = db(postgresql_url)
+        assert view.tables() == ["posts", "users"]
+        assert not (workdir / "instance" / "app.db").exists()
+        app.ok("downgrade")
+        assert view.tables() == ["users"]
+        assert "1 changeSet pending" in app.ok("current").output
+        assert "DROP TABLE users" in app.ok("rollback-sql").output
+        assert view.tables() == ["users"]
+    finally:
+        with app.app.app_context():
+            for engine in app.module.db.engines.values():
+                engine.dispose()
+        sys.modules.pop(app.module.__name__, None)
 
 
 def test_flask_command_line_process(workdir: Path, db: DbView) -> None:
