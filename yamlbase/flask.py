@@ -30,6 +30,7 @@ context, as Flask-Migrate's are; they return what they did and raise :class:`yam
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import re
 import subprocess
@@ -612,8 +613,6 @@ class _Given:
 def _verb(fn: Callable[..., None]) -> Callable[..., None]:
     """A ``flask db`` command: ``-d/--directory``, ``--bind`` and ``--debug`` (here or on the group), and errors
     said as the ``yamlbase`` command line says them (message, exit code, no traceback unless ``--debug``)."""
-    import functools
-
     from yamlbase.cli import Options, guarded
 
     @click.option("-d", "--directory", default=None, help=f'changelog folder (default "{DEFAULT_DIRECTORY}")')
