@@ -58,15 +58,20 @@ __version__ = "0.1.0"  # the one place it is written: pyproject.toml reads it fr
 DISTRIBUTION = "yamlbase-migrate"
 
 if TYPE_CHECKING:
+    from sqlalchemy import URL, MetaData
+
     from yamlbase.changelog.model import ChangeLog, ChangeSet
     from yamlbase.commands import Contexts, Database, Report
     from yamlbase.config import Settings
     from yamlbase.runtime.history import HistoryRow
     from yamlbase.runtime.lock import LockState
+    from yamlbase.structure.model import Difference
 
 __all__ = [
     "YamlbaseError",
+    "check",
     "clear_incomplete",
+    "diff",
     "history",
     "list_locks",
     "mark_next_changeset_ran",
@@ -599,6 +604,61 @@ def schema(*, output_file: PathText | None = None) -> str:
     from yamlbase import commands
 
     return commands.schema(output_file)
+
+
+def check(
+    changelog: PathText | None = None,
+    *,
+    models: str | MetaData,
+    dev_url: str | URL | None = None,
+    against_url: Database | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> list[Difference]:
+    """How the schema the changelog builds differs from the one the models declare (``yamlbase check``): empty
+    when the changelog builds exactly the models' schema. No database is needed: the changelog is replayed on a
+    private scratch database and the models are created on one of the same dialect, both then reflected.
+
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param models: the models: a ``MetaData``, or ``"MODULE[:ATTR]"`` (the working directory on ``sys.path``;
+        ``ATTR`` a ``MetaData``, a declarative base or a Flask-SQLAlchemy ``db``; without it, the module's one).
+    :param dev_url: an empty scratch database of the production dialect to build both on (emptied again
+        afterwards); ``None`` for in-memory SQLite.
+    :param against_url: compare the models with this live database (only read) instead of the changelog.
+    :param contexts: replay only changeSets whose context admits these, as ``--contexts``.
+    :param label_filter: replay only changeSets whose labels match this expression.
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :returns: the differences that take the changelog's schema to the models' (renames the models declare with
+        ``info={"renamed_from": ...}`` as renames; a drop and an add that look like a rename say so in a note).
+    """
+    from yamlbase import commands
+
+    _, s = _settings(None, changelog)
+    return commands.check(
+        s.changelog_file,
+        models=models,
+        dev_url=dev_url,
+        against_url=against_url,
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def diff(url: Database | None = None, *, reference_url: Database) -> list[Difference]:
+    """How the database's schema differs from the reference database's (``yamlbase diff``): the differences that
+    would make it like the reference; empty when they are the same. Both are only read.
+
+    :param url: the database compared: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``;
+        ``None`` for the configured URL.
+    :param reference_url: the database it is compared with, in the same forms.
+    :returns: the differences, each with a ``describe()`` line for people.
+    """
+    from yamlbase import commands
+
+    database, _ = _settings(url)
+    return commands.diff(reference_url, database)
 
 
 def __getattr__(name: str) -> Any:

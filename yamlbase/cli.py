@@ -621,3 +621,78 @@ def clear_incomplete(options: Options) -> None:
     settings = options.settings()
     cleared = commands.clear_incomplete(settings.url, lock_timeout=settings.lock_timeout)
     _emit(options, {"cleared": cleared}, "\n".join(f"cleared {c}" for c in cleared) or "nothing was incomplete")
+
+
+def _difference_data(d: Any) -> dict[str, Any]:
+    """One :class:`yamlbase.structure.model.Difference` in ``--format json``."""
+    obj = d.new if d.new is not None else d.old
+    return {
+        "kind": d.kind,
+        "table": d.table,
+        "name": obj if isinstance(obj, str) else getattr(obj, "name", None),
+        "changed": list(d.changed),
+        "destructive": d.destructive,
+        "note": d.note,
+        "description": d.describe(),
+    }
+
+
+def _differences_text(differences: list[Any]) -> str:
+    lines = []
+    for d in differences:
+        lines.append(f"  {_shown(d.describe())}{'  [destructive]' if d.destructive else ''}")
+        if d.note:
+            lines.append(f"    note: {_shown(d.note)}")
+    return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@main.command()
+@click.option("--models", required=True, metavar="MODULE[:ATTR]", help="the SQLAlchemy models (MetaData, base or db)")
+@click.option("--dev-url", help="an empty scratch database of the production dialect (default: in-memory SQLite)")
+@click.option("--against-url", help="compare the models with this live database instead of the changelog")
+@_run
+def check(options: Options, models: str, dev_url: str | None, against_url: str | None) -> None:
+    """Exit 0 when the changelog builds exactly the models' schema, 1 listing each difference when not."""
+    from yamlbase import commands
+    from yamlbase.structure.models import load_metadata
+
+    settings = options.settings()
+    metadata = load_metadata(models)
+    differences = commands.check(
+        settings.changelog_file, models=metadata, dev_url=dev_url, against_url=against_url, **options.selection()
+    )
+    source = f"the database at {commands.safe_url(against_url)}" if against_url else str(settings.changelog_file)
+    tables = _plural(len(metadata.tables), "table")
+    if differences:
+        text = f"{source} differs from the models ({tables}), {_plural(len(differences), 'difference')}:\n"
+        text += _differences_text(differences)
+    else:
+        text = f"{source} matches the models exactly ({tables})"
+    data = {"in_sync": not differences, "tables": len(metadata.tables), "differences": differences}
+    _emit(options, {**data, "differences": [_difference_data(d) for d in differences]}, text)
+    if differences:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.option("--reference-url", required=True, help="the database to compare with (the one --url should be like)")
+@_run
+def diff(options: Options, reference_url: str) -> None:
+    """Report how the database (--url) differs from --reference-url; exit 0 when the same, 1 when not."""
+    from yamlbase import commands
+
+    url = options.settings().url
+    differences = commands.diff(reference_url, url)
+    where, reference = commands.safe_url(url), commands.safe_url(reference_url)
+    if differences:
+        text = f"{where} differs from {reference}, {_plural(len(differences), 'difference')}:\n"
+        text += _differences_text(differences)
+    else:
+        text = f"{where} has the same schema as {reference}"
+    _emit(options, {"same": not differences, "differences": [_difference_data(d) for d in differences]}, text)
+    if differences:
+        raise click.exceptions.Exit(1)

@@ -11,7 +11,7 @@ import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -55,6 +55,9 @@ from yamlbase.runtime.lock import (
     set_busy_timeout,
 )
 from yamlbase.runtime.sink import AUTOCOMMIT, WRITES, ConnectionSink, Sink, TextSink
+
+if TYPE_CHECKING:
+    from yamlbase.structure.model import Difference
 
 Report = Callable[[str], None]
 log = logging.getLogger("yamlbase")
@@ -1046,6 +1049,71 @@ def clear_incomplete(url: Database, *, lock_timeout: float = DEFAULT_LOCK_TIMEOU
             for key in records:
                 target.incomplete.forget(target.sink, target.reader, key)  # type: ignore[arg-type]
         return ["::".join(key) for key in records]
+
+
+def check(
+    changelog: str | os.PathLike[str],
+    *,
+    models: str | sa.MetaData,
+    dev_url: str | URL | None = None,
+    against_url: Database | None = None,
+    properties: Mapping[str, str] | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+) -> list[Difference]:
+    """How the schema the changelog builds differs from the one the models declare (empty: in sync).
+
+    ``models`` is a ``MetaData`` or ``MODULE[:ATTR]`` (:func:`yamlbase.structure.models.load_metadata`). The
+    changelog is replayed on a scratch database (in-memory SQLite, or the empty ``dev_url``) and the models are
+    created on one of the same dialect; with ``against_url``, the models are compared with that live database
+    instead (read only). Renames the models declare (``info={"renamed_from": ...}``) are renames, not drop + add.
+    """
+    from yamlbase.structure import reference
+    from yamlbase.structure.compare import compare
+    from yamlbase.structure.models import load_metadata, rename_hints
+    from yamlbase.structure.reflect import reflect
+
+    metadata = load_metadata(models) if isinstance(models, str) else models
+    described = models if isinstance(models, str) else "the models"
+    if not metadata.tables:
+        raise UsageError(
+            f"{described} hold no tables: were the modules that declare them imported (MODULE:ATTR names the "
+            "metadata; the models must be imported with it)?"
+        )
+    if against_url is not None:
+        _require_database(against_url)
+        with connect(against_url, read_only=True) as connection:
+            old = reflect(connection)
+        dialect = old.dialect
+        if dev_url is None and dialect != "sqlite":
+            raise UsageError(
+                f"--against-url is a {dialect} database: the models are created on a scratch database of the same "
+                f"dialect to compare them exactly; give --dev-url (an empty {dialect} database)"
+            )
+    else:
+        old = reference.changelog_schema(
+            changelog, dev_url=dev_url, properties=properties, contexts=contexts, label_filter=label_filter
+        )
+        dialect = old.dialect
+    new = reference.models_schema(metadata, dialect=dialect, dev_url=dev_url)
+    if new.dialect != old.dialect and not {new.dialect, old.dialect} <= {"mysql", "mariadb"}:
+        raise UsageError(f"--dev-url is a {new.dialect} database, --against-url a {old.dialect} one: use one dialect")
+    return compare(old, new, renames=rename_hints(metadata))
+
+
+def diff(reference_url: Database, url: Database) -> list[Difference]:
+    """How the database ``url`` differs from ``reference_url``: the differences that would make it like the
+    reference (empty: the same schema). Both are only read."""
+    from yamlbase.structure.compare import compare
+    from yamlbase.structure.reflect import reflect
+
+    _require_database(reference_url)
+    _require_database(url)
+    with connect(reference_url, read_only=True) as connection:
+        reference = reflect(connection)
+    with connect(url, read_only=True) as connection:
+        target = reflect(connection)
+    return compare(target, reference)
 
 
 def _check_dialect(dialect: str | None) -> None:

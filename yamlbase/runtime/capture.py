@@ -40,8 +40,8 @@ One capture per change, keyed by the change's position in its changeSet, is stor
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -50,6 +50,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.reflection import Inspector
 
 from yamlbase.changes.base import ObjectRef, qualified
+from yamlbase.structure import reflect
+from yamlbase.structure.model import ForeignKey, Index, Table
 
 FORMAT = 1
 
@@ -87,7 +89,7 @@ def capture(connection: Connection, refs: Iterable[ObjectRef]) -> dict[str, Any]
                 table = _table_of_index(inspector, ref.schema, ref.name)
             key = qualified(ref.schema, table) if table else None
             if key and key not in result["tables"] and inspector.has_table(table, schema=ref.schema):
-                result["tables"][key] = reflect_table(inspector, dialect, ref.schema, table)  # type: ignore[arg-type]
+                result["tables"][key] = reflect_table(connection, ref.schema, table)  # type: ignore[arg-type]
         elif ref.kind == "view":
             if ref.name in inspector.get_view_names(schema=ref.schema):
                 result["views"][qualified(ref.schema, ref.name)] = reflect_view(connection, ref.schema, ref.name)
@@ -130,210 +132,138 @@ def _referencing(inspector: Inspector, schema: str | None, table: str) -> list[d
     for (fk_schema, fk_table), fks in inspector.get_multi_foreign_keys(schema=schema).items():
         for fk in fks:
             if fk["referred_table"] == table and fk_table != table and fk.get("referred_schema") in (None, schema):
-                found.append({"table": fk_table, "schema": fk_schema, **_foreign_key(fk)})
+                found.append({"table": fk_table, "schema": fk_schema, **_foreign_key(reflect.foreign_key(fk))})
     return found
 
 
-def _foreign_key(fk: dict[str, Any]) -> dict[str, Any]:
+def _foreign_key(fk: ForeignKey) -> dict[str, Any]:
     return {
-        "name": fk.get("name"),
-        "columns": fk["constrained_columns"],
-        "referred_schema": fk.get("referred_schema"),
-        "referred_table": fk["referred_table"],
-        "referred_columns": fk["referred_columns"],
-        **{k: (fk.get("options") or {}).get(k) for k in ("ondelete", "onupdate", "deferrable", "initially")},
+        "name": fk.name,
+        "columns": list(fk.columns),
+        "referred_schema": fk.referred_schema,
+        "referred_table": fk.referred_table,
+        "referred_columns": list(fk.referred_columns),
+        "ondelete": fk.ondelete,
+        "onupdate": fk.onupdate,
+        "deferrable": fk.deferrable,
+        "initially": fk.initially,
     }
 
 
-def _optional(method: Any, *args: Any, **kw: Any) -> Any:
-    """A reflection some dialects do not implement (check constraints, comments): None where they do not."""
-    try:
-        return method(*args, **kw)
-    except NotImplementedError:
-        return None
-
-
-def _type_sql(type_: Any, dialect: sa.Dialect) -> str | None:
-    try:
-        return str(type_.compile(dialect=dialect))
-    except sa.exc.CompileError:
-        # SQLite: a column declared without a type reflects as NullType; elsewhere the type is unknown to us.
-        return "" if dialect.name == "sqlite" else None
-
-
-def _plain(options: dict[str, Any]) -> dict[str, Any]:
-    """Dialect options worth restating: set, JSON-able, and not the default ones."""
-    defaults = {"postgresql_using": "btree"}
+def _index(ix: Index, t: Table, dialect: sa.Dialect, *, constraint: bool) -> dict[str, Any]:
+    names = {c.name for c in t.columns}
+    expressions = any(c not in names for c in ix.columns)
+    options: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in ix.options}
+    if ix.where is not None and dialect.name == "postgresql":
+        options["postgresql_where"] = ix.where
     return {
-        k: v
-        for k, v in options.items()
-        if v not in (None, [], {}) and defaults.get(k) != v and isinstance(v, str | int | bool | list | dict)
+        "name": ix.name,
+        "columns": [c if c in names else None for c in ix.columns],
+        "expressions": list(ix.columns) if expressions else None,
+        "unique": ix.unique,
+        "constraint": constraint,
+        "options": options,
     }
 
 
-def reflect_table(inspector: Inspector, dialect: sa.Dialect, schema: str | None, name: str) -> dict[str, Any]:
-    """One table as described in this module's docstring."""
-    columns = []
-    for c in inspector.get_columns(name, schema=schema):
-        identity = c.get("identity")
-        computed = c.get("computed")
-        default = c.get("default")
-        columns.append(
+def table_json(t: Table, dialect: sa.Dialect) -> dict[str, Any]:
+    """One reflected table as described in this module's docstring."""
+    typeless = "" if dialect.name == "sqlite" else None  # a type SQLAlchemy does not know is stored as null
+    return {
+        "schema": t.schema,
+        "name": t.name,
+        "comment": t.comment,
+        "columns": [
             {
-                "name": c["name"],
-                "type": _type_sql(c["type"], dialect),
-                "nullable": bool(c["nullable"]),
-                "default": None if default is None else str(default),
-                "autoincrement": c.get("autoincrement") is True,
-                "identity": {k: identity.get(k) for k in ("always", "start", "increment")} if identity else None,
-                "computed": {"sqltext": str(computed["sqltext"]), "persisted": computed.get("persisted")}
-                if computed
-                else None,
-                "comment": c.get("comment"),
+                "name": c.name,
+                "type": c.type or typeless,
+                "nullable": c.nullable,
+                "default": c.default,
+                "autoincrement": c.autoincrement,
+                "identity": dataclasses.asdict(c.identity) if c.identity else None,
+                "computed": dataclasses.asdict(c.computed) if c.computed else None,
+                "comment": c.comment,
             }
-        )
-    pk = inspector.get_pk_constraint(name, schema=schema)
-    foreign_keys = [_foreign_key(fk) for fk in inspector.get_foreign_keys(name, schema=schema)]
-    unique = [
-        {"name": u.get("name"), "columns": u["column_names"]}
-        for u in inspector.get_unique_constraints(name, schema=schema)
-    ]
-    checks = [
-        {"name": ck.get("name"), "sqltext": str(ck["sqltext"])}
-        for ck in _optional(inspector.get_check_constraints, name, schema=schema) or []
-    ]
-    fk_names = {fk["name"] for fk in foreign_keys if fk["name"]}
-    unique_names = {u["name"] for u in unique if u["name"]}
-    mysql = dialect.name in ("mysql", "mariadb")
-    indexes = [
-        {
-            "name": ix["name"],
-            "columns": ix["column_names"],
-            "expressions": ix.get("expressions"),
-            "unique": bool(ix["unique"]),
-            # The index behind a unique constraint, or the one MySQL made for a foreign key: it comes back
-            # with its constraint and must not be created a second time.
-            "constraint": bool(ix.get("duplicates_constraint"))
-            or ix["name"] in unique_names
-            or (mysql and ix["name"] in fk_names),
-            "options": _plain(ix.get("dialect_options") or {}),
-        }
-        for ix in inspector.get_indexes(name, schema=schema)
-        if ix.get("name") and not ix["name"].startswith("sqlite_autoindex")
-    ]
-    comment = _optional(inspector.get_table_comment, name, schema=schema) if dialect.supports_comments else None
-    return {
-        "schema": schema,
-        "name": name,
-        "comment": (comment or {}).get("text"),
-        "columns": columns,
-        "primary_key": {"name": pk.get("name"), "columns": pk["constrained_columns"]}
-        if pk and pk.get("constrained_columns")
-        else None,
-        "foreign_keys": foreign_keys,
-        "unique": unique,
-        "checks": checks,
-        "indexes": indexes,
+            for c in t.columns
+        ],
+        "primary_key": {"name": t.primary_key.name, "columns": list(t.primary_key.columns)} if t.primary_key else None,
+        "foreign_keys": [_foreign_key(fk) for fk in t.foreign_keys],
+        "unique": [{"name": u.name, "columns": list(u.columns)} for u in t.unique_constraints],
+        "checks": [{"name": ck.name, "sqltext": ck.sqltext} for ck in t.checks],
+        "indexes": [_index(ix, t, dialect, constraint=False) for ix in t.indexes]
+        + [_index(ix, t, dialect, constraint=True) for ix in t.constraint_indexes],
     }
 
 
-_VIEW_OPTION = re.compile(r"^\w+=\w+$")
+def reflect_table(connection: Connection, schema: str | None, name: str) -> dict[str, Any]:
+    """One table as described in this module's docstring (reflected by :func:`yamlbase.structure.reflect.tables`)."""
+    found = reflect.tables(sa.inspect(connection), connection.dialect, schema, [name], connection=connection)
+    return table_json(found[qualified(schema, name)], connection.dialect)
 
 
 def reflect_view(connection: Connection, schema: str | None, name: str) -> dict[str, Any]:
     """A view's definition as the database reports it, with PostgreSQL's view options and its comment."""
-    inspector = sa.inspect(connection)
-    dialect = connection.dialect
-    options: list[str] = []
-    if dialect.name == "postgresql":
-        found = connection.execute(
-            sa.text(
-                "SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relname = :name AND n.nspname = coalesce(:schema, current_schema())"
-            ),
-            {"name": name, "schema": schema},
-        ).scalar()
-        options = [str(o) for o in found or [] if _VIEW_OPTION.match(str(o))]
-    comment = _optional(inspector.get_table_comment, name, schema=schema) if dialect.supports_comments else None
+    v = reflect.view(connection, schema, name)
     return {
-        "schema": schema,
-        "name": name,
-        "definition": inspector.get_view_definition(name, schema=schema),
-        "options": options,
-        "comment": (comment or {}).get("text"),
+        "schema": v.schema,
+        "name": v.name,
+        "definition": v.definition,
+        "options": list(v.options),
+        "comment": v.comment,
     }
 
 
 def reflect_sequence(connection: Connection, schema: str | None, name: str) -> dict[str, Any] | None:
-    """A sequence's settings and where it stood (None when there is no such sequence)."""
+    """A sequence's settings (:func:`yamlbase.structure.reflect.sequences`) and where it stood (None when there is
+    no such sequence)."""
     dialect = connection.dialect
-    if not dialect.supports_sequences or name not in sa.inspect(connection).get_sequence_names(schema=schema):
-        return None
     found: dict[str, Any] = {"schema": schema, "name": name}
+    if dialect.name not in ("postgresql", "mysql", "mariadb"):
+        if dialect.supports_sequences and name in sa.inspect(connection).get_sequence_names(schema=schema):
+            return {**found, "unsupported": f"yamlbase cannot read a sequence's settings on {dialect.name}"}
+        return None
+    settings = reflect.sequences(connection, schema, [name]).get(qualified(schema, name))
+    if settings is None:
+        return None
+    found.update(
+        data_type=settings.data_type,
+        start=settings.start,
+        increment=settings.increment,
+        min=settings.min_value,
+        max=settings.max_value,
+        cache=settings.cache,
+        cycle=settings.cycle,
+    )
+    start, increment = int(settings.start or 0), int(settings.increment or 1)
+    sequence = sa.table(name, schema=schema)
     if dialect.name == "postgresql":
-        row = (
-            connection.execute(
-                sa.text(
-                    "SELECT data_type::text AS data_type, start_value, increment_by, min_value, max_value, "
-                    "cache_size, cycle FROM pg_sequences "
-                    "WHERE sequencename = :name AND schemaname = coalesce(:schema, current_schema())"
-                ),
-                {"name": name, "schema": schema},
-            )
-            .mappings()
-            .one()
-        )
         # Where it stands, read from the sequence itself (pg_sequences shows no value for one not read since it
         # was created or restarted): is_called says whether last_value was given out (or cached) already.
         last, called = connection.execute(
-            sa.select(sa.column("last_value"), sa.column("is_called")).select_from(sa.table(name, schema=schema))
+            sa.select(sa.column("last_value"), sa.column("is_called")).select_from(sequence)
         ).one()
         return {
             **found,
-            "data_type": row["data_type"],
-            "start": int(row["start_value"]),
-            "increment": int(row["increment_by"]),
-            "min": int(row["min_value"]),
-            "max": int(row["max_value"]),
-            "cache": int(row["cache_size"]),
-            "cycle": bool(row["cycle"]),
-            "restart": None
-            if not called and int(last) == int(row["start_value"])
-            else {"value": int(last), "used": bool(called)},
+            "restart": None if not called and int(last) == start else {"value": int(last), "used": bool(called)},
             **_sequence_users(connection, schema, name),
         }
-    if dialect.name in ("mysql", "mariadb"):
-        columns = ("start_value", "increment", "minimum_value", "maximum_value", "cache_size", "cycle_option")
-        row = (
-            connection.execute(
-                sa.select(*(sa.column(c) for c in (*columns, "next_not_cached_value", "cycle_count"))).select_from(
-                    sa.table(name, schema=schema)
-                )
-            )
-            .mappings()
-            .one()
-        )
-        start, increment = int(row["start_value"]), int(row["increment"])
-        low, high = int(row["minimum_value"]), int(row["maximum_value"])
-        following, rounds = int(row["next_not_cached_value"]), int(row["cycle_count"])
-        return {
-            **found,
-            "data_type": None,
-            "start": start,
-            "increment": increment,
-            "min": low,
-            "max": high,
-            "cache": int(row["cache_size"]),
-            "cycle": bool(row["cycle_option"]),
-            # Values a connection had cached are not known: it goes on from the first one not cached; past its
-            # bound it had run out, and its bound is marked as used. A cycling one says how often it went round.
-            "restart": None
-            if following == start and not rounds
-            else {"value": following, "used": False, "round": rounds}
-            if low <= following <= high
-            else {"value": high if increment > 0 else low, "used": True, "round": rounds},
-        }
-    return {**found, "unsupported": f"yamlbase cannot read a sequence's settings on {dialect.name}"}
+    following, rounds = (
+        int(v)
+        for v in connection.execute(
+            sa.select(sa.column("next_not_cached_value"), sa.column("cycle_count")).select_from(sequence)
+        ).one()
+    )
+    low, high = int(settings.min_value or 0), int(settings.max_value or 0)
+    return {
+        **found,
+        # Values a connection had cached are not known: it goes on from the first one not cached; past its
+        # bound it had run out, and its bound is marked as used. A cycling one says how often it went round.
+        "restart": None
+        if following == start and not rounds
+        else {"value": following, "used": False, "round": rounds}
+        if low <= following <= high
+        else {"value": high if increment > 0 else low, "used": True, "round": rounds},
+    }
 
 
 def reflect_procedure(connection: Connection, schema: str | None, name: str) -> dict[str, Any] | None:

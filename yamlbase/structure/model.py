@@ -88,6 +88,9 @@ class Index:
     unique: bool = False
     # A partial index's predicate, where the database reflects it (PostgreSQL, SQLite).
     where: str | None = None
+    # Dialect options worth restating, as (name, value) pairs sorted by name: ``postgresql_using`` (unless btree),
+    # ``postgresql_include``, ``mysql_length``, … (values are JSON-able; lists as tuples).
+    options: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,10 @@ class Table:
     checks: tuple[CheckConstraint, ...] = ()
     indexes: tuple[Index, ...] = ()
     comment: str | None = None
+    # Indexes the database keeps for a constraint and reflects as indexes too (the one behind a unique constraint
+    # on MySQL and PostgreSQL, MySQL's for a foreign key): not schema objects of their own, so not compared or
+    # generated; kept for what restores a dropped table exactly (``runtime.capture``).
+    constraint_indexes: tuple[Index, ...] = ()
 
     @property
     def key(self) -> str:
@@ -118,6 +125,8 @@ class View:
     definition: str
     schema: str | None = None
     comment: str | None = None
+    # PostgreSQL's view options (``check_option=local``, ``security_barrier=true``).
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,9 +215,10 @@ class Difference:
     """One step from the old schema to the new one.
 
     ``table`` is the key of the table it concerns (None for views, sequences and enums); ``old`` and ``new`` are
-    the objects on each side (``None`` on the side where it does not exist; for ``table_comment`` and
-    ``add_enum_value`` the text itself). ``changed`` names the attributes that differ for ``alter_*`` (``type``,
-    ``nullable``, ``default``, ``comment``, …). ``destructive`` marks what loses data or narrows what is stored.
+    the objects on each side (``None`` on the side where it does not exist; for ``table_comment`` the texts; for
+    ``add_enum_value`` the old :class:`Enum` and the new value, whose place is in the new schema's enum).
+    ``changed`` names the attributes that differ for ``alter_*`` (``type``, ``nullable``, ``default``,
+    ``comment``, …). ``destructive`` marks what loses data or narrows what is stored.
     ``note`` is said to the user beside it (e.g. "looks like a rename of x; give a hint to keep the rows").
     """
 
@@ -224,6 +234,8 @@ class Difference:
         """One line for people: ``add_column accounts.display_name (type, nullable)``."""
         obj = self.new if self.new is not None else self.old
         name = obj if isinstance(obj, str) else getattr(obj, "name", None)
+        if self.kind == "add_enum_value" and isinstance(self.old, Enum):
+            return f"{self.kind} {self.old.name}.{self.new}"
         if self.kind in ("add_table", "drop_table", "rename_table", "table_comment") or not name:
             where = self.table or name or ""
         else:
