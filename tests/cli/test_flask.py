@@ -413,3 +413,31 @@ def test_flask_command_line_process(workdir: Path, db: DbView) -> None:
     assert failed.returncode == 2
     assert "Traceback" not in failed.stderr
     assert "no migration 'nope'" in failed.stderr
+
+
+CREATE_USER_MODEL = """
+- createTable:
+    tableName: user
+    columns:
+      - column: {name: id, type: int, constraints: {primaryKey: true}}
+      - column: {name: name, type: varchar(80), constraints: {nullable: false}}
+"""
+
+
+def test_check_compares_the_changelog_with_the_models_of_each_bind(app: App, workdir: Path) -> None:
+    app.ok("init", "--multidb")
+
+    result = app("check")
+    assert result.exit_code == 1, result.output
+    assert "add_table user" in result.output
+    assert "event" not in result.output  # another bind's model
+
+    new_migration(app, "users", CREATE_USER_MODEL)
+    result = app("check")
+    assert result.exit_code == 0, result.output
+    assert "no changes" in result.output
+    assert not (workdir / "instance" / "app.db").exists()  # no database was needed
+
+    result = app("check", "--bind", "audit")
+    assert result.exit_code == 1
+    assert "add_table event" in result.output
