@@ -123,41 +123,47 @@ def _run(fn: Callable[..., Any]) -> Callable[..., Any]:
             label_filter=label_filter,
             properties=properties,
         )
-        previous = {signum: signal.signal(signum, _request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            fn(options, **kwargs)
-        except click.exceptions.Exit:
-            raise
-        except KeyboardInterrupt as interrupt:  # SIGINT, or SIGTERM through _terminate
-            if options.debug:
-                raise
-            signum = interrupt.signum if isinstance(interrupt, Terminated) else signal.SIGINT
-            click.echo(
-                f"error: interrupted by {signal.Signals(signum).name} in the middle of a changeSet: it was rolled "
-                "back where the database allows and not recorded",
-                err=True,
-            )
-            sys.exit(128 + signum)
-        except Exception as exc:
-            from yamlbase.errors import YamlbaseError
-
-            if options.debug:
-                raise
-            known = isinstance(exc, YamlbaseError)
-            if options.json:
-                click.echo(json.dumps(_error_data(exc), indent=2, default=str))
-            elif known:
-                for warning in getattr(exc, "warnings", ()):
-                    click.echo(f"warning: {warning}", err=True)
-                click.echo(_error_text(exc), err=True)
-            else:
-                click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
-            sys.exit(exc.exit_code if isinstance(exc, YamlbaseError) else 1)
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+        guarded(options, lambda: fn(options, **kwargs))
 
     return wrapper
+
+
+def guarded(options: Options, call: Callable[[], None]) -> None:
+    """Run ``call`` as a command: SIGINT/SIGTERM stop it between changeSets, and a failure becomes its message on
+    stderr (or JSON with ``--format json``) and its exit code; a traceback only with ``--debug``."""
+    previous = {signum: signal.signal(signum, _request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        call()
+    except click.exceptions.Exit:
+        raise
+    except KeyboardInterrupt as interrupt:  # SIGINT, or SIGTERM through _terminate
+        if options.debug:
+            raise
+        signum = interrupt.signum if isinstance(interrupt, Terminated) else signal.SIGINT
+        click.echo(
+            f"error: interrupted by {signal.Signals(signum).name} in the middle of a changeSet: it was rolled "
+            "back where the database allows and not recorded",
+            err=True,
+        )
+        sys.exit(128 + signum)
+    except Exception as exc:
+        from yamlbase.errors import YamlbaseError
+
+        if options.debug:
+            raise
+        known = isinstance(exc, YamlbaseError)
+        if options.json:
+            click.echo(json.dumps(_error_data(exc), indent=2, default=str))
+        elif known:
+            for warning in getattr(exc, "warnings", ()):
+                click.echo(f"warning: {warning}", err=True)
+            click.echo(_error_text(exc), err=True)
+        else:
+            click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        sys.exit(exc.exit_code if isinstance(exc, YamlbaseError) else 1)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class Terminated(KeyboardInterrupt):

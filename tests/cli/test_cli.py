@@ -1145,7 +1145,7 @@ def test_help_imports_only_the_cli() -> None:
         "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('sqlalchemy', 'alembic', 'jsonschema', 'pydantic', 'yaml', 'psycopg')\n"
+        "heavy = ('sqlalchemy', 'alembic', 'jsonschema', 'pydantic', 'yaml', 'psycopg', 'flask', 'flask_sqlalchemy')\n"
         "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
     )
     proc = subprocess.run(

@@ -1,0 +1,443 @@
+"""``flask db`` (yamlbase.flask): Flask-Migrate's workflow on YAML changelogs, on a Flask-SQLAlchemy app factory's
+own ``instance/`` SQLite databases, through Flask's CLI runner and as a real ``flask --app`` process."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+import yamlbase
+import yamlbase.flask as yamlbase_flask
+
+DbView = Callable[[str], Any]
+
+APP = """
+import os
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+from yamlbase.flask import Yamlbase
+
+db = SQLAlchemy()
+migrations = Yamlbase()
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), nullable=False)
+
+
+class Event(db.Model):
+    __bind_key__ = "audit"
+    id = db.Column(db.Integer, primary_key=True)
+    what = db.Column(db.String(200))
+
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL", "sqlite:///app.db")
+    app.config["SQLALCHEMY_BINDS"] = {"audit": "sqlite:///audit.db"}
+    db.init_app(app)
+    migrations.init_app(app, db)
+    return app
+"""
+
+CREATE_USERS = """
+- createTable:
+    tableName: users
+    columns:
+      - column: {name: id, type: int, constraints: {primaryKey: true}}
+      - column: {name: name, type: varchar(80), constraints: {nullable: false}}
+"""
+
+CREATE_POSTS = """
+- createTable:
+    tableName: posts
+    columns:
+      - column: {name: id, type: int, constraints: {primaryKey: true}}
+"""
+
+
+class App:
+    """The app factory of APP, loaded from the test's folder, and ``flask db …`` run on it in-process."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        path = folder / "app.py"
+        path.write_text(APP, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module: ModuleType = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        self.module = module
+        self.app = module.create_app()
+        self.folder = folder
+
+    def __call__(self, *args: str) -> Result:
+        return self.app.test_cli_runner().invoke(args=["db", *args])
+
+    def ok(self, *args: str) -> Result:
+        result = self(*args)
+        assert result.exit_code == 0, result.output
+        return result
+
+    def url(self, name: str = "app.db") -> str:
+        return f"sqlite:///{self.folder / 'instance' / name}"
+
+
+@pytest.fixture
+def app(workdir: Path, request: pytest.FixtureRequest) -> App:
+    name = f"flask_app_{request.node.name}".replace("[", "_").replace("]", "_").replace("-", "_")
+    made = App(workdir, name)
+    yield made
+    sys.modules.pop(name, None)
+    with made.app.app_context():
+        for engine in made.module.db.engines.values():
+            engine.dispose()
+
+
+def fill(path: Path, changes: str) -> None:
+    """Write ``changes`` (a YAML list) into the empty changeSet of a migration that ``revision`` wrote."""
+    text = path.read_text(encoding="utf-8")
+    assert "      changes: []\n" in text
+    block = textwrap.indent(textwrap.dedent(changes).strip("\n"), " " * 8)
+    path.write_text(text.replace("      changes: []\n", f"      changes:\n{block}\n"), encoding="utf-8")
+
+
+def new_migration(app: App, message: str, changes: str, *extra: str) -> Path:
+    result = app.ok("revision", "-m", message, *extra)
+    path = Path(result.output.split("wrote ", 1)[1].split(":", 1)[0]).resolve()
+    fill(path, changes)
+    return path
+
+
+def test_init_writes_a_changelog_that_includes_the_changes_folder(app: App, workdir: Path) -> None:
+    result = app.ok("init")
+
+    root = workdir / "changelog" / "changelog.yaml"
+    assert "created changelog/changelog.yaml" in result.output
+    assert (workdir / "changelog" / "changes").is_dir()
+    schema = workdir / "changelog" / "changelog.schema.json"
+    assert schema.read_text(encoding="utf-8") == yamlbase.schema()
+    assert root.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=changelog.schema.json\n")
+    assert yamlbase.validate(changelog=root).changesets == []
+    # An empty changelog is up to date, and the database is the app's, in instance/.
+    assert "is up to date" in app.ok("upgrade").output
+
+    again = app("init")
+    assert again.exit_code == 2
+    assert "already exists" in again.output
+    assert "Traceback" not in again.output
+
+
+def test_revision_upgrade_current_history_downgrade(app: App, workdir: Path, db: DbView) -> None:
+    app.ok("init")
+    first = new_migration(app, "Create users!", CREATE_USERS)
+    second = new_migration(app, "create posts", CREATE_POSTS)
+    assert first.parent == second.parent == workdir / "changelog" / "changes"
+    assert first.name.endswith("_create_users.yaml")
+    assert first.name < second.name  # runs first, even when written in the same second
+    assert yamlbase.validate(changelog="changelog/changelog.yaml").changesets[0].comment == "Create users!"
+
+    result = app.ok("current")
+    assert "nothing applied yet" in result.output
+    assert "2 changeSets pending" in result.output
+
+    result = app.ok("upgrade")
+    assert f"ran changes/{first.name}::" in result.output
+    assert "2 changeSets applied to" in result.output
+    # Flask-SQLAlchemy put the relative SQLite path in the app's instance/ folder; nothing in the working folder.
+    view = db(app.url())
+    assert view.tables() == ["posts", "users"]
+    assert not (workdir / "app.db").exists()
+    assert [row.split("::")[0] for row in view.history_ids()] == [f"changes/{first.name}", f"changes/{second.name}"]
+
+    result = app.ok("current")
+    assert f"at {second.stem} (applied)" in result.output
+    assert "nothing pending" in result.output
+    lines = app.ok("history").output.splitlines()
+    assert lines[1].split() == ["applied", first.stem, "Create", "users!"]
+    assert lines[2].split() == ["applied", second.stem, "(current)", "create", "posts"]
+
+    result = app.ok("downgrade")
+    assert "1 changeSet rolled back" in result.output
+    assert view.tables() == ["users"]
+    result = app.ok("current")
+    assert f"at {first.stem} (applied)" in result.output
+    assert f"pending  changes/{second.name}::" in result.output
+    lines = app.ok("history").output.splitlines()
+    assert lines[1].split()[:3] == ["applied", first.stem, "(current)"]
+    assert lines[2].split()[:2] == ["pending", second.stem]
+
+    app.ok("downgrade", "base")
+    assert view.tables() == []
+    assert view.history_ids() == []
+
+    app.ok("upgrade", "+1")
+    assert view.tables() == ["users"]
+    app.ok("upgrade", second.stem[:14])  # a revision named by its timestamp
+    assert view.tables() == ["posts", "users"]
+    app.ok("downgrade", "--count", "2")
+    assert view.tables() == []
+    app.ok("upgrade", "--count", "1")
+    assert view.tables() == ["users"]
+    app.ok("upgrade")
+    app.ok("downgrade", first.stem)  # undo what was applied after that migration
+    assert view.tables() == ["users"]
+
+
+def test_downgrade_undoes_a_whole_migration_file(app: App, db: DbView) -> None:
+    app.ok("init")
+    first = new_migration(app, "users", CREATE_USERS)
+    path = Path(app.ok("revision", "-m", "two steps").output.split("wrote ", 1)[1].split(":", 1)[0])
+    fill(path, CREATE_POSTS)
+    second_step = (
+        "  - changeSet:\n"
+        "      id: second-step\n"
+        "      author: test\n"
+        "      changes:\n"
+        "        - addColumn:\n"
+        "            tableName: posts\n"
+        "            columns:\n"
+        "              - column: {name: title, type: varchar(100)}\n"
+    )
+    path.write_text(path.read_text(encoding="utf-8") + second_step, encoding="utf-8")
+
+    app.ok("upgrade")
+    view = db(app.url())
+    assert len(view.history_ids()) == 3
+    result = app.ok("history", "--verbose")
+    assert "second-step (test)" in result.output
+
+    result = app.ok("downgrade")
+    assert "2 changeSets rolled back" in result.output
+    assert view.tables() == ["users"]
+    assert [row.split("::")[0] for row in view.history_ids()] == [f"changes/{first.name}"]
+
+    # Partly applied: upgrade --count counts migrations, the SQL previews change nothing.
+    app.ok("upgrade")
+    app.ok("downgrade", "--count", "0")
+    assert len(view.history_ids()) == 3
+
+
+def same_sql(a: str, b: str) -> bool:
+    """The same script, but for the deployment id and the time each run stamps."""
+    unstamped = lambda text: re.sub(r"'\d{10}'|\d{4}-\d\d-\d\d[ T][\d:.]+", "X", text)  # noqa: E731
+    return unstamped(a) == unstamped(b)
+
+
+def test_tags_and_sql_previews(app: App, db: DbView) -> None:
+    app.ok("init")
+    new_migration(app, "users", CREATE_USERS + "- tagDatabase: {tag: v1}\n")
+    new_migration(app, "posts", CREATE_POSTS)
+
+    sql = app.ok("update-sql").output
+    assert "CREATE TABLE users" in sql and "CREATE TABLE posts" in sql
+    assert same_sql(app.ok("upgrade", "--sql").output, sql)
+    assert "CREATE TABLE posts" not in app.ok("update-sql", "--count", "1").output
+    assert not Path(app.url().removeprefix("sqlite:///")).exists() or db(app.url()).tables() == []
+
+    app.ok("upgrade", "--tag", "v1")
+    view = db(app.url())
+    assert view.tables() == ["users"]
+    app.ok("upgrade")
+    assert view.tables() == ["posts", "users"]
+
+    sql = app.ok("rollback-sql").output
+    assert "DROP TABLE posts" in sql and "users" not in sql.split("Rolling Back", 1)[1]
+    assert same_sql(app.ok("downgrade", "--sql").output, sql)
+    assert view.tables() == ["posts", "users"]
+    assert "DROP TABLE users" in app.ok("rollback-sql", "base").output
+
+    app.ok("downgrade", "--tag", "v1")
+    assert view.tables() == ["users"]
+
+
+def test_show_names_a_migration(app: App) -> None:
+    app.ok("init")
+    assert app("show").exit_code == 2
+    first = new_migration(app, "users", CREATE_USERS)
+    second = new_migration(app, "posts", CREATE_POSTS)
+
+    result = app.ok("show")
+    assert f"migration {second.stem}: pending" in result.output
+    assert "tableName: posts" in result.output
+    result = app.ok("show", first.name)
+    assert "tableName: users" in result.output
+    missing = app("show", "nope")
+    assert missing.exit_code == 2
+    assert "no migration 'nope'" in missing.output
+
+
+def test_a_bind_has_its_own_changelog_and_history(app: App, workdir: Path, db: DbView) -> None:
+    app.ok("init", "--multidb")
+    assert (workdir / "changelog" / "changelog.yaml").is_file()
+    bind_root = workdir / "changelog" / "audit" / "changelog.yaml"
+    assert bind_root.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=../changelog.schema.json")
+
+    events = new_migration(
+        app,
+        "events",
+        """
+        - createTable:
+            tableName: events
+            columns:
+              - column: {name: id, type: int, constraints: {primaryKey: true}}
+        """,
+        "--bind",
+        "audit",
+    )
+    assert events.parent == workdir / "changelog" / "audit" / "changes"
+    new_migration(app, "users", CREATE_USERS)
+
+    result = app.ok("upgrade", "--bind", "audit")
+    assert "audit.db" in result.output
+    audit, main = db(app.url("audit.db")), db(app.url())
+    assert audit.tables() == ["events"]
+    assert [row.split("::")[0] for row in audit.history_ids()] == [f"changes/{events.name}"]
+    assert main.tables() == []
+
+    app.ok("upgrade")
+    assert main.tables() == ["users"]
+    assert audit.tables() == ["events"]
+    assert "nothing pending" in app.ok("--bind", "audit", "current").output  # the group's option works too
+
+    app.ok("downgrade", "--bind", "audit")
+    assert audit.tables() == []
+    assert main.tables() == ["users"]
+
+    unknown = app("upgrade", "--bind", "nope")
+    assert unknown.exit_code == 2
+    assert 'no bind "nope"' in unknown.output and "audit" in unknown.output
+
+
+def test_before_init_and_bad_arguments(app: App) -> None:
+    result = app("upgrade")
+    assert result.exit_code == 2
+    assert "flask db init" in result.output
+    assert "Traceback" not in result.output
+
+    app.ok("init")
+    both = app("upgrade", "--count", "1", "--tag", "x")
+    assert both.exit_code == 2
+    assert "not several" in both.output
+    stamp = app("stamp", "20240101")
+    assert stamp.exit_code == 2
+
+
+def test_the_verbs_as_functions_in_an_app_context(app: App, db: DbView) -> None:
+    with app.app.app_context():
+        yamlbase_flask.init()
+        first = yamlbase_flask.revision("users")
+        fill(first, CREATE_USERS)
+        second = yamlbase_flask.revision("posts")
+        fill(second, CREATE_POSTS)
+
+        assert [cs.path for cs in yamlbase_flask.upgrade()] == [f"changes/{first.name}", f"changes/{second.name}"]
+        view = db(app.url())
+        assert view.tables() == ["posts", "users"]
+        now = yamlbase_flask.state()
+        assert now.current is not None and now.current.name == second.stem
+        assert now.pending == []
+        assert [row.filename for row in yamlbase_flask.downgrade()] == [f"changes/{second.name}"]
+        assert yamlbase_flask.show().state == "pending"
+        assert view.tables() == ["users"]
+
+
+@pytest.mark.backend
+def test_postgresql_through_database_url(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, postgresql_url: str, db: DbView, request: pytest.FixtureRequest
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", postgresql_url)
+    app = App(workdir, f"flask_app_{request.node.name}")
+    try:
+        app.ok("init")
+        new_migration(app, "users", CREATE_USERS)
+        new_migration(app, "posts", CREATE_POSTS)
+
+        result = app.ok("upgrade")
+        assert "2 changeSets applied to postgresql" in result.output
+        view = db(postgresql_url)
+        assert view.tables() == ["posts", "users"]
+        assert not (workdir / "instance" / "app.db").exists()
+        app.ok("downgrade")
+        assert view.tables() == ["users"]
+        assert "1 changeSet pending" in app.ok("current").output
+        assert "DROP TABLE users" in app.ok("rollback-sql").output
+        assert view.tables() == ["users"]
+    finally:
+        with app.app.app_context():
+            for engine in app.module.db.engines.values():
+                engine.dispose()
+        sys.modules.pop(app.module.__name__, None)
+
+
+def test_flask_command_line_process(workdir: Path, db: DbView) -> None:
+    (workdir / "app.py").write_text(APP, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YAMLBASE_", "FLASK_")) and k != "DATABASE_URL"}
+    source = str(Path(yamlbase.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH", "")) if p)
+    env["FLASK_DB_DIRECTORY"] = "db-changes"  # as Flask-Migrate's: the group's --directory
+
+    def flask(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "db", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=workdir,
+            timeout=120,
+        )
+
+    assert flask("init").returncode == 0
+    assert (workdir / "db-changes" / "changelog.yaml").is_file()
+    made = flask("revision", "-m", "users")
+    assert made.returncode == 0, made.stderr
+    fill(Path(workdir / made.stdout.split("wrote ", 1)[1].split(":", 1)[0]), CREATE_USERS)
+    done = flask("upgrade")
+    assert done.returncode == 0, done.stderr
+    assert db(f"sqlite:///{workdir / 'instance' / 'app.db'}").tables() == ["users"]
+    failed = flask("downgrade", "nope")
+    assert failed.returncode == 2
+    assert "Traceback" not in failed.stderr
+    assert "no migration 'nope'" in failed.stderr
+
+
+CREATE_USER_MODEL = """
+- createTable:
+    tableName: user
+    columns:
+      - column: {name: id, type: int, constraints: {primaryKey: true}}
+      - column: {name: name, type: varchar(80), constraints: {nullable: false}}
+"""
+
+
+def test_check_compares_the_changelog_with_the_models_of_each_bind(app: App, workdir: Path) -> None:
+    app.ok("init", "--multidb")
+
+    result = app("check")
+    assert result.exit_code == 1, result.output
+    assert "add_table user" in result.output
+    assert "event" not in result.output  # another bind's model
+
+    new_migration(app, "users", CREATE_USER_MODEL)
+    result = app("check")
+    assert result.exit_code == 0, result.output
+    assert "no changes" in result.output
+    assert not (workdir / "instance" / "app.db").exists()  # no database was needed
+
+    result = app("check", "--bind", "audit")
+    assert result.exit_code == 1
+    assert "add_table event" in result.output
