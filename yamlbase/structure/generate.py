@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +57,7 @@ DESTRUCTIVE_LABEL = "destructive"
 ADD_FK = "addForeignKeyConstraint"
 
 # The phases of a generated batch, in run order (see the module's docstring).
-_TYPES, _DROP_VIEWS, _DROP_FOREIGN_KEYS, _DROP_KEYS, _RENAMES, _COLUMNS = 10, 20, 30, 40, 50, 60
+_RENAMES, _TYPES, _DROP_VIEWS, _DROP_FOREIGN_KEYS, _DROP_KEYS, _COLUMNS = 5, 10, 20, 30, 40, 60
 _DROP_TABLES, _ADD_TABLES, _LOAD_DATA, _ADD_KEYS, _ADD_FOREIGN_KEYS = 70, 80, 85, 90, 100
 _COMMENTS, _VIEWS, _DROP_TYPES = 110, 120, 130
 
@@ -223,6 +223,8 @@ class _Builder:
     def __init__(self, old: Schema, new: Schema) -> None:
         self.old, self.new = old, new
         self.dialect = new.dialect or old.dialect
+        self.renamed_tables: dict[str, Table] = {}
+        self.renamed_columns: dict[tuple[str, str], str] = {}
 
     # -- names and types --
 
@@ -252,6 +254,17 @@ class _Builder:
             return None
         return {"int": "serial", "bigint": "bigserial", "smallint": "smallserial"}.get(self.type_of(column))
 
+    def _rowid(self, table: Table, column: Column) -> bool:
+        """SQLite's one INTEGER primary key is the rowid, which numbers new rows itself: generated as
+        autoIncrement, it numbers them on the other databases too (and is the same column on SQLite)."""
+        pk = table.primary_key
+        return (
+            self.dialect == "sqlite"
+            and pk is not None
+            and pk.columns == (column.name,)
+            and column.type.upper() == "INTEGER"
+        )
+
     def column(self, table: Table, column: Column, *, nullable_inline: bool = True) -> dict[str, Any]:
         """The ``column`` of createTable / addColumn (without table-level keys)."""
         serial = self._serial(table, column)
@@ -269,7 +282,7 @@ class _Builder:
                 "startWith": column.identity.start,
                 "incrementBy": column.identity.increment,
             }
-        elif column.autoincrement and serial is None:
+        elif (column.autoincrement or self._rowid(table, column)) and serial is None:
             out["autoIncrement"] = True
         out["remarks"] = column.comment
         if nullable_inline and not column.nullable:
@@ -279,13 +292,23 @@ class _Builder:
     # -- the units --
 
     def units(self, differences: list[Difference]) -> list[_Unit]:
+        self.renamed_tables = {
+            d.old.key: d.new for d in differences if d.kind == "rename_table" and isinstance(d.old, Table)
+        }
+        self.renamed_columns = {
+            (d.table or "", d.old.name): d.new.name
+            for d in differences
+            if d.kind == "rename_column" and isinstance(d.old, Column) and isinstance(d.new, Column)
+        }
         added = {d.table: d.new for d in differences if d.kind == "add_table" and isinstance(d.new, Table)}
         dropped = {d.table: d.old for d in differences if d.kind == "drop_table" and isinstance(d.old, Table)}
         units: list[_Unit] = []
         units += self._new_tables(added)
         units += self._dropped_tables(dropped)
+        paired, done = self._pairs(differences)
+        units += paired
         for d in differences:
-            if d.kind in ("add_table", "drop_table"):
+            if d.kind in ("add_table", "drop_table") or id(d) in done:
                 continue
             if d.table in added and d.kind.startswith("add_") and self._covered(added[d.table], d):
                 continue  # part of the new table's own changeSet
@@ -300,6 +323,68 @@ class _Builder:
                     unit.destructive = d.describe()
                 units.append(unit)
         return units
+
+    def _pairs(self, differences: list[Difference]) -> tuple[list[_Unit], set[int]]:
+        """A drop and an add that are one change: a key, constraint or index that only changed its name (a table
+        renamed on PostgreSQL keeps ``<old>_pkey``; ``create_all`` names it after the new table) is renamed, and
+        an enum type whose values were removed or moved is rebuilt. Returns their units and the differences
+        they consume (by ``id``)."""
+        units: list[_Unit] = []
+        done: set[int] = set()
+        by_kind: dict[tuple[str, str | None], list[Difference]] = {}
+        for d in differences:
+            by_kind.setdefault((d.kind, d.table), []).append(d)
+        for kind in ("primary_key", "unique", "foreign_key", "check", "index"):
+            if self.dialect != "postgresql":
+                break
+            for (k, table), drops in sorted(by_kind.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+                if k != f"drop_{kind}":
+                    continue
+                adds = by_kind.get((f"add_{kind}", table), [])
+                for drop in drops:
+                    add = next((a for a in adds if id(a) not in done and _same_but_name(drop.old, a.new)), None)
+                    if add is None or not getattr(drop.old, "name", None) or not getattr(add.new, "name", None):
+                        continue
+                    done |= {id(drop), id(add)}
+                    units.append(self._rename_object(kind, table, drop.old.name, add.new.name))  # type: ignore[union-attr]
+        for drop in by_kind.get(("drop_enum", None), []):
+            add = next(
+                (
+                    a
+                    for a in by_kind.get(("add_enum", None), [])
+                    if isinstance(a.new, Enum) and isinstance(drop.old, Enum) and a.new.name == drop.old.name
+                ),
+                None,
+            )
+            if add is None or id(add) in done:
+                continue
+            assert isinstance(drop.old, Enum) and isinstance(add.new, Enum)
+            done |= {id(drop), id(add)}
+            gone = [v for v in drop.old.values if v not in add.new.values]
+            what = f"removes the values {', '.join(gone)} of enum type {drop.old.name}" if gone else ""
+            units.append(
+                _Unit(
+                    _TYPES,
+                    (0, add.new.name),
+                    [self._rebuild_enum(add.new, list(add.new.values))],
+                    [self._rebuild_enum(drop.old, list(drop.old.values))],
+                    destructive=f"{what}: rows holding them must be changed first" if gone else None,
+                    notes=[n for n in (drop.note,) if n],
+                )
+            )
+        return units, done
+
+    def _rename_object(self, kind: str, table: str | None, old: str, new: str) -> _Unit:
+        """PostgreSQL's rename of a constraint or an index (Liquibase has no change type for it)."""
+        where = self._where(table)
+        qualified = f"{where['schemaName']}.{where['tableName']}" if where["schemaName"] else where["tableName"]
+        if kind == "index":
+            forward, back = f"ALTER INDEX {old} RENAME TO {new}", f"ALTER INDEX {new} RENAME TO {old}"
+        else:
+            forward = f"ALTER TABLE {qualified} RENAME CONSTRAINT {old} TO {new}"
+            back = f"ALTER TABLE {qualified} RENAME CONSTRAINT {new} TO {old}"
+        first, undo = _sql(forward, back)
+        return _Unit(_RENAMES, (2, table or "", old), [first], [undo])
 
     @staticmethod
     def _covered(table: Table, d: Difference) -> bool:
@@ -461,7 +546,17 @@ class _Builder:
             add = change("addNotNullConstraint", **where, columnDataType=new_type)
             drop = change("dropNotNullConstraint", **where, columnDataType=new_type)
             forward.append((drop, add) if new.nullable else (add, drop))
-        if "default" in changed:
+        sequences = [_NEXTVAL.match((c.default or "").strip()) for c in (old, new)]
+        if "default" in changed and sequences[0] and sequences[1]:
+            # The sequence behind a renamed table's serial column: renamed, the default follows it.
+            was, now = sequences[0][1], sequences[1][1]
+            forward.append(
+                (
+                    change("renameSequence", oldSequenceName=was, newSequenceName=now),
+                    change("renameSequence", oldSequenceName=now, newSequenceName=was),
+                )
+            )
+        elif "default" in changed:
             forward.append((self._set_default(where, new, new_type), self._set_default(where, old, old_type)))
         if "comment" in changed:
             forward.append(
@@ -798,14 +893,24 @@ class _Builder:
         return change("sql", sql=";\n".join(statements), dbms="postgresql")
 
     def _enum_columns(self, enum: Enum) -> list[tuple[Table, Column]]:
+        """The columns of type ``enum`` where enum types change: the old tables, under the names the renames (run
+        first) gave them and their columns."""
         found = []
-        for key in sorted(set(self.new.tables) | set(self.old.tables)):
-            table = self._table(key)
-            assert table is not None
+        for key in sorted(self.old.tables):
+            table = self.old.tables[key]
+            renamed = self.renamed_tables.get(key, table)
             for column in table.columns:
                 if column.type.strip('"').split(".")[-1] == enum.name:
-                    found.append((table, column))
+                    name = self.renamed_columns.get((renamed.key, column.name), column.name)
+                    found.append((renamed, replace(column, name=name)))
         return found
+
+
+def _same_but_name(old: object, new: object) -> bool:
+    try:
+        return type(old) is type(new) and replace(old, name=None) == replace(new, name=None)  # type: ignore[type-var]
+    except TypeError:
+        return False
 
 
 def _fk_key(fk: ForeignKey) -> tuple[str, ...]:
