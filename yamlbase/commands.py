@@ -1349,7 +1349,7 @@ def diff_changelog(
     target = Path(output_file) if output_file is not None else root
     if output_file is not None and target.exists():
         raise UsageError(f"--output-file {target} exists: diff-changelog writes a new file (name another one)")
-    first = _next_number(target, root, moment.strftime("%Y%m%d%H%M%S"), properties)
+    first = _next_number(root, moment.strftime("%Y%m%d%H%M%S"), properties)
     entries = generate.changesets(
         differences, old=old, new=new, author=author or default_author(), message=message, now=moment, first=first
     )
@@ -1362,10 +1362,10 @@ def diff_changelog(
     return DiffChangelogResult(target, ids, tables, generate.destructive(entries), entries, differences)
 
 
-def _next_number(target: Path, root: Path, stamp: str, properties: Mapping[str, str] | None) -> int:
-    """The first ``<n>`` of ids ``<stamp>-<n>`` still free in the file written to (a second run in the same
-    second appends after the first one's)."""
-    if not target.exists() or not root.exists():
+def _next_number(root: Path, stamp: str, properties: Mapping[str, str] | None) -> int:
+    """The first ``<n>`` of ids ``<stamp>-<n>`` no changeSet of the changelog has (a second run in the same
+    second goes on from the first one's)."""
+    if not root.exists():
         return 1
     try:
         model = parse_changelog(root, properties=properties)
@@ -1383,12 +1383,13 @@ def _write_new_changelog(path: Path, text: str) -> None:
         raise YamlbaseError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _reads(root: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None) -> bool:
+def _reads(root: Path, written: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None) -> bool:
     """Whether the changelog at ``root`` (valid, or a :class:`ChangeLogError`) holds every changeSet of
-    ``entries``."""
+    ``entries``, read from the file ``written``."""
     model = parse_changelog(root, properties=properties)
-    found = {(cs.id, cs.author) for cs in model.changesets}
-    return all((e["changeSet"]["id"], e["changeSet"]["author"]) in found for e in entries)
+    path = Path(os.path.relpath(written.resolve(), root.resolve().parent)).as_posix()
+    found = {cs.key for cs in model.changesets}
+    return all((path, e["changeSet"]["id"], e["changeSet"]["author"]) in found for e in entries)
 
 
 def _include_from_root(
@@ -1398,21 +1399,25 @@ def _include_from_root(
     ``include`` appended (the root created when missing)."""
     relative = Path(os.path.relpath(written.resolve(), root.resolve().parent)).as_posix()
     include = {"include": {"file": relative, "relativeToChangelogFile": True}}
-    if root.exists() and _reads(root, entries, properties):
+    if root.exists() and _reads(root, written, entries, properties):
         return
-    _append_entries(root, [include], properties, check=entries)
+    _append_entries(root, [include], properties, check=(written, entries))
 
 
 def _append_to_changelog(root: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None) -> None:
-    _append_entries(root, entries, properties, check=entries)
+    _append_entries(root, entries, properties, check=(root, entries))
 
 
 def _append_entries(
-    root: Path, items: list[dict[str, Any]], properties: Mapping[str, str] | None, *, check: list[dict[str, Any]]
+    root: Path,
+    items: list[dict[str, Any]],
+    properties: Mapping[str, str] | None,
+    *,
+    check: tuple[Path, list[dict[str, Any]]],
 ) -> None:
     """Append ``items`` to the ``databaseChangeLog`` list of the YAML changelog ``root`` (created when missing),
     keeping its text, comments and indentation; read it again afterwards, and put it back as it was when the
-    result is not a valid changelog holding the changeSets of ``check``."""
+    result is not a valid changelog holding the changeSets of ``check`` (the file they are in, and them)."""
     import yaml
 
     from yamlbase.structure.generate import to_yaml
@@ -1433,7 +1438,7 @@ def _append_entries(
     if not isinstance(data, dict) or "databaseChangeLog" not in data:
         raise UsageError(f"{root} has no databaseChangeLog list to append to; give --output-file")
     lines = original.splitlines()
-    top = [i for i, line in enumerate(lines) if line and not line[0].isspace() and not line.startswith("#")]
+    top = [i for i, line in enumerate(lines) if re.match(r"[^\s#-]", line)]  # keys at the left margin
     start = next(i for i in top if lines[i].startswith("databaseChangeLog"))
     if any(i > start for i in top):
         raise UsageError(f"{root}: databaseChangeLog is not its last key; give --output-file")
@@ -1455,7 +1460,7 @@ def _append_entries(
         text = original.rstrip("\n") + "\n" + "\n".join(shifted) + "\n"
     root.write_text(text, encoding="utf-8")
     try:
-        if not _reads(root, check, properties):
+        if not _reads(root, *check, properties):
             raise UsageError(f"{root}: the changeSets appended are not read back; give --output-file")
     except (ChangeLogError, UsageError):
         root.write_text(original, encoding="utf-8")
