@@ -262,6 +262,17 @@ def _parse_type(text: str) -> tuple[str, list[int], str]:
     return name, args, rest
 
 
+_ENUM = re.compile(r"^\s*(enum|set)\s*\((.*)\)\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def _enum_values(text: str) -> list[str] | None:
+    """The values of ``ENUM('a','b')`` / ``SET(...)`` (None for another type)."""
+    match = _ENUM.match(text)
+    if not match:
+        return None
+    return [v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'", match.group(2))]
+
+
 def _holds(new: str, new_unsigned: bool, old: str, old_unsigned: bool) -> bool:
     """Whether every value of the integer type ``old`` fits in ``new``."""
 
@@ -277,6 +288,10 @@ def narrowing(old: str, new: str) -> tuple[bool, str | None]:
     """Whether changing a column's type from ``old`` to ``new`` may lose values (``destructive``), and what to say:
     a known widening (a longer string, a larger integer, more digits, bounded text to unbounded) is not; a known
     narrowing is; any other change is marked destructive, saying that yamlbase cannot tell."""
+    enums = _enum_values(old), _enum_values(new)
+    if enums[0] is not None and enums[1] is not None:  # MySQL's inline ENUM / SET: values kept or not
+        gone = [v for v in enums[0] if v not in enums[1]]
+        return (True, f"values {', '.join(gone)} are no longer allowed") if gone else (False, None)
     (o_name, o_args, o_rest), (n_name, n_args, n_rest) = _parse_type(old), _parse_type(new)
     if o_rest.replace("unsigned", "").strip() != n_rest.replace("unsigned", "").strip():
         return True, f"yamlbase cannot tell whether every {old} value fits in {new}"
