@@ -189,8 +189,16 @@ def _table(
 def _renamed(table: Table, columns: Mapping[str, str], table_renames: Mapping[str, str]) -> Table:
     """``table``'s keys, constraints and indexes with renamed columns and referenced tables in their new names."""
 
+    renamed = {old: new for old, new in columns.items() if old != new}
+
+    def words(sql: str) -> str:
+        # A renamed column in an expression (a check, an expression index), as the database rewrites it.
+        for old, new in renamed.items():
+            sql = re.sub(rf'(?<![\w."`]){re.escape(old)}(?![\w"`])|(?<=["`]){re.escape(old)}(?=["`])', new, sql)
+        return sql
+
     def cols(names: Iterable[str]) -> tuple[str, ...]:
-        return tuple(columns.get(n, n) for n in names)
+        return tuple(columns[n] if n in columns else words(n) for n in names)
 
     return replace(
         table,
@@ -205,7 +213,11 @@ def _renamed(table: Table, columns: Mapping[str, str], table_renames: Mapping[st
             )
             for fk in table.foreign_keys
         ),
-        indexes=tuple(replace(ix, columns=cols(ix.columns)) for ix in table.indexes),
+        checks=tuple(replace(ck, sqltext=words(ck.sqltext)) for ck in table.checks),
+        indexes=tuple(
+            replace(ix, columns=cols(ix.columns), where=None if ix.where is None else words(ix.where))
+            for ix in table.indexes
+        ),
     )
 
 
