@@ -49,9 +49,8 @@ class TableSpec:
     columns: list[tuple[str, int, bool, int]]  # name, index in TYPES, nullable, index in its defaults
     # ref_id, and the table it refers to ("" for none) with its ON DELETE
     references: tuple[str, str | None] | None = None
-    groups: list[tuple[tuple[str, ...], str]] = field(
-        default_factory=list
-    )  # columns, "index" | "unique_index" | "unique"
+    # (a number naming it, its columns, "index" | "unique_index" | "unique")
+    groups: list[tuple[int, tuple[str, ...], str]] = field(default_factory=list)
 
 
 @st.composite
@@ -71,7 +70,9 @@ def specs(draw: st.DrawFn) -> list[TableSpec]:
             for cols in draw(
                 st.lists(st.lists(st.sampled_from(indexable), min_size=1, max_size=2, unique=True), max_size=2)
             ):
-                spec.groups.append((tuple(cols), draw(st.sampled_from(["index", "unique_index", "unique"]))))
+                spec.groups.append(
+                    (len(spec.groups), tuple(cols), draw(st.sampled_from(["index", "unique_index", "unique"])))
+                )
         tables.append(spec)
     return tables
 
@@ -91,7 +92,7 @@ def build(tables: list[TableSpec]) -> sa.MetaData:
                 items.append(
                     sa.ForeignKeyConstraint(["ref_id"], [f"{target}.id"], ondelete=action, name=f"fk_{spec.name}")
                 )
-        for i, (cols, kind) in enumerate(spec.groups):
+        for i, cols, kind in spec.groups:
             if kind == "unique":
                 items.append(sa.UniqueConstraint(*cols, name=f"uq_{spec.name}_{i}"))
             else:
@@ -112,7 +113,7 @@ def _without(tables: list[TableSpec], table: str, column: str | None) -> list[Ta
             spec.references = ("", None)  # its column stays, without the key
         if spec.name == table:
             spec.columns = [c for c in spec.columns if c[0] != column]
-            spec.groups = [g for g in spec.groups if column not in g[0]]
+            spec.groups = [g for g in spec.groups if column not in g[1]]
         result.append(spec)
     return result
 
