@@ -189,8 +189,16 @@ def _table(
 def _renamed(table: Table, columns: Mapping[str, str], table_renames: Mapping[str, str]) -> Table:
     """``table``'s keys, constraints and indexes with renamed columns and referenced tables in their new names."""
 
+    renamed = {old: new for old, new in columns.items() if old != new}
+
+    def words(sql: str) -> str:
+        # A renamed column in an expression (a check, an expression index), as the database rewrites it.
+        for old, new in renamed.items():
+            sql = re.sub(rf'(?<![\w."`]){re.escape(old)}(?![\w"`])|(?<=["`]){re.escape(old)}(?=["`])', new, sql)
+        return sql
+
     def cols(names: Iterable[str]) -> tuple[str, ...]:
-        return tuple(columns.get(n, n) for n in names)
+        return tuple(columns[n] if n in columns else words(n) for n in names)
 
     return replace(
         table,
@@ -205,7 +213,11 @@ def _renamed(table: Table, columns: Mapping[str, str], table_renames: Mapping[st
             )
             for fk in table.foreign_keys
         ),
-        indexes=tuple(replace(ix, columns=cols(ix.columns)) for ix in table.indexes),
+        checks=tuple(replace(ck, sqltext=words(ck.sqltext)) for ck in table.checks),
+        indexes=tuple(
+            replace(ix, columns=cols(ix.columns), where=None if ix.where is None else words(ix.where))
+            for ix in table.indexes
+        ),
     )
 
 
@@ -262,6 +274,17 @@ def _parse_type(text: str) -> tuple[str, list[int], str]:
     return name, args, rest
 
 
+_ENUM = re.compile(r"^\s*(enum|set)\s*\((.*)\)\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def _enum_values(text: str) -> list[str] | None:
+    """The values of ``ENUM('a','b')`` / ``SET(...)`` (None for another type)."""
+    match = _ENUM.match(text)
+    if not match:
+        return None
+    return [v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'", match.group(2))]
+
+
 def _holds(new: str, new_unsigned: bool, old: str, old_unsigned: bool) -> bool:
     """Whether every value of the integer type ``old`` fits in ``new``."""
 
@@ -277,6 +300,10 @@ def narrowing(old: str, new: str) -> tuple[bool, str | None]:
     """Whether changing a column's type from ``old`` to ``new`` may lose values (``destructive``), and what to say:
     a known widening (a longer string, a larger integer, more digits, bounded text to unbounded) is not; a known
     narrowing is; any other change is marked destructive, saying that yamlbase cannot tell."""
+    enums = _enum_values(old), _enum_values(new)
+    if enums[0] is not None and enums[1] is not None:  # MySQL's inline ENUM / SET: values kept or not
+        gone = [v for v in enums[0] if v not in enums[1]]
+        return (True, f"values {', '.join(gone)} are no longer allowed") if gone else (False, None)
     (o_name, o_args, o_rest), (n_name, n_args, n_rest) = _parse_type(old), _parse_type(new)
     if o_rest.replace("unsigned", "").strip() != n_rest.replace("unsigned", "").strip():
         return True, f"yamlbase cannot tell whether every {old} value fits in {new}"

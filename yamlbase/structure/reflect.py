@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -206,6 +207,8 @@ def tables(
         if key not in columns:
             continue
         cols = tuple(_column(c, dialect) for c in columns[key])
+        if connection is not None and any(c.computed is not None and not c.computed.sqltext for c in cols):
+            cols = _sqlite_computed(connection, name, cols)
         pk = pks.get(key) or {}
         foreign_keys = tuple(foreign_key(fk) for fk in fks.get(key, []))
         unique = tuple(
@@ -254,6 +257,28 @@ def tables(
             constraint_indexes=tuple(backing),
         )
     return result
+
+
+def _sqlite_computed(connection: Connection, table: str, columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """SQLite's generated columns whose expression SQLAlchemy did not find (a type with a comma, as
+    ``NUMERIC(12, 2)``, defeats it), read from the table's ``CREATE TABLE`` text."""
+    sql = connection.execute(
+        sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": table}
+    ).scalar()
+    fixed = []
+    for c in columns:
+        if c.computed is not None and not c.computed.sqltext and sql:
+            start = re.search(
+                rf"(?:^|[(,\s])[\"`\[]?{re.escape(c.name)}[\"`\]]?\s(?:[^,()]|\([^()]*\))*?"
+                r"\bGENERATED\s+ALWAYS\s+AS\s*(?=\()",
+                sql,
+                re.IGNORECASE,
+            )
+            found = _parenthesised(sql[start.end() :]) if start else None
+            if found:
+                c = replace(c, computed=replace(c.computed, sqltext=found[0].strip()))
+        fixed.append(c)
+    return tuple(fixed)
 
 
 _SQLITE_INDEX = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s", re.IGNORECASE)
