@@ -421,7 +421,10 @@ class _Builder:
                 and (exists(_referred_key(fk)) or _referred_key(fk) == table.key)
             ):
                 inline_fks[fk.columns[0]] = fk
-        inline_uniques = {u.columns[0]: u for u in table.unique_constraints if len(u.columns) == 1}
+        inline_uniques: dict[str, UniqueConstraint] = {}  # one per column; any other on it is added after
+        for unique in table.unique_constraints:
+            if len(unique.columns) == 1:
+                inline_uniques.setdefault(unique.columns[0], unique)
         unnamed_checks = [c for c in table.checks if c.name is None]
         for column in table.columns:
             col = self.column(table, column)
@@ -452,7 +455,7 @@ class _Builder:
         if pk is not None and not inline_pk:
             after.append(self._add_pk(table, pk))
         for unique in sorted(table.unique_constraints, key=lambda u: (u.name or "", u.columns)):
-            if len(unique.columns) > 1:
+            if unique not in inline_uniques.values():
                 after.append(self._unique_change(table, unique))
         for check in sorted((c for c in table.checks if c.name is not None), key=lambda c: c.name or ""):
             after.append(self._check_change(table, check))
