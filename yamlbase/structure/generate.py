@@ -854,7 +854,11 @@ class _Builder:
 
     def _add_enum_value(self, d: Difference) -> Iterator[_Unit]:
         value = d.new if isinstance(d.new, str) else None
-        enum = self._enum_for(d.table, value)
+        # compare gives the old Enum beside the value; the new one holds its place
+        key = None
+        if isinstance(d.old, Enum):
+            key = f"{d.old.schema}.{d.old.name}" if d.old.schema else d.old.name
+        enum = self._enum_for(key or d.table, value)
         if value is None or enum is None:
             log.warning("no changeSet generated for %s: its enum type is not in the new schema", d.describe())
             return
