@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from sqlalchemy import URL, MetaData
 
     from yamlbase.changelog.model import ChangeLog, ChangeSet
-    from yamlbase.commands import Contexts, Database, Report
+    from yamlbase.commands import Contexts, Database, DiffChangelogResult, GenerateChangelogResult, Report
     from yamlbase.config import Settings
     from yamlbase.runtime.history import HistoryRow
     from yamlbase.runtime.lock import LockState
@@ -69,9 +69,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "YamlbaseError",
+    "changelog_sync",
+    "changelog_sync_sql",
+    "changelog_sync_to_tag",
     "check",
     "clear_incomplete",
     "diff",
+    "diff_changelog",
+    "generate_changelog",
     "history",
     "list_locks",
     "mark_next_changeset_ran",
@@ -553,6 +558,127 @@ def mark_next_changeset_ran(
     )
 
 
+def changelog_sync(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+    report: Report | None = None,
+) -> list[ChangeSet]:
+    """Record every pending changeSet as run without running it (``yamlbase changelog-sync``): how a database
+    built by ``create_all``, Alembic or by hand is adopted after ``generate-changelog``. Each row says
+    ``EXECUTED``, as Liquibase's changelog-sync writes it; preconditions are not evaluated.
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param contexts: record only changeSets whose context admits these (``"dev,test"`` or a list).
+    :param label_filter: record only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it is recorded.
+    :returns: the changeSets recorded, in order (empty when nothing is pending).
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.changelog_sync(
+        database,
+        s.changelog_file,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def changelog_sync_to_tag(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    tag: str,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float | None = None,
+    report: Report | None = None,
+) -> list[ChangeSet]:
+    """Record pending changeSets as run without running them, up to and including the one with ``tagDatabase``
+    ``tag`` (``yamlbase changelog-sync-to-tag TAG``).
+
+    :param url: the database: a URL (text or ``sqlalchemy.URL``), an ``Engine`` or a ``Connection``; ``None`` for
+        the configured URL.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param tag: the tag of the last changeSet to record.
+    :param contexts: record only changeSets whose context admits these (``"dev,test"`` or a list).
+    :param label_filter: record only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
+    :param report: called with each changeSet's name once it is recorded.
+    :returns: the changeSets recorded, in order.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog, lock_timeout)
+    return commands.changelog_sync(
+        database,
+        s.changelog_file,
+        to_tag=tag,
+        lock_timeout=s.lock_timeout,
+        report=_reporter(report),
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def changelog_sync_sql(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    dialect: str | None = None,
+    tag: str | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+) -> str:
+    """The SQL ``changelog-sync`` would run — the lock and the history rows — changing nothing
+    (``yamlbase changelog-sync-sql``).
+
+    :param url: the database whose history decides what is pending: a URL (text or ``sqlalchemy.URL``), an
+        ``Engine`` or a ``Connection``; ``None`` for the configured URL, or with ``dialect`` for none: rendered for
+        an empty database of that dialect, with no connection.
+    :param changelog: the root changelog file; ``None`` for the configured one.
+    :param dialect: the database to render for (``postgresql``, ``sqlite``, ``mysql``, ``mariadb``, ``mssql``,
+        ``oracle``).
+    :param tag: only up to and including the changeSet with ``tagDatabase`` ``tag``.
+    :param contexts: only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
+    :param label_filter: only changeSets whose labels match this expression (``"v1 and !beta"``).
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param out: write the SQL there instead of returning it.
+    :returns: the SQL text (``""`` when written to ``out``).
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog)
+    offline = dialect is not None and url is None
+    return commands.changelog_sync_sql(
+        None if offline else database,
+        s.changelog_file,
+        dialect=dialect,
+        to_tag=tag,
+        out=out,
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
 def clear_incomplete(url: Database | None = None, *, lock_timeout: float | None = None) -> list[str]:
     """Forget changeSets that stopped part-way, once their statements were undone by hand; ``update`` then runs
     them again (``yamlbase clear-incomplete``).
@@ -643,6 +769,107 @@ def check(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+    )
+
+
+def diff_changelog(
+    url: Database | None = None,
+    changelog: PathText | None = None,
+    *,
+    models: str | MetaData | None = None,
+    reference_url: Database | None = None,
+    message: str | None = None,
+    author: str | None = None,
+    output_file: PathText | None = None,
+    dev_url: str | URL | None = None,
+    against_url: Database | None = None,
+    renames: Mapping[str, str] | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> DiffChangelogResult:
+    """Write the changeSets that take the schema the changelog builds to the one the models declare
+    (``yamlbase diff-changelog --models``), compared as :func:`check` compares them; or, with ``reference_url``,
+    those that make the database ``url`` like ``reference_url`` (``--reference-url A --url B``). Ids are
+    ``<yyyymmddHHMMSS>-<n>`` (UTC); destructive changeSets are labelled ``destructive``. Nothing is written when
+    there is nothing to do.
+
+    :param url: with ``reference_url``, the database the changeSets are for (only read): a URL, an ``Engine`` or
+        a ``Connection``; ``None`` for the configured URL. Not used with ``models``.
+    :param changelog: the root changelog file (the reference, and where the changeSets go); ``None`` for the
+        configured one. It may not exist yet: it is then created.
+    :param models: the models: a ``MetaData``, or ``"MODULE[:ATTR]"`` (as :func:`check`).
+    :param reference_url: instead of models, the database whose schema ``url`` is to get (only read).
+    :param message: the comment of every changeSet written (``-m``).
+    :param author: the changeSets' author; ``None`` for git's ``user.name``, else the login name.
+    :param output_file: write a new file there, which the root changelog then includes (unless an ``includeAll``
+        already reads it); ``None`` to append to the root changelog.
+    :param dev_url: an empty scratch database of the production dialect (emptied again); ``None`` for in-memory
+        SQLite.
+    :param against_url: compare the models with this live database (only read) instead of the changelog.
+    :param renames: renamed tables (``"old": "new"``) and columns (``"table.old": "table.new"``), beside the
+        models' ``info={"renamed_from": ...}``.
+    :param contexts: replay only changeSets whose context admits these, as ``--contexts``.
+    :param label_filter: replay only changeSets whose labels match this expression.
+    :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :returns: what was written: ``path`` (None when nothing), the changeSet ids, the number of tables the models
+        hold, the ids of the destructive changeSets.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url, changelog)
+    return commands.diff_changelog(
+        s.changelog_file,
+        models=models,
+        reference_url=reference_url,
+        url=database if reference_url is not None else None,
+        message=message,
+        author=author,
+        output_file=output_file,
+        dev_url=dev_url,
+        against_url=against_url,
+        renames=renames,
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+    )
+
+
+def generate_changelog(
+    url: Database | None = None,
+    *,
+    output_file: PathText | None = None,
+    data: bool = False,
+    data_output_directory: PathText | None = None,
+    include_objects: str | None = None,
+    exclude_objects: str | None = None,
+    author: str | None = None,
+) -> GenerateChangelogResult:
+    """Write a changelog that builds the schema of an existing database (``yamlbase generate-changelog``), to
+    adopt it: apply it elsewhere with ``update``, and record it as run on the original with
+    :func:`changelog_sync`. yamlbase's, Liquibase's and Alembic's own tables are never included.
+
+    :param url: the database to read (only read): a URL, an ``Engine`` or a ``Connection``; ``None`` for the
+        configured URL.
+    :param output_file: the changelog to write (it must not exist); ``None`` for the configured changelog file.
+    :param data: also write each table's rows as a CSV file, loaded by a ``loadData`` changeSet.
+    :param data_output_directory: where the CSV files go; ``None`` for ``data/`` beside the changelog.
+    :param include_objects: only tables, views, sequences and types whose whole name matches this regex.
+    :param exclude_objects: leave out those whose whole name matches this regex.
+    :param author: the changeSets' author; ``None`` for git's ``user.name``, else the login name.
+    :returns: what was written: the changelog's path, the changeSet ids, the tables, the CSV files.
+    """
+    from yamlbase import commands
+
+    database, s = _settings(url)
+    return commands.generate_changelog(
+        database,
+        output_file=s.changelog_file if output_file is None else output_file,
+        data=data,
+        data_output_directory=data_output_directory,
+        include=include_objects,
+        exclude=exclude_objects,
+        author=author,
     )
 
 

@@ -598,6 +598,62 @@ def list_locks(options: Options) -> None:
     )
 
 
+def _do_changelog_sync(options: Options, *, to_tag: str | None) -> None:
+    from yamlbase import commands
+
+    settings = options.settings()
+    done = commands.changelog_sync(
+        settings.url,
+        settings.changelog_file,
+        to_tag=to_tag,
+        lock_timeout=settings.lock_timeout,
+        report=_progress(options, "recorded as run:"),
+        **options.selection(),
+    )
+    database = commands.safe_url(settings.url)
+    n = len(done)
+    _emit(
+        options,
+        {"recorded": [cs.identifier for cs in done], "database": database},
+        f"{n} changeSet{'s' if n != 1 else ''} recorded as run on {database}, none of {'them' if n != 1 else 'it'} run"
+        if done
+        else f"{database} is up to date: nothing to record",
+    )
+
+
+@main.command("changelog-sync")
+@_run
+def changelog_sync(options: Options) -> None:
+    """Record every pending changeSet as run without running it (to adopt a database built otherwise)."""
+    _do_changelog_sync(options, to_tag=None)
+
+
+@main.command("changelog-sync-to-tag")
+@click.argument("tag")
+@_run
+def changelog_sync_to_tag(options: Options, tag: str) -> None:
+    """Record pending changeSets as run, without running them, up to and including the one tagging TAG."""
+    _do_changelog_sync(options, to_tag=tag)
+
+
+@main.command("changelog-sync-sql")
+@click.option(
+    "--dialect",
+    type=click.Choice(DIALECTS),
+    help="render for an empty database of this kind, not the configured one (with --url: what is pending there)",
+)
+@click.option("--tag", help="only up to and including the changeSet tagging TAG")
+@_run
+def changelog_sync_sql(options: Options, dialect: str | None, tag: str | None) -> None:
+    """Print the SQL that changelog-sync would run (the lock and history rows), without changing anything."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    url = settings.preview_url(dialect)
+    sql = commands.changelog_sync_sql(url, settings.changelog_file, dialect=dialect, to_tag=tag, **options.selection())
+    click.echo(sql, nl=False)
+
+
 @main.command("mark-next-changeset-ran")
 @_run
 def mark_next_changeset_ran(options: Options) -> None:
@@ -696,3 +752,159 @@ def diff(options: Options, reference_url: str) -> None:
     _emit(options, {"same": not differences, "differences": [_difference_data(d) for d in differences]}, text)
     if differences:
         raise click.exceptions.Exit(1)
+
+
+def _renames(given: tuple[str, ...]) -> dict[str, str]:
+    from yamlbase.errors import UsageError
+
+    renames: dict[str, str] = {}
+    for item in given:
+        was, sep, now = item.partition("=")
+        if not sep or not was.strip() or not now.strip():
+            raise UsageError(f"--rename {item!r}: write OLD=NEW (a table, or table.column)")
+        renames[was.strip()] = now.strip()
+    return renames
+
+
+def _change_summary(entry: dict[str, Any]) -> str:
+    """``createTable users, createIndex ix_users_name``: a changeSet's changes in a few words."""
+    parts = []
+    for item in entry["changeSet"]["changes"]:
+        for name, attrs in item.items():
+            target = (
+                next(
+                    (attrs[k] for k in ("indexName", "constraintName", "viewName", "sequenceName") if k in attrs), None
+                )
+                or attrs.get("tableName")
+                or attrs.get("baseTableName")
+                or attrs.get("oldTableName")
+                or ""
+            )
+            parts.append(f"{name} {target}".strip())
+    return ", ".join(parts)
+
+
+@main.command("diff-changelog")
+@click.option("--models", metavar="MODULE[:ATTR]", help="the SQLAlchemy models (MetaData, base or db)")
+@click.option("-m", "--message", help="the comment of every changeSet written")
+@click.option("--author", help="the changeSets' author (default: git's user.name, else the login name)")
+@click.option("--output-file", help="write a new file, included from the changelog (default: append to it)")
+@click.option("--dev-url", help="an empty scratch database of the production dialect (default: in-memory SQLite)")
+@click.option("--against-url", help="compare the models with this live database instead of the changelog")
+@click.option("--rename", "renames", multiple=True, metavar="OLD=NEW", help="a renamed table or table.column")
+@click.option("--reference-url", help="instead of models: the database whose schema --url is to get")
+@_run
+def diff_changelog(
+    options: Options,
+    models: str | None,
+    message: str | None,
+    author: str | None,
+    output_file: str | None,
+    dev_url: str | None,
+    against_url: str | None,
+    renames: tuple[str, ...],
+    reference_url: str | None,
+) -> None:
+    """Write the changeSets that take the schema the changelog builds to the one the models declare."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    url = settings.url if reference_url is not None else None
+    result = commands.diff_changelog(
+        settings.changelog_file,
+        models=models,
+        reference_url=reference_url,
+        url=url,
+        message=message,
+        author=author,
+        output_file=output_file,
+        dev_url=dev_url,
+        against_url=against_url,
+        renames=_renames(renames),
+        **options.selection(),
+    )
+    target = commands.safe_url(url) if url is not None else None
+    described = f"the {_plural(result.tables, 'table')} the models hold"
+    if reference_url is not None:
+        described = f"the schema of {commands.safe_url(reference_url)} ({_plural(result.tables, 'table')})"
+    data = {
+        "written": str(result.path) if result.path else None,
+        "changesets": result.changesets,
+        "destructive": result.destructive,
+        "tables": result.tables,
+    }
+    if result.path is None:
+        if models is not None and result.tables == 0 and not options.json:
+            click.echo(
+                "warning: the models hold no tables: were the modules that declare them imported (MODULE:ATTR "
+                "names the metadata; the models must be imported with it)?",
+                err=True,
+            )
+        where = target or settings.changelog_file
+        _emit(options, data, f"no changes: {where} already has {described}; nothing was written")
+        return
+    by_id = {e["changeSet"]["id"]: e for e in result.entries}
+    lines = [f"wrote {_plural(len(result.changesets), 'changeSet')} to {result.path}, for {described}:"]
+    lines += [f"  {i}  {_shown(_change_summary(by_id[i]))}" for i in result.changesets]
+    if result.destructive:
+        lines.append(
+            f"{_plural(len(result.destructive), 'destructive changeSet')} (labels: destructive), to review before "
+            "update:"
+        )
+        lines += [f"  {i}  {_shown(by_id[i]['changeSet'].get('comment', ''))}" for i in result.destructive]
+    notes = [d.note for d in result.differences if d.note]
+    lines += [f"note: {_shown(n)}" for n in dict.fromkeys(notes)]
+    _emit(options, data, "\n".join(lines))
+
+
+@main.command("generate-changelog")
+@click.option("--output-file", help="the changelog to write, a new YAML file (default: --changelog-file)")
+@click.option("--data", is_flag=True, help="also write each table's rows as CSV, loaded by loadData")
+@click.option("--data-output-directory", help="where the CSV files go (default: data/ beside the changelog)")
+@click.option("--include-objects", metavar="REGEX", help="only objects whose whole name matches")
+@click.option("--exclude-objects", metavar="REGEX", help="leave out objects whose whole name matches")
+@click.option("--author", help="the changeSets' author (default: git's user.name, else the login name)")
+@_run
+def generate_changelog(
+    options: Options,
+    output_file: str | None,
+    data: bool,
+    data_output_directory: str | None,
+    include_objects: str | None,
+    exclude_objects: str | None,
+    author: str | None,
+) -> None:
+    """Write a changelog that builds the schema of the database (--url), to adopt it with changelog-sync."""
+    from yamlbase import commands
+
+    settings = options.settings()
+    result = commands.generate_changelog(
+        settings.url,
+        output_file=output_file or settings.changelog_file,
+        data=data,
+        data_output_directory=data_output_directory,
+        include=include_objects,
+        exclude=exclude_objects,
+        author=author,
+    )
+    database = commands.safe_url(settings.url)
+    text = (
+        f"wrote {result.path}: {_plural(len(result.changesets), 'changeSet')} building the "
+        f"{_plural(len(result.tables), 'table')} of {database}"
+    )
+    if result.data_files:
+        text += f", their rows in {_plural(len(result.data_files), 'CSV file')}"
+    text += (
+        f"\nto adopt {database}: yamlbase changelog-sync --changelog-file {result.path} (records the changeSets as "
+        "run without running them)"
+    )
+    _emit(
+        options,
+        {
+            "written": str(result.path),
+            "changesets": result.changesets,
+            "tables": result.tables,
+            "data_files": [str(p) for p in result.data_files],
+        },
+        text,
+    )

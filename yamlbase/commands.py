@@ -57,7 +57,7 @@ from yamlbase.runtime.lock import (
 from yamlbase.runtime.sink import AUTOCOMMIT, WRITES, ConnectionSink, Sink, TextSink
 
 if TYPE_CHECKING:
-    from yamlbase.structure.model import Difference
+    from yamlbase.structure.model import Difference, Schema
 
 Report = Callable[[str], None]
 log = logging.getLogger("yamlbase")
@@ -537,7 +537,11 @@ def _run_update(
     to_tag: str | None,
     lock_timeout: float,
     report: Report,
+    sync: bool = False,
 ) -> list[ChangeSet]:
+    """The run of ``update`` (and ``changelog-sync``): under the lock, the pending changeSets of ``changelog``,
+    each with its history row. With ``sync``, nothing of a changeSet runs (neither its changes nor its
+    preconditions) and its row is written as ``EXECUTED``, as Liquibase's changelog-sync does."""
     sink, history = target.sink, target.history
     with target.locked(lock_timeout):
         rows = target.rows()
@@ -553,6 +557,10 @@ def _run_update(
             todo = plan.up_to_tag(todo, to_tag)
         if count is not None:
             todo = todo[:count]
+        order = max((row.order_executed for row in rows), default=0)
+        deployment = new_deployment_id()
+        if sync:
+            return _record_synced(target, todo, applied, order, deployment, report)
         refused = plan.inexpressible(todo, sink.dialect_name)
         if refused:  # before anything runs: the database could not do it as written
             raise ChangeLogError(refused)
@@ -563,8 +571,6 @@ def _run_update(
         blocked = [cs for cs in todo if cs.key in incomplete]
         if blocked:
             raise IncompleteChangeSetError(_incomplete_message(blocked[0], incomplete[blocked[0].key]))
-        order = max((row.order_executed for row in rows), default=0)
-        deployment = new_deployment_id()
         gate = preconditions.Gate(sink, target.reader, set(applied), changelog.properties)
         gate.check_changelog(changelog.preconditions)
         done: list[ChangeSet] = []
@@ -610,6 +616,33 @@ def _run_update(
             if sink.online:
                 log.info("ran %s", cs.identifier, extra={"changeset": cs.identifier})
             report(cs.identifier)
+    return done
+
+
+def _record_synced(
+    target: Target,
+    todo: list[ChangeSet],
+    applied: Mapping[tuple[str, str, str], HistoryRow],
+    order: int,
+    deployment: str,
+    report: Report,
+) -> list[ChangeSet]:
+    """``changelog-sync``'s part of the run: each pending changeSet recorded as run (``EXECUTED``, its tag
+    included), in a transaction of its own, without running it; a record that it stopped part-way is dropped."""
+    sink = target.sink
+    done: list[ChangeSet] = []
+    for cs in todo:
+        StopRequest.check(len(done))
+        order += 1
+        sink.comment(f"Changeset {cs.identifier} recorded as run")
+        with sink.transaction():
+            _record_run(target, cs, order, deployment, "EXECUTED", existing=cs.key in applied)
+            if target.reader is not None:
+                target.incomplete.forget(sink, target.reader, cs.key)
+        done.append(cs)
+        if sink.online:
+            log.info("recorded %s as run", cs.identifier, extra={"changeset": cs.identifier})
+        report(cs.identifier)
     return done
 
 
@@ -803,6 +836,56 @@ def update_sql(
         model = source.load(target.sink.dialect_name)
         target.sink.comment(f"Update Database Script\nChange Log: {model.path}\nDialect: {target.sink.dialect_name}")
         _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=0, report=_quiet)
+    return buffer.getvalue() if out is None else ""
+
+
+def changelog_sync(
+    url: Database,
+    changelog: str | os.PathLike[str],
+    *,
+    to_tag: str | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    report: Report = _quiet,
+) -> list[ChangeSet]:
+    """Record the pending changeSets (all, or up to the one tagging ``to_tag``) as run without running them;
+    returns those recorded. How a database built otherwise (``create_all``, Alembic, by hand) is adopted. Under
+    the lock, refused like ``update`` when applied changeSets were edited; preconditions are not evaluated."""
+    source = _Source(changelog, contexts, label_filter, properties)
+    model = source.for_url(url)
+    with _online(url) as target:
+        model = source.load(target.sink.dialect_name)
+        return _run_update(
+            target, model, count=None, to_tag=to_tag, lock_timeout=lock_timeout, report=report, sync=True
+        )
+
+
+def changelog_sync_sql(
+    url: Database | None,
+    changelog: str | os.PathLike[str],
+    *,
+    dialect: str | None = None,
+    to_tag: str | None = None,
+    out: TextIO | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> str:
+    """The SQL ``changelog-sync`` would run (lock, history rows), changing nothing. With no ``url``, as for an
+    empty ``dialect`` database."""
+    _check_dialect(dialect)
+    source = _Source(changelog, contexts, label_filter, properties)
+    source.load(dialect or (database_url(url).get_backend_name() if url else "sqlite"))
+    buffer = out or io.StringIO()
+    with _preview(url, dialect, buffer) as target:
+        model = source.load(target.sink.dialect_name)
+        target.sink.comment(
+            f"Changelog Sync Script: records changeSets as run without running them\nChange Log: {model.path}\n"
+            f"Dialect: {target.sink.dialect_name}"
+        )
+        _run_update(target, model, count=None, to_tag=to_tag, lock_timeout=0, report=_quiet, sync=True)
     return buffer.getvalue() if out is None else ""
 
 
@@ -1068,18 +1151,49 @@ def check(
     created on one of the same dialect; with ``against_url``, the models are compared with that live database
     instead (read only). Renames the models declare (``info={"renamed_from": ...}``) are renames, not drop + add.
     """
-    from yamlbase.structure import reference
     from yamlbase.structure.compare import compare
-    from yamlbase.structure.models import load_metadata, rename_hints
-    from yamlbase.structure.reflect import reflect
+    from yamlbase.structure.models import rename_hints
+
+    metadata = _metadata(models)
+    old, new = _models_and_reference(
+        changelog, metadata, dev_url, against_url, properties=properties, contexts=contexts, label_filter=label_filter
+    )
+    return compare(old, new, renames=rename_hints(metadata))
+
+
+def _metadata(models: str | sa.MetaData, *, empty_ok: bool = False) -> sa.MetaData:
+    """The models' ``MetaData`` (``MODULE[:ATTR]`` imported); a :class:`UsageError` when it holds no tables,
+    unless ``empty_ok``."""
+    from yamlbase.structure.models import load_metadata
 
     metadata = load_metadata(models) if isinstance(models, str) else models
     described = models if isinstance(models, str) else "the models"
-    if not metadata.tables:
+    if not metadata.tables and not empty_ok:
         raise UsageError(
             f"{described} hold no tables: were the modules that declare them imported (MODULE:ATTR names the "
             "metadata; the models must be imported with it)?"
         )
+    return metadata
+
+
+def _models_and_reference(
+    changelog: str | os.PathLike[str],
+    metadata: sa.MetaData,
+    dev_url: str | URL | None,
+    against_url: Database | None,
+    *,
+    properties: Mapping[str, str] | None,
+    contexts: Contexts,
+    label_filter: str | None,
+    missing_ok: bool = False,
+) -> tuple[Schema, Schema]:
+    """(the reference: the schema the changelog builds, or the live ``against_url``; the models' schema, created
+    on a scratch database of the same dialect). With ``missing_ok``, a changelog that does not exist yet builds
+    nothing."""
+    from yamlbase.structure import reference
+    from yamlbase.structure.model import Schema
+    from yamlbase.structure.reflect import reflect
+
     if against_url is not None:
         _require_database(against_url)
         with connect(against_url, read_only=True) as connection:
@@ -1090,6 +1204,9 @@ def check(
                 f"--against-url is a {dialect} database: the models are created on a scratch database of the same "
                 f"dialect to compare them exactly; give --dev-url (an empty {dialect} database)"
             )
+    elif missing_ok and not Path(changelog).exists():
+        old = Schema(database_url(dev_url).get_backend_name() if dev_url is not None else "sqlite")
+        dialect = old.dialect
     else:
         old = reference.changelog_schema(
             changelog, dev_url=dev_url, properties=properties, contexts=contexts, label_filter=label_filter
@@ -1098,7 +1215,7 @@ def check(
     new = reference.models_schema(metadata, dialect=dialect, dev_url=dev_url)
     if new.dialect != old.dialect and not {new.dialect, old.dialect} <= {"mysql", "mariadb"}:
         raise UsageError(f"--dev-url is a {new.dialect} database, --against-url a {old.dialect} one: use one dialect")
-    return compare(old, new, renames=rename_hints(metadata))
+    return old, new
 
 
 def diff(reference_url: Database, url: Database) -> list[Difference]:
@@ -1119,3 +1236,349 @@ def diff(reference_url: Database, url: Database) -> list[Difference]:
 def _check_dialect(dialect: str | None) -> None:
     if dialect is not None and dialect not in DIALECT_NAMES:
         raise UsageError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECT_NAMES)}")
+
+
+# --- changelogs from schemas: diff-changelog, generate-changelog -----------------------------------------------
+
+
+def default_author() -> str:
+    """The author of generated changeSets when none is given: git's ``user.name``, else the login name."""
+    import getpass
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=5, check=False)
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "yamlbase"
+
+
+@dataclass
+class DiffChangelogResult:
+    """What ``diff-changelog`` did: the file written (None when there was nothing to do), the ids of the
+    changeSets written, the number of tables the models (or the reference database) hold, the ids of the
+    destructive changeSets, and the changeSets themselves (``{"changeSet": {...}}`` entries)."""
+
+    path: Path | None
+    changesets: list[str]
+    tables: int
+    destructive: list[str]
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
+
+
+def diff_changelog(
+    changelog: str | os.PathLike[str],
+    *,
+    models: str | sa.MetaData | None = None,
+    reference_url: Database | None = None,
+    url: Database | None = None,
+    message: str | None = None,
+    author: str | None = None,
+    output_file: str | os.PathLike[str] | None = None,
+    dev_url: str | URL | None = None,
+    against_url: Database | None = None,
+    renames: Mapping[str, str] | None = None,
+    properties: Mapping[str, str] | None = None,
+    contexts: Contexts = None,
+    label_filter: str | None = None,
+    now: Any = None,
+) -> DiffChangelogResult:
+    """Write the changeSets that take the schema the changelog builds to the one the ``models`` declare (as
+    :func:`check` compares them: the changelog replayed on a scratch database, or the live ``against_url``); or,
+    with ``reference_url``, those that make the database ``url`` like ``reference_url`` (as Liquibase's).
+
+    ``renames`` (``old=new``, tables or ``table.column``) add to the models' ``renamed_from`` hints. With
+    ``output_file``: a new file, which the root changelog includes (an ``include`` is added unless an
+    ``includeAll`` already reads it); without it, the changeSets are appended to the root changelog (created when
+    missing). Nothing is written when there is nothing to do. ``now`` (a ``datetime``, UTC by default) makes the
+    ids. Models that hold no tables are refused when they would drop what the changelog builds.
+    """
+    import datetime as dt
+
+    from yamlbase.structure import generate
+    from yamlbase.structure.compare import compare
+    from yamlbase.structure.models import rename_hints
+    from yamlbase.structure.reflect import reflect
+
+    root = Path(changelog)
+    if (models is None) == (reference_url is None):
+        raise UsageError("give --models MODULE[:ATTR], or --reference-url with --url (the database to change)")
+    hints = dict(renames or {})
+    if reference_url is not None:
+        if url is None:
+            raise UsageError("--reference-url needs --url: the database the changeSets are to change")
+        _require_database(reference_url)
+        _require_database(url)
+        with connect(reference_url, read_only=True) as connection:
+            new = reflect(connection)
+        with connect(url, read_only=True) as connection:
+            old = reflect(connection)
+        tables = len(new.tables)
+    else:
+        assert models is not None
+        metadata = _metadata(models, empty_ok=True)
+        hints = rename_hints(metadata) | hints
+        old, new = _models_and_reference(
+            root,
+            metadata,
+            dev_url,
+            against_url,
+            properties=properties,
+            contexts=contexts,
+            label_filter=label_filter,
+            missing_ok=True,
+        )
+        tables = len(metadata.tables)
+    differences = compare(old, new, renames=hints)
+    if not differences:
+        return DiffChangelogResult(None, [], tables, [])
+    if models is not None and tables == 0:
+        described = models if isinstance(models, str) else "the models"
+        raise UsageError(
+            f"{described} hold no tables, and the changelog builds {len(old.tables)}: nothing was written (were the "
+            "modules that declare the models imported? MODULE:ATTR names the metadata; the models must be imported "
+            "with it)"
+        )
+    moment = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    target = Path(output_file) if output_file is not None else root
+    if output_file is not None and target.exists():
+        raise UsageError(f"--output-file {target} exists: diff-changelog writes a new file (name another one)")
+    first = _next_number(root, moment.strftime("%Y%m%d%H%M%S"), properties)
+    entries = generate.changesets(
+        differences, old=old, new=new, author=author or default_author(), message=message, now=moment, first=first
+    )
+    if output_file is not None:
+        _write_new_changelog(target, generate.to_yaml(entries))
+        _include_from_root(root, target, entries, properties)
+    else:
+        _append_to_changelog(root, entries, properties)
+    ids = [e["changeSet"]["id"] for e in entries]
+    return DiffChangelogResult(target, ids, tables, generate.destructive(entries), entries, differences)
+
+
+def _next_number(root: Path, stamp: str, properties: Mapping[str, str] | None) -> int:
+    """The first ``<n>`` of ids ``<stamp>-<n>`` no changeSet of the changelog has (a second run in the same
+    second goes on from the first one's)."""
+    if not root.exists():
+        return 1
+    try:
+        model = parse_changelog(root, properties=properties)
+    except ChangeLogError:
+        return 1  # reported when it is appended to and read again
+    taken = [int(cs.id.rpartition("-")[2]) for cs in model.changesets if re.fullmatch(rf"{stamp}-\d+", cs.id)]
+    return max(taken, default=0) + 1
+
+
+def _write_new_changelog(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise YamlbaseError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _reads(root: Path, written: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None) -> bool:
+    """Whether the changelog at ``root`` (valid, or a :class:`ChangeLogError`) holds every changeSet of
+    ``entries``, read from the file ``written``."""
+    model = parse_changelog(root, properties=properties)
+    path = Path(os.path.relpath(written.resolve(), root.resolve().parent)).as_posix()
+    found = {cs.key for cs in model.changesets}
+    return all((path, e["changeSet"]["id"], e["changeSet"]["author"]) in found for e in entries)
+
+
+def _include_from_root(
+    root: Path, written: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None
+) -> None:
+    """Make the root changelog read ``written``: nothing to do when an ``includeAll`` already does, else an
+    ``include`` appended (the root created when missing)."""
+    relative = Path(os.path.relpath(written.resolve(), root.resolve().parent)).as_posix()
+    include = {"include": {"file": relative, "relativeToChangelogFile": True}}
+    if root.exists() and _reads(root, written, entries, properties):
+        return
+    _append_entries(root, [include], properties, check=(written, entries))
+
+
+def _append_to_changelog(root: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None) -> None:
+    _append_entries(root, entries, properties, check=(root, entries))
+
+
+def _append_entries(
+    root: Path,
+    items: list[dict[str, Any]],
+    properties: Mapping[str, str] | None,
+    *,
+    check: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    """Append ``items`` to the ``databaseChangeLog`` list of the YAML changelog ``root`` (created when missing),
+    keeping its text, comments and indentation; read it again afterwards, and put it back as it was when the
+    result is not a valid changelog holding the changeSets of ``check`` (the file they are in, and them)."""
+    import yaml
+
+    from yamlbase.structure.generate import to_yaml
+
+    if not root.exists():
+        _write_new_changelog(root, to_yaml(items))
+        return
+    if root.suffix.lower() not in (".yaml", ".yml"):
+        raise UsageError(
+            f"{root} is not a YAML changelog: yamlbase appends only to YAML; give --output-file (a new YAML file, "
+            "which you then include)"
+        )
+    original = root.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(original)
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict) or "databaseChangeLog" not in data:
+        raise UsageError(f"{root} has no databaseChangeLog list to append to; give --output-file")
+    lines = original.splitlines()
+    top = [i for i, line in enumerate(lines) if re.match(r"[^\s#-]", line)]  # keys at the left margin
+    start = next(i for i in top if lines[i].startswith("databaseChangeLog"))
+    if any(i > start for i in top):
+        raise UsageError(f"{root}: databaseChangeLog is not its last key; give --output-file")
+    head = lines[start].split(":", 1)[1].split("#", 1)[0].strip()
+    items_text = to_yaml(items, document=False)
+    if head in ("", "[]") and not data["databaseChangeLog"]:
+        kept = [*lines[:start], "databaseChangeLog:"]
+        text = "\n".join(kept) + "\n" + items_text
+    elif head:
+        raise UsageError(f"{root}: databaseChangeLog is written inline; give --output-file")
+    else:
+        indent = next(
+            (len(line) - len(line.lstrip()) for line in lines[start + 1 :] if line.lstrip().startswith("- ")), 2
+        )
+        shift = indent - 2
+        shifted = [
+            (" " * shift + line if shift >= 0 else line[-shift:]) if line else line for line in items_text.splitlines()
+        ]
+        text = original.rstrip("\n") + "\n" + "\n".join(shifted) + "\n"
+    root.write_text(text, encoding="utf-8")
+    try:
+        if not _reads(root, *check, properties):
+            raise UsageError(f"{root}: the changeSets appended are not read back; give --output-file")
+    except (ChangeLogError, UsageError):
+        root.write_text(original, encoding="utf-8")
+        raise
+
+
+@dataclass
+class GenerateChangelogResult:
+    """What ``generate-changelog`` wrote: the changelog, its changeSet ids, the tables it creates, and the CSV
+    files of their rows (``--data``)."""
+
+    path: Path
+    changesets: list[str]
+    tables: list[str]
+    data_files: list[Path] = field(default_factory=list)
+
+
+def generate_changelog(
+    url: Database,
+    *,
+    output_file: str | os.PathLike[str],
+    data: bool = False,
+    data_output_directory: str | os.PathLike[str] | None = None,
+    include: str | None = None,
+    exclude: str | None = None,
+    author: str | None = None,
+    now: Any = None,
+) -> GenerateChangelogResult:
+    """Write ``output_file`` (a new YAML changelog) that builds the schema of the database ``url`` (only read):
+    its tables, keys, indexes, views, sequences and enum types, ordered so they run, each changeSet with its
+    rollback. ``include`` / ``exclude`` are regexes an object's whole name must (not) match; yamlbase's,
+    Liquibase's and Alembic's own tables are never included. With ``data``, each table's rows go to a CSV file
+    (in ``data_output_directory``, else ``data/`` beside the changelog) loaded by a ``loadData`` changeSet."""
+    import datetime as dt
+
+    from yamlbase.structure import generate
+    from yamlbase.structure.compare import compare
+    from yamlbase.structure.model import Schema
+    from yamlbase.structure.reflect import reflect
+
+    target = Path(output_file)
+    if target.exists():
+        raise UsageError(f"{target} exists: generate-changelog writes a new changelog (give another --output-file)")
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise UsageError(f"--output-file {target}: generate-changelog writes YAML (a .yaml or .yml file)")
+    for option, pattern in (("--include-objects", include), ("--exclude-objects", exclude)):
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise UsageError(f"{option} {pattern!r} is not a regular expression: {exc}") from None
+    _require_database(url)
+    folder = Path(data_output_directory) if data_output_directory is not None else target.parent / "data"
+    loads: dict[str, dict[str, Any]] = {}
+    files: list[Path] = []
+    with connect(url, read_only=True) as connection, _bookkeeping_errors(url):
+        schema = reflect(connection, include=include, exclude=exclude)
+        if data:
+            for key, table in schema.tables.items():
+                path = folder / f"{key}.csv"
+                _export_rows(connection, table, path)
+                files.append(path)
+                relative = Path(os.path.relpath(path.resolve(), target.resolve().parent)).as_posix()
+                loads[key] = generate.change(
+                    "loadData",
+                    schemaName=table.schema,
+                    tableName=table.name,
+                    file=relative,
+                    relativeToChangelogFile=True,
+                )
+    empty = Schema(schema.dialect)
+    moment = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    entries = generate.changesets(
+        compare(empty, schema),
+        old=empty,
+        new=schema,
+        author=author or default_author(),
+        message=None,
+        now=moment,
+        rows=loads,
+    )
+    _write_new_changelog(target, generate.to_yaml(entries))
+    return GenerateChangelogResult(target, [e["changeSet"]["id"] for e in entries], list(schema.tables), files)
+
+
+def _export_rows(connection: Connection, table: Any, path: Path) -> None:
+    """The rows of ``table`` as CSV, as loadData reads it (a header line; NULL for no value; generated columns
+    left out), streamed."""
+    import csv
+
+    columns = [c.name for c in table.columns if c.computed is None]
+    source = sa.table(table.name, *(sa.column(c) for c in columns), schema=table.schema)
+    order = [source.c[c] for c in (table.primary_key.columns if table.primary_key else columns[:1])]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(columns)
+            result = connection.execution_options(stream_results=True).execute(sa.select(source).order_by(*order))
+            for row in result:
+                writer.writerow([_cell(v) for v in row])
+    except OSError as exc:
+        raise YamlbaseError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _cell(value: Any) -> str:
+    """One value as loadData reads it back."""
+    import base64
+    import datetime as dt
+
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)

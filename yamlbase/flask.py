@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import getpass
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -574,17 +572,11 @@ def _yaml_text(text: str) -> str:
 
 
 def _author() -> str:
-    """The author of a hand-written changeSet: git's ``user.name``, else the login name."""
-    try:
-        done = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=5, check=False)
-        if done.returncode == 0 and done.stdout.strip():
-            return done.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "yamlbase"
+    """The author of a hand-written changeSet: the same as of generated ones (git's ``user.name``, else the login
+    name)."""
+    from yamlbase.commands import default_author
+
+    return default_author()
 
 
 def _write(path: Path, text: str) -> None:

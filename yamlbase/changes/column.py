@@ -150,7 +150,8 @@ class ColumnConfig(Model):
         nullable = not primary and not (c is not None and c.nullable is False)
         args: list[Any] = []
         if self.auto_increment and ctx.dialect not in ("sqlite", "mysql", "mariadb"):
-            args.append(sa.Identity(start=self.start_with, increment=self.increment_by))
+            always = (self.generation_type or "").strip().upper() == "ALWAYS"  # else BY DEFAULT, as Liquibase
+            args.append(sa.Identity(always=always, start=self.start_with, increment=self.increment_by))
         column = sa.Column(
             self.name,
             self.sa_type(ctx),
@@ -189,9 +190,11 @@ def foreign_key_target(c: ColumnConstraints) -> tuple[str | None, str, list[str]
 
 
 def constraints_for(
-    table_name: str, schema: str | None, columns: list[ColumnConfig], ctx: PlanContext
+    table_name: str, schema: str | None, columns: list[ColumnConfig], ctx: PlanContext, *, adding: bool = True
 ) -> list[sa.Constraint]:
-    """Table-level constraints declared on columns: one primary key, uniques, foreign keys, checks."""
+    """Table-level constraints declared on columns: one primary key, uniques, foreign keys, checks. ``adding``:
+    they are added to an existing table (SQLite's recreation must name an unnamed unique constraint); a new
+    table's stay as written, unnamed where no name is given, as Liquibase and ``create_all`` make them."""
     result: list[sa.Constraint] = []
     pk = [col for col in columns if col.constraints and col.constraints.primary_key]
     if pk:
@@ -203,7 +206,7 @@ def constraints_for(
             continue
         if c.unique:
             name = c.unique_constraint_name
-            if name is None and ctx.recreates_tables:  # Alembic's table recreation must name what it adds
+            if name is None and adding and ctx.recreates_tables:  # Alembic's recreation must name what it adds
                 name = f"uq_{table_name}_{col.name}"
             result.append(sa.UniqueConstraint(col.name, name=name))
         target = foreign_key_target(c)

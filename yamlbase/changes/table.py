@@ -34,7 +34,7 @@ class CreateTable(Change):
     def operations(self, ctx: PlanContext) -> list[Step]:
         cols = [item.column for item in self.columns]
         items: list[Any] = [col.to_column(ctx) for col in cols]
-        items += constraints_for(self.table_name, self.schema_name, cols, ctx)
+        items += constraints_for(self.table_name, self.schema_name, cols, ctx, adding=False)
         kw: dict[str, Any] = {}
         if self.if_not_exists:
             kw["if_not_exists"] = True

@@ -13,13 +13,16 @@ class Capabilities:
     transactional_ddl: bool
     # Liquibase's names for the history tables on this database (PostgreSQL folds to lower case).
     upper_case_history: bool = True
+    # The name the database gives every primary key, whatever it was called (MySQL's PRIMARY): never written
+    # into a generated changeSet.
+    primary_key_name: str | None = None
 
 
 CAPABILITIES: dict[str, Capabilities] = {
     "sqlite": Capabilities("sqlite", transactional_ddl=True),
     "postgresql": Capabilities("postgresql", transactional_ddl=True, upper_case_history=False),
-    "mysql": Capabilities("mysql", transactional_ddl=False),
-    "mariadb": Capabilities("mariadb", transactional_ddl=False),
+    "mysql": Capabilities("mysql", transactional_ddl=False, primary_key_name="PRIMARY"),
+    "mariadb": Capabilities("mariadb", transactional_ddl=False, primary_key_name="PRIMARY"),
     "mssql": Capabilities("mssql", transactional_ddl=True),
     "oracle": Capabilities("oracle", transactional_ddl=False),
 }

@@ -3,7 +3,8 @@
 One table, ``TYPE_MAP``, is the single source of this fact. Where a database needs another type than SQLAlchemy's
 default for it (Liquibase's mapping: ``clob`` is LONGTEXT on MySQL, ``timestamp`` DATETIME2 on SQL Server, …), the
 entry says so with a per-dialect variant (:meth:`~sqlalchemy.types.TypeEngine.with_variant`). A name it does not
-know is passed to the database verbatim, as Liquibase does.
+know is passed to the database verbatim, as Liquibase does. The way back, a type as a database reports it to the
+Liquibase name that builds it (:func:`liquibase_type`), is read off the same table.
 """
 
 from __future__ import annotations
@@ -286,3 +287,60 @@ def likely_meant(spec: str) -> str | None:
         return None
     close = difflib.get_close_matches(first, list(TYPE_MAP), n=1, cutoff=_TYPO_CUTOFF)
     return close[0] if close else None
+
+
+# --- the other way: a database's type back to a Liquibase name ---------------------------------------------------
+
+# The Liquibase names a reflected type is written back as, most portable first: the first whose type on the
+# database renders exactly as the database reported the column is the one generated changeSets use. ``datetime``
+# comes before ``timestamp`` (MySQL's TIMESTAMP updates itself; DATETIME is the plain date-time everywhere).
+_PORTABLE_NAMES = (
+    *("int", "bigint", "smallint", "boolean", "varchar", "char", "nvarchar", "nchar", "text", "clob"),
+    *("date", "time", "datetime", "timestamp", "timestamp with time zone", "decimal", "numeric"),
+    *("float", "real", "double", "blob", "binary", "varbinary", "uuid", "json"),
+    *("tinytext", "mediumtext", "longtext", "tinyblob", "mediumblob", "longblob"),
+)
+# Types a database reports otherwise than it is written: MySQL's BOOL is TINYINT(1).
+_REPORTED_AS = {("mysql", "TINYINT(1)"): "boolean", ("mariadb", "TINYINT(1)"): "boolean"}
+_INTEGER_NAMES = frozenset({"INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "MEDIUMINT"})
+
+
+def _normal_sql(text: str) -> str:
+    text = " ".join(text.upper().split())
+    return re.sub(r"\s*([(),])\s*", r"\1", text)
+
+
+@functools.cache
+def _dialect(name: str) -> sa.engine.Dialect:
+    return sa.engine.make_url(f"{name}://").get_dialect()()
+
+
+@functools.cache
+def liquibase_type(sql: str, dialect: str) -> str:
+    """The Liquibase type name for a column type as ``dialect`` reports it (``VARCHAR(50)`` → ``varchar(50)``,
+    PostgreSQL's ``TIMESTAMP WITHOUT TIME ZONE`` → ``datetime``): the name of ``TYPE_MAP`` whose type on that
+    database is exactly the reported one, so the generated changelog builds the same column there and a portable
+    one elsewhere. A type no name renders exactly (``MEDIUMINT``, ``INET``, an enum) is returned verbatim."""
+    wanted = _normal_sql(sql)
+    if (dialect, wanted) in _REPORTED_AS:
+        return _REPORTED_AS[dialect, wanted]
+    match = _TYPE.match(sql.strip())
+    if match is None or dialect not in ("sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle"):
+        return sql
+    args = ",".join(a.strip() for a in (match["args"] or "").split(",") if a.strip())
+    target = _dialect(dialect)
+    attempts = [(f"{name}({args})" if args else name, wanted) for name in _PORTABLE_NAMES]
+    if args and dialect in ("mysql", "mariadb") and _normal_sql(match["name"]) in _INTEGER_NAMES:
+        # MySQL's display width (INTEGER(11)) is no part of the type: the plain name renders without it.
+        attempts += [(name, _normal_sql(f"{match['name']} {match['rest']}")) for name in _PORTABLE_NAMES]
+    for spec, reported in attempts:
+        type_ = to_sqlalchemy(spec)
+        if isinstance(type_, Verbatim):
+            continue
+        try:
+            rendered = type_.compile(dialect=target)
+        except sa.exc.CompileError:
+            continue
+        if _normal_sql(rendered) == reported:
+            return spec
+    return sql
