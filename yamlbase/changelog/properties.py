@@ -16,7 +16,7 @@ further down. ``${:name}`` writes a literal ``${name}``. Names are case-insensit
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +124,39 @@ def expand(text: str, lookup: Callable[[str], str | None], _depth: int = 0) -> s
         raise UndefinedProperty(f"{text} (properties refer to each other in a loop)")
     out, _ = _expand_from(text, 0, lookup, _depth, inside=False)
     return out
+
+
+_MARKS = re.compile(r"\$\{|\}")
+
+
+def expand_pieces(texts: Iterable[str], expand_text: Callable[[str], str]) -> Iterator[str]:
+    """``expand_text`` (an :func:`expand`) over the text ``texts`` make when joined, piece by piece: each piece is
+    cut where no ``${`` is open, so that expanding the pieces gives what expanding the whole would. Only a
+    ``${`` left open holds what follows it back, up to the end if it is never closed (as it is then kept)."""
+    pending = ""
+    for text in texts:
+        pending += text
+        cut = _safe_cut(pending)
+        if cut:
+            yield expand_text(pending[:cut])
+            pending = pending[cut:]
+    if pending:
+        yield expand_text(pending)
+
+
+def _safe_cut(text: str) -> int:
+    """The longest start of ``text`` that closes every ``${`` it opens and does not end in the ``$`` of one."""
+    depth, cut = 0, 0
+    for mark in _MARKS.finditer(text):
+        if mark.group() == "${":
+            if depth == 0:
+                cut = mark.start()
+            depth += 1
+        elif depth:
+            depth -= 1
+    if depth == 0:
+        return len(text) - 1 if text.endswith("$") else len(text)
+    return cut
 
 
 def _expand_from(
