@@ -779,6 +779,8 @@ def update(
     """
     source = _Source(changelog, contexts, label_filter, properties)
     model = source.for_url(url)
+    for warning in model.property_warnings:  # before the checksums, which they may explain
+        log.warning("%s", warning)
     with _online(url) as target:
         model = source.load(target.sink.dialect_name)
         return _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=lock_timeout, report=report)
