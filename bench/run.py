@@ -223,7 +223,11 @@ def main() -> None:
         "database connection; yamlbase's renders with none.",
         "",
     ]
-    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
+    out = Path(args.out)
+    memory = out.read_text(encoding="utf-8").partition("\n## Memory\n")[1:] if out.exists() else ("", "")
+    if memory[0]:  # bench/memory.py's section, kept
+        lines += [memory[0].strip("\n"), memory[1]]
+    out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 
 
