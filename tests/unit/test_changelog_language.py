@@ -334,12 +334,12 @@ def test_the_environment_overriding_a_changelog_property_is_a_located_warning(he
         "runs on",
     ]
     first, second = model.changesets
-    assert first.outside_properties == ("${user} from the environment variable USER",)
+    assert first.outside_properties == ("${USER} from the environment variable USER",)
     assert second.outside_properties == ()
     # the same value in the environment changes nothing: no warning
     assert parse_changelog("main.yaml", environ={"USER": "fromchangelog"}).warnings == []
     given = parse_changelog("main.yaml", environ={}, properties={"USER": "fromD"})
-    assert given.warnings == [] and given.changesets[0].outside_properties == ("${user} from -D user",)
+    assert given.warnings == [] and given.changesets[0].outside_properties == ("${USER} from -D USER",)
 
 
 def test_local_properties_stay_in_their_file(here: Path) -> None:

@@ -241,7 +241,7 @@ class _Reader:
         """``${name}`` and where its value comes from, for each of ``names`` that the environment or the run's
         properties give (not the changelog): a checksum that changed may be their doing."""
         found = {}
-        for name in names:
+        for name in sorted(names):
             origin = self.properties.origin(name)
             if origin is not None:
                 found.setdefault(name.lower(), f"${{{shown(name)}}} from {origin}")
