@@ -40,9 +40,6 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable, TableClause
 
-from yamlbase.changelog.checksum import UnreadableContent
-from yamlbase.changelog.properties import expand_pieces
-
 
 @dataclass(frozen=True)
 class RawSQL:
@@ -314,6 +311,8 @@ class FileChange(Change):
         return FileContent(self._expanded_chunks if self.hashes_expanded_text else self._raw_chunks)
 
     def _raw_chunks(self) -> Iterator[bytes]:
+        from yamlbase.changelog.checksum import UnreadableContent  # changes are imported by the changelog
+
         try:
             yield from self._chunks()
         except OSError as exc:
@@ -321,6 +320,9 @@ class FileChange(Change):
 
     def _expanded_chunks(self) -> Iterator[bytes]:
         """:meth:`text` in UTF-8, as the file is read."""
+        from yamlbase.changelog.checksum import UnreadableContent
+        from yamlbase.changelog.properties import expand_pieces
+
         texts = self._texts(self._raw_chunks())
         pieces = expand_pieces(texts, self._expand) if self._expand is not None else texts
         try:
