@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import statistics
@@ -223,8 +224,20 @@ def main() -> None:
         "database connection; yamlbase's renders with none.",
         "",
     ]
-    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
+    out = Path(args.out)
+    lines += _other_sections(out.read_text(encoding="utf-8") if out.exists() else "")
+    out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
+
+
+def _other_sections(text: str) -> list[str]:
+    """The sections other bench/ scripts wrote into BENCHMARKS.md (every ``## `` section but this script's own
+    ``## N changeSets``), kept as they are."""
+    kept: list[str] = []
+    for section in re.split(r"\n(?=## )", text)[1:]:
+        if not re.match(r"## \d+ changeSets\n", section):
+            kept.append(section.rstrip("\n") + "\n")
+    return kept
 
 
 if __name__ == "__main__":

@@ -133,7 +133,14 @@ def guarded(options: Options, call: Callable[[], None]) -> None:
     stderr (or JSON with ``--format json``) and its exit code; a traceback only with ``--debug``."""
     previous = {signum: signal.signal(signum, _request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        call()
+        try:
+            call()
+        except MemoryError:
+            from yamlbase.errors import OutOfMemoryError
+
+            if options.debug:
+                raise
+            raise OutOfMemoryError() from None
     except click.exceptions.Exit:
         raise
     except KeyboardInterrupt as interrupt:  # SIGINT, or SIGTERM through _terminate
@@ -212,6 +219,7 @@ def _edited_data(edited: Any) -> dict[str, Any]:
         "column": where.column,
         "old_checksum": edited.old_checksum,
         "new_checksum": edited.new_checksum,
+        "outside_properties": list(edited.outside_properties),
     }
 
 

@@ -25,6 +25,7 @@ from yamlbase.changes.captured import notes
 from yamlbase.config import DEFAULT_LOCK_TIMEOUT
 from yamlbase.dialects import DIALECT_NAMES, capabilities
 from yamlbase.errors import (
+    OUT_OF_MEMORY,
     ChangeLogError,
     ChangeLogStopped,
     ChecksumMismatchError,
@@ -515,6 +516,8 @@ def _apply_changes(
                 raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
             except sa.exc.NoSuchTableError as exc:  # reflection for SQLite's table recreation found nothing
                 raise MigrationError(cs.identifier, None, f"{change.name}: table {exc} does not exist") from exc
+            except MemoryError:
+                raise MigrationError(cs.identifier, None, f"{change.name}: {OUT_OF_MEMORY}") from None
             except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: the changeSet's failure
                 raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
         try:
@@ -809,6 +812,8 @@ def update(
     """
     source = _Source(changelog, contexts, label_filter, properties)
     model = source.for_url(url)
+    for warning in model.property_warnings:  # before the checksums, which they may explain
+        log.warning("%s", warning)
     with _online(url) as target:
         model = source.load(target.sink.dialect_name)
         return _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=lock_timeout, report=report)

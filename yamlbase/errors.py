@@ -27,6 +27,20 @@ class YamlbaseError(Exception):
     exit_code = 1
 
 
+# What a MemoryError means to the person who ran yamlbase.
+OUT_OF_MEMORY = (
+    "out of memory: the process could not get more (a memory limit, such as a container's or `ulimit -v`, "
+    "may be below what this run needs)"
+)
+
+
+class OutOfMemoryError(YamlbaseError):
+    """A MemoryError, said as such."""
+
+    def __init__(self) -> None:
+        super().__init__(OUT_OF_MEMORY)
+
+
 class UsageError(YamlbaseError):
     """A bad option or argument."""
 

@@ -91,9 +91,67 @@ def test_validate_format_json_names_each_edited_changeset(run: Run, example: Pat
         "path": "changelog/releases/1.1-display-names.yaml",
         "line": 4,
         "column": 7,
+        "outside_properties": [],
     }
     assert re.fullmatch(CHECKSUM, changed["old_checksum"]) and re.fullmatch(CHECKSUM, changed["new_checksum"])
     assert changed["old_checksum"] != changed["new_checksum"]
+
+
+USES_USER = """
+databaseChangeLog:
+  - property: {name: user, value: app}
+  - changeSet:
+      id: grant
+      author: ann
+      changes:
+        - sql: CREATE TABLE owned_by_${user} (id int)
+  - changeSet:
+      id: plain
+      author: ann
+      changes:
+        - sql: CREATE TABLE plain (id int)
+"""
+
+
+def test_an_environment_variable_that_collides_with_a_property(
+    run: Run, write: Write, db: DbView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in Liquibase, $USER gives ${user} its value over the changelog's property: the first machine ran
+    without it, the next has it. Its update warns at the property and says the changed checksum may be the
+    variable's doing, not an edit; nothing runs."""
+    write("changelog/changelog.yaml", USES_USER)
+    monkeypatch.delenv("USER", raising=False)
+    monkeypatch.delenv("user", raising=False)
+    assert run("update").exit_code == 0
+    assert "owned_by_app" in db(DEFAULT_URL).snapshot()["schema"]
+    before = db(DEFAULT_URL).snapshot()
+
+    monkeypatch.setenv("USER", "deploy")
+    result = run("update")
+
+    assert result.exit_code == 1
+    err = lines(result.stderr)
+    assert err[0] == (
+        "warning: changelog/changelog.yaml:2:15: property user: the environment variable USER overrides the value "
+        "given here (the environment comes first, as in Liquibase): what uses ${user}, and its checksum, depends on "
+        "the machine it runs on"
+    )
+    assert err[1] == "error: changeSets changed after they were applied; nothing was run:"
+    assert re.fullmatch(
+        rf"  changelog\.yaml::grant::ann \(changelog/changelog\.yaml:4:7\): was {CHECKSUM}, is now {CHECKSUM}", err[2]
+    )
+    assert err[3] == (
+        "    it uses ${user} from the environment variable USER: the difference may come from that value on this "
+        "machine, not from an edit"
+    )
+    assert err[4].startswith("Revert the edits, or add a new changeSet for the new change. Where a property's value")
+    assert len(err) == 5  # the changeSet that uses no property is not listed
+    assert db(DEFAULT_URL).snapshot() == before
+
+    data = json.loads(run("update", "--format", "json").stdout)
+    assert [c["outside_properties"] for c in data["changed"]] == [["${user} from the environment variable USER"]]
+    monkeypatch.setenv("USER", "app")  # the value it ran with: nothing changed
+    assert run("update").exit_code == 0
 
 
 def test_validate_without_a_database_stays_offline_and_creates_none(run: Run, example: Path, workdir: Path) -> None:

@@ -282,6 +282,66 @@ def test_properties_from_entries_files_run_and_environment(here: Path) -> None:
     assert sql.sql == "select 'yes', 'pg', 'env'"
 
 
+ENVIRONMENT_CHANGELOG = """
+    databaseChangeLog:
+      - property: {name: user, value: fromchangelog}
+      - changeSet:
+          id: 1
+          author: a
+          changes:
+            - sql: select '${user}', '${USER}', '${User}'
+      - changeSet:
+          id: 2
+          author: a
+          changes:
+            - sql: select 'nothing from outside'
+    """
+
+
+@pytest.mark.parametrize(
+    ("environ", "given", "expected"),
+    [
+        # what Liquibase 4.28 gives for the same changelog, environment and -D (checked against it)
+        ({"USER": "envuser"}, {}, "envuser"),
+        ({"USER": "envuser"}, {"user": "fromD"}, "envuser"),  # the environment beats -D
+        ({}, {"User": "fromD"}, "fromD"),  # -D beats the changelog, whatever the case
+        ({}, {}, "fromchangelog"),
+        ({"user": "lower"}, {}, "lower"),  # a lower-case variable is found by ${USER} too
+    ],
+)
+def test_the_environment_comes_first_case_insensitively_as_in_liquibase(
+    here: Path, environ: dict[str, str], given: dict[str, str], expected: str
+) -> None:
+    write(here, {"main.yaml": ENVIRONMENT_CHANGELOG})
+    model = parse_changelog("main.yaml", environ=environ, properties=given)
+    assert model.changesets[0].changes[0].sql == f"select '{expected}', '{expected}', '{expected}'"
+
+
+def test_of_variables_differing_only_in_case_the_one_spelt_as_the_reference_wins(here: Path) -> None:
+    write(here, {"main.yaml": ENVIRONMENT_CHANGELOG})
+    model = parse_changelog("main.yaml", environ={"USER": "upper", "user": "lower"})
+    assert model.changesets[0].changes[0].sql == "select 'lower', 'upper', 'upper'"
+
+
+def test_the_environment_overriding_a_changelog_property_is_a_located_warning(here: Path) -> None:
+    write(here, {"main.yaml": ENVIRONMENT_CHANGELOG})
+    model = parse_changelog("main.yaml", environ={"USER": "envuser"}, properties={"user": "fromD"})
+    assert [str(w) for w in model.warnings] == [
+        "-D user: ignored: the environment variable USER gives ${user} its value (the environment comes first, "
+        "as in Liquibase)",
+        "main.yaml:2:15: property user: the environment variable USER overrides the value given here (the "
+        "environment comes first, as in Liquibase): what uses ${user}, and its checksum, depends on the machine it "
+        "runs on",
+    ]
+    first, second = model.changesets
+    assert first.outside_properties == ("${USER} from the environment variable USER",)
+    assert second.outside_properties == ()
+    # the same value in the environment changes nothing: no warning
+    assert parse_changelog("main.yaml", environ={"USER": "fromchangelog"}).warnings == []
+    given = parse_changelog("main.yaml", environ={}, properties={"USER": "fromD"})
+    assert given.warnings == [] and given.changesets[0].outside_properties == ("${USER} from -D USER",)
+
+
 def test_local_properties_stay_in_their_file(here: Path) -> None:
     write(
         here,

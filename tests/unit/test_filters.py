@@ -115,15 +115,18 @@ def test_property_loops_are_errors() -> None:
         expand("${a}", lookup_in({"a": "${b}", "b": "${a}"}))
 
 
-def test_precedence_run_then_environment_then_changelog_first_definition() -> None:
-    store = Properties(given={"A": "given"}, environ={"a": "env", "B": "env"})
+def test_precedence_environment_then_run_then_changelog_first_definition() -> None:
+    """Liquibase 4.28's order (checked against it): the environment, then -D, then the changelog's first."""
+    store = Properties(given={"A": "given", "e": "given"}, environ={"a": "env", "B": "env"})
     store.define(Definition("a", "changelog"), global_=True, file="f.yaml")
     store.define(Definition("b", "changelog"), global_=True, file="f.yaml")
     store.define(Definition("c", "first"), global_=True, file="f.yaml")
     store.define(Definition("c", "second"), global_=True, file="f.yaml")
     store.define(Definition("d", "local"), global_=False, file="f.yaml")
-    assert store.lookup("a", "f.yaml") == "given"
+    store.define(Definition("e", "changelog"), global_=True, file="f.yaml")
+    assert store.lookup("a", "f.yaml") == "env"
     assert store.lookup("b", "f.yaml") == "env"
+    assert store.lookup("E", "f.yaml") == "given"
     assert store.lookup("C", "f.yaml") == "first"  # a property, once set, keeps its value; names ignore case
     assert store.lookup("d", "f.yaml") == "local"
     assert store.lookup("d", "other.yaml") is None  # global: false is seen only by its own file

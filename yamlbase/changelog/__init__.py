@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePath
 
 from pydantic import ValidationError
@@ -57,12 +57,21 @@ def parse_changelog(
     found = reader.visit(root, None, (), (), ())
     if reader.problems:
         raise ChangeLogError(reader.problems)
+    for name, value in store.given.items():
+        variable = store.environment_variable(name)
+        if variable is not None and variable[1] != str(value):
+            message = (
+                f"ignored: the environment variable {variable[0]} gives ${{{shown(name)}}} its value "
+                "(the environment comes first, as in Liquibase)"
+            )
+            reader.property_warnings.append(Problem(Location(f"-D {shown(name)}"), message))
     return ChangeLog(
         path=_logical(root, base),
         changesets=found,
         selection=store.selection,
         preconditions=reader.preconditions,
         properties=store,
+        property_warnings=reader.property_warnings,
     )
 
 
@@ -95,6 +104,8 @@ class _Reader:
         self.problems: list[Problem] = []
         self.seen: dict[tuple[str, str, str], ChangeSet] = {}
         self.preconditions: list[Preconditions] = []
+        # The environment overriding a property the changelog defines, located at the property entry.
+        self.property_warnings: list[Problem] = []
 
     def visit(
         self,
@@ -126,7 +137,7 @@ class _Reader:
             return found
         self._logical_path(doc)
         self._define_properties(doc)
-        self._expand(doc)
+        used = self._expand(doc)
         schema_problems = validate_document(doc)
         self.problems.extend(schema_problems)
         spoiled = {p.node_path[1] for p in schema_problems if len(p.node_path) > 1} if schema_problems else set()
@@ -140,6 +151,8 @@ class _Reader:
                 cs = build_changeset(
                     doc, index, body, self.problems, contexts, labels, root=self.base, expand=self._expander(doc)
                 )
+                if cs is not None:
+                    cs.outside_properties = self._outside(used.get(index, ()))
                 if cs is not None and self._admit(cs):
                     add_in_run_order(found, cs)
             elif kind == "include":
@@ -204,6 +217,14 @@ class _Reader:
             for name, value in pairs:
                 definition = Definition(name, value, entry.context, entry.labels, entry.dbms)
                 self.properties.define(definition, global_=entry.global_ is not False, file=doc.logical_path)
+                variable = self.properties.environment_variable(name)
+                if variable is not None and variable[1] != value:
+                    message = (
+                        f"property {shown(name)}: the environment variable {variable[0]} overrides the value "
+                        f"given here (the environment comes first, as in Liquibase): what uses ${{{shown(name)}}}, "
+                        "and its checksum, depends on the machine it runs on"
+                    )
+                    self.property_warnings.append(Problem(where, message))
 
     def _expander(self, doc: Document) -> Callable[[str], str]:
         """``${...}`` replacement for the SQL files the changes of ``doc`` read."""
@@ -216,9 +237,26 @@ class _Reader:
 
         return expand_text
 
-    def _expand(self, doc: Document) -> None:
+    def _outside(self, names: Iterable[str]) -> tuple[str, ...]:
+        """``${name}`` and where its value comes from, for each of ``names`` that the environment or the run's
+        properties give (not the changelog): a checksum that changed may be their doing."""
+        found = {}
+        for name in sorted(names):
+            origin = self.properties.origin(name)
+            if origin is not None:
+                found.setdefault(name.lower(), f"${{{shown(name)}}} from {origin}")
+        return tuple(found[key] for key in sorted(found))
+
+    def _expand(self, doc: Document) -> dict[int, set[str]]:
+        """Every ``${...}`` of ``doc`` replaced; returns the names each entry (by index) looked up."""
+        used: dict[int, set[str]] = {}
+
         def lookup(name: str) -> str | None:
             return self.properties.lookup(name, doc.logical_path)
+
+        def note(path: tuple[str | int, ...], name: str) -> None:
+            if len(path) > 1 and isinstance(path[1], int):
+                used.setdefault(path[1], set()).add(name)
 
         def undefined(path: tuple[str | int, ...], name: str) -> None:
             message = (
@@ -227,7 +265,8 @@ class _Reader:
             )
             self.problems.append(Problem(doc.location(path), message))
 
-        doc.data = expand_tree(doc.data, lookup, (), undefined)
+        doc.data = expand_tree(doc.data, lookup, (), undefined, note)
+        return used
 
     def _admit(self, cs: ChangeSet) -> bool:
         """Whether ``cs`` is part of this changelog for the run, and not a duplicate of one that is."""

@@ -14,9 +14,10 @@ into each Liquibase parameter's Java type and rendered as Java would (``true``/`
 ``Double.toString``, ISO dates for a column's ``valueDate``/``defaultValueDate``…).
 Liquibase renders dates in the JVM's default time zone; this module assumes it is UTC.
 
-Referenced files are passed as bytes (``file_content``): for ``sqlFile`` the file as written, since
-Liquibase 4.28 does not expand ``${}`` in it for the checksum; for ``createView``/``createProcedure``
-with ``path`` the file after ``${}`` expansion (what version 9 hashes); for ``loadData`` the CSV.
+Referenced files are passed as bytes or as chunks of bytes (``file_content``), which are hashed as they come, in
+constant memory: for ``sqlFile`` the file as written, since Liquibase 4.28 does not expand ``${}`` in it for the
+checksum; for ``createView``/``createProcedure`` with ``path`` the file after ``${}`` expansion (what version 9
+hashes); for ``loadData`` the CSV.
 
 Not supported: ``modifySql`` visitors (they would add ``visitor checksum + ";"`` per visitor to the
 changeSet's checksum), ``customChange`` classes implementing ``CustomChangeChecksum``, and the Liquibase
@@ -25,12 +26,13 @@ Pro change types (their parameters are serialized generically).
 
 from __future__ import annotations
 
+import codecs
 import datetime as _dt
 import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 __all__ = ["change_checksum", "changeset_checksum", "hash_bytes", "hash_text", "serialize_change"]
@@ -48,9 +50,28 @@ def hash_text(text: str, version: int) -> str:
     return f"{version}:{hashlib.md5(text.encode('utf-8', 'replace')).hexdigest()}"
 
 
-def hash_bytes(data: bytes, version: int) -> str:
-    """``CheckSum.compute(InputStream, false)``: the MD5 of the bytes as they are."""
-    return f"{version}:{hashlib.md5(data).hexdigest()}"
+def hash_bytes(data: bytes | Iterable[bytes], version: int) -> str:
+    """``CheckSum.compute(InputStream, false)``: the MD5 of the bytes as they are (given whole, or in chunks)."""
+    digest = hashlib.md5()
+    for chunk in _chunks(data):
+        digest.update(chunk)
+    return f"{version}:{digest.hexdigest()}"
+
+
+# A referenced file's bytes: whole, or chunks that are hashed as they come (iterable again for each checksum).
+Content = bytes | Iterable[bytes]
+
+
+class UnreadableContent(Exception):
+    """Raised by a :data:`Content`'s chunks when the file cannot be read: the change hashes no bytes."""
+
+
+def _chunks(content: Content | None) -> Iterator[bytes]:
+    if content is None:
+        return iter(())
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        return iter((bytes(content),))
+    return iter(content)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -807,26 +828,78 @@ def _strip_whitespace(data: bytes) -> bytes:
     return data.translate(None, _WHITESPACE)
 
 
+def _stripped(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """:func:`_strip_whitespace`, chunk by chunk (it drops single bytes, so chunk ends do not matter)."""
+    for chunk in chunks:
+        yield chunk.translate(None, _WHITESPACE)
+
+
 def _collapse_whitespace(data: bytes) -> bytes:
     """``NormalizingStreamV8``: whitespace runs become one space, none at either end."""
     return _WHITESPACE_RUN.sub(b" ", data).strip(_WHITESPACE)
 
 
+def _collapsed(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """:func:`_collapse_whitespace`, chunk by chunk: a run that spans chunks is still one space, and the space
+    before the next text is written only once that text comes (so none at the end)."""
+    started = pending = False
+    for chunk in chunks:
+        if not chunk:
+            continue
+        pending = pending or chunk[0] in _WHITESPACE
+        text = _WHITESPACE_RUN.sub(b" ", chunk).strip(_WHITESPACE)
+        if text:
+            yield (b" " if pending and started else b"") + text
+            started = True
+            pending = chunk[-1] in _WHITESPACE
+    return
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+
+
 def _decode(data: bytes, encoding: str | None = None) -> str:
     """``StreamUtil.readStreamAsString``: a leading byte-order mark picks (and is not) the text's encoding."""
-    for bom, codec in (
-        (b"\xef\xbb\xbf", "utf-8"),
-        (b"\x00\x00\xfe\xff", "utf-32-be"),
-        (b"\xff\xfe\x00\x00", "utf-32-le"),
-        (b"\xfe\xff", "utf-16-be"),
-        (b"\xff\xfe", "utf-16-le"),
-    ):
-        if data.startswith(bom):
-            return data[len(bom) :].decode(codec, "replace")
-    try:
-        return data.decode(encoding or "utf-8", "replace")
-    except LookupError:
-        return data.decode("utf-8", "replace")
+    return "".join(_decoded([data], encoding))
+
+
+def _decoded(chunks: Iterable[bytes], encoding: str | None = None) -> Iterator[str]:
+    """:func:`_decode`, chunk by chunk: the byte-order mark is looked for in the first four bytes, and a
+    character split between chunks is decoded whole (undecodable bytes become U+FFFD, as in one piece)."""
+    stream = iter(chunks)
+    head = b""
+    for chunk in stream:
+        head += chunk
+        if len(head) >= 4:
+            break
+    codec = None
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            codec, head = name, head[len(bom) :]
+            break
+    if codec is None:
+        codec = encoding or "utf-8"
+        try:
+            codecs.lookup(codec)
+        except LookupError:
+            codec = "utf-8"
+    decoder = codecs.getincrementaldecoder(codec)("replace")
+    yield decoder.decode(head)
+    for chunk in stream:
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
+
+
+def _encoded(texts: Iterable[str]) -> Iterator[bytes]:
+    """UTF-8, each chunk as ``str.encode(..., "replace")`` does it whole."""
+    for text in texts:
+        yield text.encode("utf-8", "replace")
 
 
 def _sql_checksum(values: Mapping[str, Any], version: int) -> str:
@@ -868,49 +941,87 @@ _COMMENT_END = re.compile(rb"[\r\n\x00]")
 
 def _csv_bytes(data: bytes, comment_prefix: str | None) -> bytes:
     """What :func:`_csv_bytes_slow` gives, copying the bytes between line ends in one piece (large CSV files)."""
+    return b"".join(_csv_stream([data], comment_prefix))
+
+
+def _csv_stream(chunks: Iterable[bytes], comment_prefix: str | None) -> Iterator[bytes]:
+    """What :func:`_csv_bytes` gives for the bytes of ``chunks`` joined, in pieces, holding little more than one
+    chunk: a comment line is skipped as it goes, and what follows a line end is kept only while the stream's
+    look-ahead (is anything left after it?) cannot be answered yet."""
     comment = ord(comment_prefix[0]) if comment_prefix else None
-    out = bytearray()
-    pos, end, last = 0, len(data), -1
-    while pos < end:
-        byte = data[pos]
-        pos += 1
-        if comment is not None and byte == comment and (last == 10 or last < 0):
-            stop = _COMMENT_END.search(data, pos)
-            if stop is None:
-                break
-            byte = data[stop.start()]
-            pos = stop.start() + 1
-        if byte == 13 or (byte == 10 and (last == 10 or last < 0)):
-            continue
-        if byte == 10:
-            following = data[pos] if pos < end else -1
-            if following < 0 or following in (10, 13) or following == comment:
-                ahead = _CsvSkipper(data, comment_prefix)  # anything left? (the stream's own look-ahead)
-                ahead.pos, ahead.last = pos, last
-                if ahead._read(10, True) < 0:
+    last = -1
+    in_comment = False  # inside a comment line whose end is in a later chunk
+    carry = b""
+    stream = iter(chunks)
+    final = False
+    while not final:
+        chunk = next(stream, None)
+        final = chunk is None
+        data = carry + chunk if chunk is not None else carry
+        carry = b""
+        out = bytearray()
+        pos, end = 0, len(data)
+        while pos < end:
+            if in_comment:
+                stop = _COMMENT_END.search(data, pos)
+                if stop is None:
+                    pos = end
                     break
-            out.append(10)
-            last = 10
-            continue
-        # an ordinary byte: it and the rest of its line up to the next CR or LF
-        stop = _LINE_END.search(data, pos)
-        line_end = stop.start() if stop is not None else end
-        out += data[pos - 1 : line_end]
-        last = data[line_end - 1]
-        pos = line_end
-    return bytes(out)
+                in_comment = False
+                byte = data[stop.start()]
+                pos = stop.start() + 1
+            else:
+                byte = data[pos]
+                pos += 1
+                if comment is not None and byte == comment and (last == 10 or last < 0):
+                    in_comment = True
+                    continue
+            if byte == 13 or (byte == 10 and (last == 10 or last < 0)):
+                continue
+            if byte == 10:
+                following = data[pos] if pos < end else -1
+                if following < 0 or following in (10, 13) or following == comment:
+                    ahead = _CsvSkipper(data, comment_prefix, partial=not final)
+                    ahead.pos, ahead.last = pos, last
+                    try:
+                        found = ahead._read(10, True)
+                    except _NeedMore:  # the answer lies in the next chunk: this line end waits for it
+                        carry = data[pos - 1 :]
+                        break
+                    if found < 0:
+                        pos = end
+                        final = True
+                        break
+                out.append(10)
+                last = 10
+                continue
+            # an ordinary byte: it and the rest of its line up to the next CR or LF (in this chunk)
+            stop = _LINE_END.search(data, pos)
+            line_end = stop.start() if stop is not None else end
+            out += data[pos - 1 : line_end]
+            last = data[line_end - 1]
+            pos = line_end
+        if out:
+            yield bytes(out)
+
+
+class _NeedMore(Exception):
+    """The look-ahead reached the end of a chunk that is not the file's end."""
 
 
 class _CsvSkipper:
-    def __init__(self, data: bytes, comment_prefix: str | None) -> None:
+    def __init__(self, data: bytes, comment_prefix: str | None, *, partial: bool = False) -> None:
         self.data = data
         self.pos = 0
         self.mark = 0
         self.last = -1
         self.comment = ord(comment_prefix[0]) if comment_prefix else None
+        self.partial = partial  # ``data`` is not the end of the file: reaching its end raises _NeedMore
 
     def _next(self) -> int:
         if self.pos >= len(self.data):
+            if self.partial:
+                raise _NeedMore
             return -1
         byte = self.data[self.pos]
         self.pos += 1
@@ -941,15 +1052,15 @@ class _CsvSkipper:
             return byte
 
 
-def _load_data_checksum(values: Mapping[str, Any], version: int, file_content: bytes | None) -> str:
+def _load_data_checksum(values: Mapping[str, Any], version: int, file_content: Content | None) -> str:
     prefix_raw = values.get("commentLineStartsWith")
     prefix = "#" if prefix_raw is None else (_jstr(prefix_raw) or None)
-    csv = _csv_bytes(file_content or b"", prefix)
+    csv = _csv_stream(_chunks(file_content), prefix)
     table = values.get("tableName")
     return hash_text(f"{_jstr(table)}:{hash_bytes(csv, version)}", version)
 
 
-def _body_checksum(name: str, params: Any, version: int, file_content: bytes | None) -> str:
+def _body_checksum(name: str, params: Any, version: int, file_content: Content | None) -> str:
     """createView / createProcedure: serialization, then the query or body (inline or from ``path``)."""
     values = _normalize_params(name, params)
     body_key = "selectQuery" if name == "createView" else "procedureText"
@@ -960,34 +1071,47 @@ def _body_checksum(name: str, params: Any, version: int, file_content: bytes | N
     serialized = hash_text(_serialize(name, params, version, _excluded(name, version)), version)
     if version >= 9:
         if has_path:
-            data = _decode(file_content or b"").encode("utf-8", "replace")
+            data: Iterable[bytes] = _encoded(_decoded(_chunks(file_content)))
         else:
-            data = _jstr(body).encode("utf-8", "replace") if body is not None else b""
-        return hash_text(f"{serialized}:{hash_bytes(_strip_whitespace(data), version)}", version)
+            data = [_jstr(body).encode("utf-8", "replace") if body is not None else b""]
+        return hash_text(f"{serialized}:{hash_bytes(_stripped(data), version)}", version)
     if not has_path:
         return serialized
-    data = _jstr(body).encode("utf-8", "replace") if body is not None else (file_content or b"")
-    body_checksum = hash_bytes(b";:false:false:" + _collapse_whitespace(data), version)
+    data = [_jstr(body).encode("utf-8", "replace")] if body is not None else _chunks(file_content)
+    body_checksum = hash_bytes(_prefixed(b";:false:false:", _collapsed(data)), version)
     return hash_text(f"{serialized}:{body_checksum}", version)
 
 
-def change_checksum(name: str, params: Any, version: int = 9, *, file_content: bytes | None = None) -> str:
+def _prefixed(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def change_checksum(name: str, params: Any, version: int = 9, *, file_content: Content | None = None) -> str:
     """One change's checksum, ``"<version>:<md5>"``.
 
     ``file_content`` is the referenced file of ``sqlFile``, ``loadData``/``loadUpdateData`` and
-    ``createView``/``createProcedure`` with ``path``, as bytes.  For ``sqlFile`` Liquibase 4.28 hashes
-    the file as written (``${}`` is *not* expanded for the checksum); for ``createView`` and
-    ``createProcedure`` (version 9) it hashes the file after ``${}`` expansion.
+    ``createView``/``createProcedure`` with ``path``: its bytes, or an iterable of chunks of them (hashed as
+    they come, in constant memory). For ``sqlFile`` Liquibase 4.28 hashes the file as written (``${}`` is
+    *not* expanded for the checksum); for ``createView`` and ``createProcedure`` (version 9) it hashes the file
+    after ``${}`` expansion. Chunks that raise :class:`UnreadableContent` make it the checksum of no bytes.
     """
+    try:
+        return _change_checksum(name, params, version, file_content)
+    except UnreadableContent:
+        return _change_checksum(name, params, version, b"")
+
+
+def _change_checksum(name: str, params: Any, version: int, file_content: Content | None) -> str:
     if name == "sql":
         return _sql_checksum(_normalize_params(name, params), version)
     if name == "sqlFile":
         values = _normalize_params(name, params)
         if version >= 9:
             encoding = values.get("encoding")
-            text = _decode(file_content or b"", _jstr(encoding) if encoding is not None else None)
-            return hash_bytes(_strip_whitespace(text.encode("utf-8", "replace")), version)
-        return hash_bytes(_v8_header(values) + _collapse_whitespace(file_content or b""), version)
+            text = _decoded(_chunks(file_content), _jstr(encoding) if encoding is not None else None)
+            return hash_bytes(_stripped(_encoded(text)), version)
+        return hash_bytes(_prefixed(_v8_header(values), _collapsed(_chunks(file_content))), version)
     if name in ("loadData", "loadUpdateData"):
         return _load_data_checksum(_normalize_params(name, params), version, file_content)
     if name in ("createView", "createProcedure"):
@@ -1021,7 +1145,7 @@ def changeset_checksum(
     version: int = 9,
     *,
     dbms: str | None = None,
-    file_contents: Sequence[bytes | None] | None = None,
+    file_contents: Sequence[Content | None] | None = None,
 ) -> str:
     """A changeSet's MD5SUM from its changes ``(name, params)`` in order.
 

@@ -56,6 +56,8 @@ class ChangeSet:
     created: str | None = None
     # Located doubts that do not stop it (a type name that looks like a typo): validate and update say them.
     warnings: list[Problem] = field(default_factory=list)
+    # The ``${name}`` it uses whose values come from outside the changelog (the environment, -D), described.
+    outside_properties: tuple[str, ...] = ()
     _checksums: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -141,14 +143,16 @@ class ChangeLog:
     properties: Properties = field(default_factory=Properties)
     # The run's contexts, label filter and database, which select the changeSets that run.
     selection: Selection = field(default_factory=Selection)
+    # Properties the environment overrides (located at their entries, or ``-D name``).
+    property_warnings: list[Problem] = field(default_factory=list)
 
     def by_key(self) -> dict[tuple[str, str, str], ChangeSet]:
         return {cs.key: cs for cs in self.changesets}
 
     @property
     def warnings(self) -> list[Problem]:
-        """Every changeSet's warnings, in file order."""
-        found = [w for cs in self.changesets for w in cs.warnings]
+        """Every changeSet's warnings and the properties' (:attr:`property_warnings`), in file order."""
+        found = [w for cs in self.changesets for w in cs.warnings] + self.property_warnings
         return sorted(found, key=lambda p: (p.location.path, p.location.line, p.location.column))
 
 

@@ -1,22 +1,25 @@
 """Changelog properties and ``${name}`` substitution, as Liquibase 4.28 does them, with one improvement:
 a ``${name}`` that no property defines is an error at its line and column, not text left in the SQL.
 
-Where a value comes from, first match wins (Liquibase's documented order):
+Where a value comes from, first match wins (what Liquibase 4.28 does, checked against it: its documented order
+puts the run's properties first, but the environment is read first and a property once set keeps its value):
 
-1. properties given to the run (``-D name=value`` / ``--property``, or ``properties=`` in the Python API);
-2. environment variables;
+1. environment variables;
+2. properties given to the run (``-D name=value`` / ``--property``, or ``properties=`` in the Python API);
 3. ``property`` entries of the changelogs, in the order they are read (a property, once set, keeps its
    value): first the global ones (the default), then those with ``global: false`` of the file being read.
 
 A ``property`` entry applies only when its ``context``, ``labels`` and ``dbms`` admit the run. Every ``property``
 entry of a file is read before that file's ``${...}`` are expanded, so a file may use a property it defines
-further down. ``${:name}`` writes a literal ``${name}``. Names are case-insensitive, as in Liquibase.
+further down. ``${:name}`` writes a literal ``${name}``. Names are case-insensitive, as in Liquibase, environment
+variables' too (``${user}`` is ``$USER``); of variables whose names differ only in case, the one spelt as the
+reference is taken, else the first (Liquibase's choice there follows Java's hash order).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +75,26 @@ class Properties:
 
     def __post_init__(self) -> None:
         self._given = {k.lower(): str(v) for k, v in self.given.items()}
-        self._environ = {k.lower(): str(v) for k, v in self.environ.items()}
+        self._environ: dict[str, list[tuple[str, str]]] = {}
+        for k, v in self.environ.items():
+            self._environ.setdefault(k.lower(), []).append((k, str(v)))
+
+    def environment_variable(self, name: str) -> tuple[str, str] | None:
+        """The environment variable that ``${name}`` reads, as (its name, its value), or None."""
+        found = self._environ.get(name.lower())
+        if not found:
+            return None
+        return next((pair for pair in found if pair[0] == name), found[0])
+
+    def origin(self, name: str) -> str | None:
+        """Where ``${name}`` takes its value when not from the changelog: the environment or the run's
+        properties (``-D``), described; None when the changelog (or nothing) defines it."""
+        variable = self.environment_variable(name)
+        if variable is not None:
+            return f"the environment variable {variable[0]}"
+        if name.lower() in self._given:
+            return f"-D {name}"
+        return None
 
     def define(self, definition: Definition, *, global_: bool, file: str) -> None:
         if global_:
@@ -91,10 +113,11 @@ class Properties:
     def lookup(self, name: str, file: str) -> str | None:
         """The value of ``name`` for ``file``, or None when nothing defines it."""
         key = name.lower()
+        variable = self.environment_variable(name)
+        if variable is not None:
+            return variable[1]
         if key in self._given:
             return self._given[key]
-        if key in self._environ:
-            return self._environ[key]
         for d in self.global_definitions:
             if d.name.lower() == key and self._admits(d):
                 return d.value
@@ -124,6 +147,39 @@ def expand(text: str, lookup: Callable[[str], str | None], _depth: int = 0) -> s
         raise UndefinedProperty(f"{text} (properties refer to each other in a loop)")
     out, _ = _expand_from(text, 0, lookup, _depth, inside=False)
     return out
+
+
+_MARKS = re.compile(r"\$\{|\}")
+
+
+def expand_pieces(texts: Iterable[str], expand_text: Callable[[str], str]) -> Iterator[str]:
+    """``expand_text`` (an :func:`expand`) over the text ``texts`` make when joined, piece by piece: each piece is
+    cut where no ``${`` is open, so that expanding the pieces gives what expanding the whole would. Only a
+    ``${`` left open holds what follows it back, up to the end if it is never closed (as it is then kept)."""
+    pending = ""
+    for text in texts:
+        pending += text
+        cut = _safe_cut(pending)
+        if cut:
+            yield expand_text(pending[:cut])
+            pending = pending[cut:]
+    if pending:
+        yield expand_text(pending)
+
+
+def _safe_cut(text: str) -> int:
+    """The longest start of ``text`` that closes every ``${`` it opens and does not end in the ``$`` of one."""
+    depth, cut = 0, 0
+    for mark in _MARKS.finditer(text):
+        if mark.group() == "${":
+            if depth == 0:
+                cut = mark.start()
+            depth += 1
+        elif depth:
+            depth -= 1
+    if depth == 0:
+        return len(text) - 1 if text.endswith("$") else len(text)
+    return cut
 
 
 def _expand_from(
@@ -158,19 +214,36 @@ def _expand_from(
 
 
 def expand_tree(
-    data: Any, lookup: Callable[[str], str | None], path: tuple[str | int, ...], on_error: Callable[..., None]
+    data: Any,
+    lookup: Callable[[str], str | None],
+    path: tuple[str | int, ...],
+    on_error: Callable[..., None],
+    on_use: Callable[[tuple[str | int, ...], str], None] | None = None,
 ) -> Any:
     """``data`` with every string value expanded (mapping keys are not, as in Liquibase); each undefined
-    property is reported through ``on_error(path, name)`` and the text is left as it was."""
+    property is reported through ``on_error(path, name)`` and the text is left as it was; each name looked up
+    (also inside values) through ``on_use(path, name)``."""
     if isinstance(data, dict):
-        return {k: expand_tree(v, lookup, (*path, k), on_error) for k, v in data.items()}
+        return {k: expand_tree(v, lookup, (*path, k), on_error, on_use) for k, v in data.items()}
     if isinstance(data, list):
-        return [expand_tree(v, lookup, (*path, i), on_error) for i, v in enumerate(data)]
+        return [expand_tree(v, lookup, (*path, i), on_error, on_use) for i, v in enumerate(data)]
     if isinstance(data, str) and "${" in data:
         try:
-            result = expand(data, lookup)
+            result = expand(data, lookup if on_use is None else _noting(lookup, on_use, path))
         except UndefinedProperty as exc:
             on_error(path, exc.name)
             return data
         return Substituted(result) if result != data else data
     return data
+
+
+def _noting(
+    lookup: Callable[[str], str | None],
+    on_use: Callable[[tuple[str | int, ...], str], None],
+    path: tuple[str | int, ...],
+) -> Callable[[str], str | None]:
+    def noted(name: str) -> str | None:
+        on_use(path, name)
+        return lookup(name)
+
+    return noted

@@ -207,7 +207,7 @@ class Change(Model):
         Returns ``(attribute, problem)`` pairs for files that cannot be read."""
         return []
 
-    def checksum_content(self) -> bytes | None:
+    def checksum_content(self) -> FileContent | None:
         """The bytes of the file this change reads, which Liquibase's checksum covers; None if it reads none."""
         return None
 
@@ -270,14 +270,31 @@ class FileChange(Change):
 
     def text(self) -> str:
         """The file's text: a byte-order mark decides its encoding, else ``encoding`` (UTF-8 by default)."""
-        data = self.source_file.read_bytes()
-        for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le")):
-            if data.startswith(bom):
-                text = data[len(bom) :].decode(codec)
-                break
-        else:
-            text = data.decode(self.encoding or "utf-8")
+        text = "".join(self._texts(self._chunks()))
         return self._expand(text) if self._expand is not None and self.file_name() is not None else text
+
+    def _chunks(self) -> Iterator[bytes]:
+        with self.source_file.open("rb") as file:
+            while chunk := file.read(CHUNK):
+                yield chunk
+
+    def _texts(self, raw: Iterator[bytes]) -> Iterator[str]:
+        """The text of the bytes ``raw`` yields, decoded as :meth:`text` says, as it comes."""
+        head = b""
+        for chunk in raw:
+            head += chunk
+            if len(head) >= 3:
+                break
+        codec = self.encoding or "utf-8"
+        for bom, named in ((b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le")):
+            if head.startswith(bom):
+                head, codec = head[len(bom) :], named
+                break
+        decoder = codecs.getincrementaldecoder(codec)()
+        yield decoder.decode(head)
+        for chunk in raw:
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
 
     def file_text(self) -> str:
         """:meth:`text`, a file that cannot be read being the change's error."""
@@ -286,13 +303,33 @@ class FileChange(Change):
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"cannot read {self.file_name()}: {exc}") from None
 
-    def checksum_content(self) -> bytes | None:
+    def checksum_content(self) -> FileContent | None:
+        """The file's bytes for the checksum, read in chunks each time they are hashed: as written, or (for
+        createView/createProcedure) its text after ``${...}`` replacement, in UTF-8."""
         if self.file_name() is None:
             return None
+        return FileContent(self._expanded_chunks if self.hashes_expanded_text else self._raw_chunks)
+
+    def _raw_chunks(self) -> Iterator[bytes]:
+        from yamlbase.changelog.checksum import UnreadableContent  # changes are imported by the changelog
+
         try:
-            return self.text().encode("utf-8") if self.hashes_expanded_text else self.source_file.read_bytes()
-        except (OSError, UnicodeDecodeError, ValueError):
-            return b""
+            yield from self._chunks()
+        except OSError as exc:
+            raise UnreadableContent(str(exc)) from None
+
+    def _expanded_chunks(self) -> Iterator[bytes]:
+        """:meth:`text` in UTF-8, as the file is read."""
+        from yamlbase.changelog.checksum import UnreadableContent
+        from yamlbase.changelog.properties import expand_pieces
+
+        texts = self._texts(self._raw_chunks())
+        pieces = expand_pieces(texts, self._expand) if self._expand is not None else texts
+        try:
+            for piece in pieces:
+                yield piece.encode("utf-8")
+        except (UnicodeError, ValueError) as exc:  # undecodable, or an undefined property in the file
+            raise UnreadableContent(str(exc)) from None
 
     def shown_file(self) -> str:
         return self.file_name() or ""
@@ -300,6 +337,21 @@ class FileChange(Change):
 
 def _snake(camel: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in camel)
+
+
+# How much of a file is read at a time, for its checksum and its loading.
+CHUNK = 1 << 20
+
+
+class FileContent:
+    """A file's bytes as its checksum covers them: iterating reads them afresh, a chunk at a time (raising
+    :class:`~yamlbase.changelog.checksum.UnreadableContent` when the file cannot be read)."""
+
+    def __init__(self, chunks: Callable[[], Iterator[bytes]]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks()
 
 
 REGISTRY: dict[str, type[Change]] = {}

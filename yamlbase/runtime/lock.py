@@ -30,8 +30,85 @@ SQLITE_ATTEMPT = 0.25
 
 
 def lock_owner() -> str:
-    """LOCKEDBY: who holds the lock (host, pid and this run's id)."""
-    return f"{socket.gethostname()} pid={os.getpid()} run={RUN_ID}"[:255]
+    """LOCKEDBY: who holds the lock, as ``host (pid=… start=… boot=… pidns=… [container=…] run=…)``.
+
+    The shape of Liquibase's ``host (ip)``, within its 255 characters; what follows the host tells this process
+    from a later one that got the same pid (a restarted container's PID 1): see :func:`judge_holder`."""
+    me = Process.current()
+    fields = f"pid={me.pid} start={me.start} boot={me.boot} pidns={me.pidns}"
+    if me.container:
+        fields += f" container={me.container}"
+    tail = f" ({fields} run={RUN_ID})"
+    return socket.gethostname()[: 255 - len(tail)] + tail
+
+
+@dataclass(frozen=True)
+class Process:
+    """What tells one process from another with the same pid on the same host name. ``start`` is its start
+    time in clock ticks since boot (/proc/<pid>/stat), ``boot`` the kernel's boot id, ``pidns`` the inode of
+    its PID namespace, ``container`` a container id where one shows (Docker, Podman, Kubernetes' pod). Values
+    that cannot be read are empty."""
+
+    host: str
+    pid: int
+    start: str = ""
+    boot: str = ""
+    pidns: str = ""
+    container: str = ""
+
+    @classmethod
+    def current(cls) -> Process:
+        return cls(
+            socket.gethostname(), os.getpid(), _start_time(os.getpid()), _boot_id(), _pid_namespace(), _container_id()
+        )
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii", errors="replace") as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str:
+    """Field 22 of /proc/<pid>/stat (after the parenthesised command, which may hold spaces): ticks since boot."""
+    stat = _read(f"/proc/{pid}/stat")
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else ""
+
+
+def _boot_id() -> str:
+    return _read("/proc/sys/kernel/random/boot_id").strip().replace("-", "")[:12]
+
+
+def _pid_namespace() -> str:
+    try:
+        link = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return ""
+    return link.partition("[")[2].rstrip("]")
+
+
+# What names a container across its restarts, from the paths its runtime mounts into it: Docker's
+# /var/lib/docker/containers/<id>/hostname, Podman's overlay-containers/<id>/, the kubelet's
+# pods/<pod uid>/containers/<name>/ (termination-log: a restarted container keeps pod and name, its siblings
+# in the pod have other names); else from a cgroup v1 path (or v2 without a cgroup namespace).
+_CONTAINER = re.compile(
+    r"/pods/(?P<pod>[0-9a-f-]{36})/containers/(?P<name>[^/\s]+)/"
+    r"|/containers/(?P<id>[0-9a-f]{64})/|(?:docker|libpod|cri-containerd|crio)[-/](?P<cgroup>[0-9a-f]{64})"
+)
+
+
+def _container_id() -> str:
+    """12 hex digits naming this process's container, the same after the container restarts; empty outside one."""
+    for source in ("/proc/self/mountinfo", "/proc/self/cgroup"):
+        match = _CONTAINER.search(_read(source))
+        if match and match["pod"]:
+            return hashlib.sha256(f"{match['pod']}/{match['name']}".encode()).hexdigest()[:12]
+        if match:
+            return (match["id"] or match["cgroup"])[:12]
+    return ""
 
 
 @dataclass
@@ -121,9 +198,10 @@ class ChangeLogLock:
                     held = self.state(connection)
                     if held is not None and held.locked and self._is_stale(held, advisory is True):
                         log.warning(
-                            "taking over DATABASECHANGELOGLOCK from %s (held since %s): that process is gone",
+                            "taking over DATABASECHANGELOGLOCK from %s (held since %s): that process is gone (%s)",
                             held.locked_by,
                             held.granted,
+                            self._judge(held, advisory is True)[1],
                         )
                         if self.try_acquire(sink, taking_over=held.locked_by or ""):
                             return
@@ -144,13 +222,16 @@ class ChangeLogLock:
         )
 
     def _is_stale(self, held: LockState, advisory_free: bool) -> bool:
-        owner = parse_owner(held.locked_by)
-        if owner is None:  # not a yamlbase holder (Liquibase, a hand-made lock): never judged
-            return False
+        return self._judge(held, advisory_free)[0] is True
+
+    def _judge(self, held: LockState, advisory_free: bool) -> tuple[bool | None, str]:
+        """Whether the row's holder is gone (True), running (False) or beyond judging (None), and why."""
+        holder = parse_owner(held.locked_by)
+        if holder is None:  # not a yamlbase holder (Liquibase, a hand-made lock): never judged
+            return None, "not a yamlbase process"
         if self.advisory.supported:
-            return advisory_free
-        host, pid = owner
-        return host == socket.gethostname() and pid != os.getpid() and not _process_exists(pid)
+            return (True, "its connection is gone") if advisory_free else (False, "its connection is open")
+        return judge_holder(holder, Process.current())
 
     def release(self, sink: Sink, connection: Connection | None = None) -> None:
         sink.execute(
@@ -170,16 +251,85 @@ class ChangeLogLock:
             if free:
                 self.advisory.release(connection)
             return not free
-        return not self._is_stale(held, advisory_free=False)
+        gone, _ = self._judge(held, advisory_free=False)
+        return None if gone is None else not gone
 
 
-_OWNER = re.compile(r"^(?P<host>\S+) pid=(?P<pid>\d+) run=[0-9a-f]+$")
+# LOCKEDBY as yamlbase writes it: ``host (pid=1 start=… boot=… pidns=… [container=…] run=…)``; before the
+# identity was recorded, ``host pid=1 run=…`` (still read, judged by the pid alone).
+_OWNER = re.compile(r"^(?P<host>\S+) \((?P<fields>(?:[a-z]+=[0-9a-f]+ )*run=[0-9a-f]+)\)$")
+_OLD_OWNER = re.compile(r"^(?P<host>\S+) pid=(?P<pid>\d+) run=[0-9a-f]+$")
 
 
-def parse_owner(locked_by: str | None) -> tuple[str, int] | None:
-    """(host, pid) of a LOCKEDBY value written by yamlbase, else None."""
-    match = _OWNER.match(locked_by or "")
-    return (match["host"], int(match["pid"])) if match else None
+def parse_owner(locked_by: str | None) -> Process | None:
+    """The holder of a LOCKEDBY value written by yamlbase (what it recorded of itself), else None."""
+    text = locked_by or ""
+    old = _OLD_OWNER.match(text)
+    if old:
+        return Process(old["host"], int(old["pid"]))
+    match = _OWNER.match(text)
+    if match is None:
+        return None
+    fields = dict(item.split("=", 1) for item in match["fields"].split())
+    if not fields.get("pid", "").isdigit():
+        return None
+    return Process(
+        match["host"],
+        int(fields["pid"]),
+        fields.get("start", ""),
+        fields.get("boot", ""),
+        fields.get("pidns", ""),
+        fields.get("container", ""),
+    )
+
+
+def judge_holder(holder: Process, me: Process) -> tuple[bool | None, str]:
+    """Whether ``holder`` (as recorded in LOCKEDBY) is gone (True), still running (False) or cannot be judged
+    from ``me`` (None), with the reason. Only a holder on this host name is judged; a live one is never judged
+    gone: a pid is taken as the holder's only when its start time (and boot) match what the holder recorded.
+
+    - another boot id: the machine restarted since, which ended every process of the earlier boot;
+    - the same PID namespace: gone if no process has its pid, or the one that has it started at another time;
+    - another PID namespace of the same container (which restarted: its name stays, its namespace is new): gone
+      if the holder was PID 1 of its namespace and started before this namespace's PID 1 did, since a
+      container runs one namespace at a time. Without a container id, another namespace is not judged (it may
+      be a sibling's, still running); nor is anything else.
+    """
+    if holder.host != me.host:
+        return None, "it runs on another host"
+    if not holder.start:  # written before the identity was recorded: the pid alone, as then
+        if holder.pid == me.pid or _process_exists(holder.pid):
+            return False, f"process {holder.pid} exists"
+        return True, f"process {holder.pid} no longer exists"
+    if holder.boot and me.boot and holder.boot != me.boot:
+        return True, "the machine has restarted since (another boot id)"
+    if holder.pidns == me.pidns:
+        if holder.pid == me.pid:
+            if holder.start == me.start:
+                return False, "it is this process"
+            return True, f"pid {holder.pid} is now this process, started later"
+        if not _process_exists(holder.pid):
+            return True, f"process {holder.pid} no longer exists"
+        now = _start_time(holder.pid)
+        if now and now != holder.start:
+            return True, f"pid {holder.pid} is now another process, started at another time"
+        return False, f"process {holder.pid} is running"
+    if not holder.container or holder.container != me.container:
+        return None, "it runs in another PID namespace" + (" and container" if holder.container else "")
+    init = _namespace_init_start(me.pidns)
+    if holder.pid == 1 and init and int(holder.start) < int(init):
+        return True, "it was PID 1 of an earlier run of this container (another PID namespace, started before this one)"
+    return None, "it runs in another PID namespace"
+
+
+def _namespace_init_start(pidns: str) -> str:
+    """The start time of PID 1 of this process's PID namespace, where /proc shows that namespace, else empty."""
+    try:
+        if os.readlink("/proc/1/ns/pid").partition("[")[2].rstrip("]") != pidns:
+            return ""  # /proc is another namespace's (a PID namespace without its own /proc)
+    except OSError:
+        return ""
+    return _start_time(1)
 
 
 def _process_exists(pid: int) -> bool:

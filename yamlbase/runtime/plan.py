@@ -48,9 +48,18 @@ class EditedChangeSet:
     location: Location
     old_checksum: str | None
     new_checksum: str
+    # ``${name}`` it uses whose values come from the environment or -D: the difference may be theirs.
+    outside_properties: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.identifier} ({self.location}): was {self.old_checksum}, is now {self.new_checksum}"
+        text = f"{self.identifier} ({self.location}): was {self.old_checksum}, is now {self.new_checksum}"
+        if self.outside_properties:
+            text += (
+                f"\n    it uses {', '.join(self.outside_properties)}: the difference may come from "
+                f"{'that value' if len(self.outside_properties) == 1 else 'those values'} on this machine, "
+                "not from an edit"
+            )
+        return text
 
 
 @dataclass
@@ -63,7 +72,8 @@ class ChecksumVerdict:
     def edited(self, dbms: str | None = None) -> list[EditedChangeSet]:
         """The changed changeSets, each with both checksums (the current one on database ``dbms``)."""
         return [
-            EditedChangeSet(cs.identifier, cs.location, row.md5sum, cs.checksum_for(dbms)) for cs, row in self.changed
+            EditedChangeSet(cs.identifier, cs.location, row.md5sum, cs.checksum_for(dbms), cs.outside_properties)
+            for cs, row in self.changed
         ]
 
 
@@ -107,12 +117,13 @@ def raise_for_changed(
     """Raise :class:`ChecksumMismatchError` naming every changed changeSet under ``heading``, if there are any."""
     edited = verdict.edited(dbms)
     if edited:
-        raise ChecksumMismatchError(
-            f"{heading}:\n"
-            + "\n".join(f"  {e}" for e in edited)
-            + "\nRevert the edits, or add a new changeSet for the new change.",
-            edited,
-        )
+        way_out = "Revert the edits, or add a new changeSet for the new change."
+        if any(e.outside_properties for e in edited):
+            way_out += (
+                " Where a property's value differs, run with the value the changeSet was applied with (an "
+                "environment variable overrides the changelog's property and -D, as in Liquibase)."
+            )
+        raise ChecksumMismatchError(f"{heading}:\n" + "\n".join(f"  {e}" for e in edited) + "\n" + way_out, edited)
 
 
 def inexpressible(changesets: Iterable[ChangeSet], dialect: str) -> list[Problem]:
