@@ -1167,13 +1167,20 @@ def _metadata(models: str | sa.MetaData, *, empty_ok: bool = False) -> sa.MetaDa
     from yamlbase.structure.models import load_metadata
 
     metadata = load_metadata(models) if isinstance(models, str) else models
-    described = models if isinstance(models, str) else "the models"
     if not metadata.tables and not empty_ok:
-        raise UsageError(
-            f"{described} hold no tables: were the modules that declare them imported (MODULE:ATTR names the "
-            "metadata; the models must be imported with it)?"
-        )
+        raise UsageError(f"{_no_tables(models)}: were the modules that declare them imported{_imported_hint(models)}?")
     return metadata
+
+
+def _no_tables(models: str | sa.MetaData) -> str:
+    return f"{models if isinstance(models, str) else 'the models'} hold no tables"
+
+
+def _imported_hint(models: str | sa.MetaData) -> str:
+    """What to look at when models hold no tables: for ``MODULE:ATTR``, that naming the metadata is not enough."""
+    if isinstance(models, str):
+        return " (MODULE:ATTR names the metadata; the models must be imported with it)"
+    return ""
 
 
 def _models_and_reference(
@@ -1339,11 +1346,9 @@ def diff_changelog(
     if not differences:
         return DiffChangelogResult(None, [], tables, [])
     if models is not None and tables == 0:
-        described = models if isinstance(models, str) else "the models"
         raise UsageError(
-            f"{described} hold no tables, and the changelog builds {len(old.tables)}: nothing was written (were the "
-            "modules that declare the models imported? MODULE:ATTR names the metadata; the models must be imported "
-            "with it)"
+            f"{_no_tables(models)}, and the changelog builds {len(old.tables)}: nothing was written (were the "
+            f"modules that declare the models imported{_imported_hint(models)}?)"
         )
     moment = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     target = Path(output_file) if output_file is not None else root
