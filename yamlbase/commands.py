@@ -923,8 +923,9 @@ def update_testing_rollback(
 ) -> list[ChangeSet]:
     """Apply each pending changeSet, roll it back, compare the reflected schema with the one before it, and apply
     it again; returns those applied. A rollback that leaves another schema raises :class:`RollbackMismatchError`
-    naming the changeSet and the difference (that changeSet is then left rolled back)."""
-    from yamlbase.runtime.snapshot import difference, snapshot, snapshot_objects
+    naming the changeSet and each difference (that changeSet is then left rolled back)."""
+    from yamlbase.structure.compare import compare
+    from yamlbase.structure.reflect import reflect
 
     source = _Source(changelog, contexts, label_filter, properties)
     model = source.for_url(url)  # changeSets for another dbms are left out, as by update
@@ -934,15 +935,15 @@ def update_testing_rollback(
         assert reader is not None
         model = source.load(target.sink.dialect_name)
 
-        def picture() -> tuple[dict[str, Any], dict[str, Any]]:
-            """Tables in detail, and views, sequences, routines and comments."""
-            return snapshot(reader, details=True), snapshot_objects(reader)
+        def picture() -> Schema:
+            """The whole schema: tables in detail, views, sequences, enum types and stored routines."""
+            return reflect(reader, routines=True)
 
         def apply_next() -> list[ChangeSet]:
             return _run_update(target, model, count=1, to_tag=None, lock_timeout=lock_timeout, report=_quiet)
 
         while True:
-            before, objects_before = picture()
+            before = picture()
             applied = apply_next()
             if not applied:
                 return done
@@ -954,12 +955,8 @@ def update_testing_rollback(
                 raise RollbackImpossibleError(
                     f"changeSet {cs.identifier} was applied and has no rollback; {error}"
                 ) from None
-            after, objects_after = picture()
-            lines = difference(before, after) + [
-                f"{kind}: was {objects_before[kind]}, is {objects_after[kind]}"
-                for kind in sorted(objects_before)
-                if objects_before[kind] != objects_after.get(kind)
-            ]
+            # What applying and rolling back changed: the differences from the schema before to the one after.
+            lines = [d.explain() for d in compare(before, picture())]
             if lines:
                 raise RollbackMismatchError(
                     f"changeSet {cs.identifier} ({cs.location}): after its rollback the schema is not what it was "
