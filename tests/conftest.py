@@ -22,10 +22,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from yamlbase.structure.model import Schema
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -347,3 +350,13 @@ def second_db_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -
         yield from _fresh_postgresql_database(request.getfixturevalue("postgresql_server"))
     else:
         yield from _fresh_mariadb_database(request.getfixturevalue("mariadb_server"))
+
+
+def reflected(url: str, *, schema: str | None = None) -> Schema:
+    """The schema of the database at ``url`` as yamlbase's one reflection sees it, stored routines included
+    (compare two with :func:`yamlbase.structure.compare.compare`: empty when they are the same)."""
+    from yamlbase import commands
+    from yamlbase.structure.reflect import reflect
+
+    with commands.connect(url) as connection:
+        return reflect(connection, schema=schema, routines=True)

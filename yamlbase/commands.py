@@ -928,8 +928,9 @@ def update_testing_rollback(
 ) -> list[ChangeSet]:
     """Apply each pending changeSet, roll it back, compare the reflected schema with the one before it, and apply
     it again; returns those applied. A rollback that leaves another schema raises :class:`RollbackMismatchError`
-    naming the changeSet and the difference (that changeSet is then left rolled back)."""
-    from yamlbase.runtime.snapshot import difference, snapshot, snapshot_objects
+    naming the changeSet and each difference (that changeSet is then left rolled back)."""
+    from yamlbase.structure.compare import compare
+    from yamlbase.structure.reflect import reflect
 
     source = _Source(changelog, contexts, label_filter, properties)
     model = source.for_url(url)  # changeSets for another dbms are left out, as by update
@@ -939,15 +940,15 @@ def update_testing_rollback(
         assert reader is not None
         model = source.load(target.sink.dialect_name)
 
-        def picture() -> tuple[dict[str, Any], dict[str, Any]]:
-            """Tables in detail, and views, sequences, routines and comments."""
-            return snapshot(reader, details=True), snapshot_objects(reader)
+        def picture() -> Schema:
+            """The whole schema: tables in detail, views, sequences, enum types and stored routines."""
+            return reflect(reader, routines=True)
 
         def apply_next() -> list[ChangeSet]:
             return _run_update(target, model, count=1, to_tag=None, lock_timeout=lock_timeout, report=_quiet)
 
         while True:
-            before, objects_before = picture()
+            before = picture()
             applied = apply_next()
             if not applied:
                 return done
@@ -959,12 +960,8 @@ def update_testing_rollback(
                 raise RollbackImpossibleError(
                     f"changeSet {cs.identifier} was applied and has no rollback; {error}"
                 ) from None
-            after, objects_after = picture()
-            lines = difference(before, after) + [
-                f"{kind}: was {objects_before[kind]}, is {objects_after[kind]}"
-                for kind in sorted(objects_before)
-                if objects_before[kind] != objects_after.get(kind)
-            ]
+            # What applying and rolling back changed: the differences from the schema before to the one after.
+            lines = [d.explain() for d in compare(before, picture())]
             if lines:
                 raise RollbackMismatchError(
                     f"changeSet {cs.identifier} ({cs.location}): after its rollback the schema is not what it was "
@@ -1172,13 +1169,20 @@ def _metadata(models: str | sa.MetaData, *, empty_ok: bool = False) -> sa.MetaDa
     from yamlbase.structure.models import load_metadata
 
     metadata = load_metadata(models) if isinstance(models, str) else models
-    described = models if isinstance(models, str) else "the models"
     if not metadata.tables and not empty_ok:
-        raise UsageError(
-            f"{described} hold no tables: were the modules that declare them imported (MODULE:ATTR names the "
-            "metadata; the models must be imported with it)?"
-        )
+        raise UsageError(f"{_no_tables(models)}: were the modules that declare them imported{_imported_hint(models)}?")
     return metadata
+
+
+def _no_tables(models: str | sa.MetaData) -> str:
+    return f"{models if isinstance(models, str) else 'the models'} hold no tables"
+
+
+def _imported_hint(models: str | sa.MetaData) -> str:
+    """What to look at when models hold no tables: for ``MODULE:ATTR``, that naming the metadata is not enough."""
+    if isinstance(models, str):
+        return " (MODULE:ATTR names the metadata; the models must be imported with it)"
+    return ""
 
 
 def _models_and_reference(
@@ -1344,11 +1348,9 @@ def diff_changelog(
     if not differences:
         return DiffChangelogResult(None, [], tables, [])
     if models is not None and tables == 0:
-        described = models if isinstance(models, str) else "the models"
         raise UsageError(
-            f"{described} hold no tables, and the changelog builds {len(old.tables)}: nothing was written (were the "
-            "modules that declare the models imported? MODULE:ATTR names the metadata; the models must be imported "
-            "with it)"
+            f"{_no_tables(models)}, and the changelog builds {len(old.tables)}: nothing was written (were the "
+            f"modules that declare the models imported{_imported_hint(models)}?)"
         )
     moment = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     target = Path(output_file) if output_file is not None else root

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from yamlbase.changelog.model import ChangeSet
+    from yamlbase.commands import DiffChangelogResult
     from yamlbase.runtime.history import HistoryRow
     from yamlbase.structure.model import Difference
 
@@ -320,18 +321,17 @@ def migrate(
     *,
     bind: str | None = None,
     dev_url: str | None = None,
-) -> Any:
+) -> DiffChangelogResult:
     """Write a new migration with the changeSets that take the schema the changelog builds to the one the models
     of ``bind`` declare (``diff-changelog``: the changelog replayed on a scratch database, in-memory SQLite unless
     ``dev_url``; the application's database is not read). Returns the :class:`DiffChangelogResult`; its ``path``
     is None when the models and the changelog agree (nothing is written then)."""
     from yamlbase import commands
 
-    diff_changelog = _needs(commands, "diff_changelog", "flask db migrate")
     target = project(directory, bind)
     changelog = target.require_changelog()
     path, _ = _new_migration(target, message)
-    return diff_changelog(
+    return commands.diff_changelog(
         changelog, models=target.metadata, message=message, output_file=path, dev_url=dev_url, renames=None
     )
 
@@ -343,9 +343,8 @@ def check(
     when ``migrate`` would write nothing); no database is needed."""
     from yamlbase import commands
 
-    run_check = _needs(commands, "check", "flask db check")
     target = project(directory, bind)
-    return run_check(target.require_changelog(), models=target.metadata, dev_url=dev_url)
+    return commands.check(target.require_changelog(), models=target.metadata, dev_url=dev_url)
 
 
 def upgrade(
@@ -442,10 +441,8 @@ def stamp(
     target = project(directory, bind)
     changelog = target.require_changelog()
     if sql:
-        sync_sql = _needs(commands, "changelog_sync_sql", "flask db stamp --sql")
-        return sync_sql(target.engine, changelog, to_tag=tag)
-    sync = _needs(commands, "changelog_sync", "flask db stamp")
-    return sync(target.engine, changelog, to_tag=tag, report=report or _quiet)
+        return commands.changelog_sync_sql(target.engine, changelog, to_tag=tag)
+    return commands.changelog_sync(target.engine, changelog, to_tag=tag, report=report or _quiet)
 
 
 def show(revision: str = "head", directory: str | Path | None = None, *, bind: str | None = None) -> Migration:
@@ -461,16 +458,6 @@ def show(revision: str = "head", directory: str | Path | None = None, *, bind: s
 
 def _quiet(_: str) -> None:
     pass
-
-
-def _needs(module: Any, name: str, verb: str) -> Callable[..., Any]:
-    """A command of :mod:`yamlbase.commands` that ``verb`` is built on, or a clear refusal where this yamlbase
-    does not have it."""
-    found = getattr(module, name, None)
-    if found is None:
-        command = name.replace("_", "-")
-        raise YamlbaseError(f"{verb} needs yamlbase's {command}, which this version of yamlbase does not have")
-    return found  # type: ignore[no-any-return]
 
 
 def _upgrade_selection(
@@ -674,7 +661,7 @@ def revision_command(directory: str | None, bind: str | None, message: str | Non
     click.echo(f"wrote {path}: an empty changeSet; write its changes, then run `flask db upgrade`")
 
 
-def _print_migrate(result: Any) -> None:
+def _print_migrate(result: DiffChangelogResult) -> None:
     if result.path is None:
         click.echo(f"no changes: the changelog builds the schema of the models ({_plural(result.tables, 'table')})")
         if result.tables == 0:

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import reflected
 from yamlbase import commands
 from yamlbase.errors import RollbackImpossibleError
-from yamlbase.runtime.snapshot import snapshot
+from yamlbase.structure.compare import compare
+from yamlbase.structure.model import Schema
 
 SETUP = """
 databaseChangeLog:
@@ -105,9 +107,10 @@ def changelog_with(tmp_path: Path, changes: str, rollback: str | None = None, *,
     return path
 
 
-def schema(url: str) -> dict[str, Any]:
-    with commands.connect(url) as connection:
-        return snapshot(connection, details=True)
+def schema(url: str) -> Schema:
+    """Everything a restore must bring back exactly: names, defaults, comments, foreign key actions, checks
+    (compared with :func:`compare`, as update-testing-rollback compares: column order aside)."""
+    return reflected(url)
 
 
 def captured_rows(url: str) -> list[tuple[Any, ...]]:
@@ -128,18 +131,18 @@ def test_rollback_recreates_what_the_drop_destroyed(db_url: str, tmp_path: Path,
     assert captured_rows(db_url) == [], "changeSets that destroy nothing capture nothing"
 
     commands.update(db_url, changelog)
-    assert schema(db_url) != before
+    assert compare(before, schema(db_url))
     [(filename, id_, author, _)] = captured_rows(db_url)
     assert (id_, author) == ("drop", "t") and filename.endswith("changelog.yaml")
 
     commands.rollback(db_url, changelog, count=1)
-    assert schema(db_url) == before
+    assert compare(before, schema(db_url)) == []
     assert captured_rows(db_url) == [], "the capture goes with the history row it belongs to"
 
     # The restored structure is the real thing: the next update drops it again, and a full rollback undoes all.
     commands.update(db_url, changelog)
     commands.rollback(db_url, changelog, count=3)
-    assert schema(db_url) == {}
+    assert schema(db_url).tables == {}
 
 
 @pytest.mark.backend
@@ -150,9 +153,9 @@ def test_cascading_drop_comes_back_with_the_foreign_keys_it_took(postgresql_url:
     commands.update(postgresql_url, changelog, count=1)
     before = schema(postgresql_url)
     commands.update(postgresql_url, changelog)
-    assert schema(postgresql_url)["item"]["foreign_keys"] == []
+    assert schema(postgresql_url).tables["item"].foreign_keys == ()
     commands.rollback(postgresql_url, changelog, count=1)
-    assert schema(postgresql_url) == before
+    assert compare(before, schema(postgresql_url)) == []
 
 
 def test_rollback_block_wins_and_nothing_is_captured(db_url: str, tmp_path: Path) -> None:
@@ -161,7 +164,7 @@ def test_rollback_block_wins_and_nothing_is_captured(db_url: str, tmp_path: Path
     commands.update(db_url, changelog)
     assert captured_rows(db_url) == []
     commands.rollback(db_url, changelog, count=1)
-    assert list(schema(db_url)["item"]["columns"]) == ["id"]
+    assert [c.name for c in schema(db_url).tables["item"].columns] == ["id"]
 
 
 def test_rollback_sql_shows_the_recreation_and_says_the_data_is_not_restored(db_url: str, tmp_path: Path) -> None:
@@ -171,7 +174,7 @@ def test_rollback_sql_shows_the_recreation_and_says_the_data_is_not_restored(db_
 
     sql = commands.rollback_sql(db_url, changelog, count=1)
 
-    assert schema(db_url) == before and len(captured_rows(db_url)) == 1, "rollback-sql changes nothing"
+    assert compare(before, schema(db_url)) == [] and len(captured_rows(db_url)) == 1, "rollback-sql changes nothing"
     create = next(line for line in sql.splitlines() if line.upper().startswith("CREATE TABLE"))
     assert "item" in create
     assert "-- table item is recreated as captured before the drop; the rows it held are not restored\n" in sql
@@ -193,7 +196,7 @@ def test_drop_applied_without_capture_is_refused_with_the_reason(db_url: str, tm
     assert "::drop::t" in message
     assert "dropColumn on item cannot be rolled back automatically: its structure was not captured" in message
     assert "add a rollback block" in message
-    assert schema(db_url) == before
+    assert compare(before, schema(db_url)) == []
 
 
 def test_update_sql_captures_nothing(db_url: str, tmp_path: Path) -> None:
@@ -231,7 +234,7 @@ def test_sqlite_table_recreation_keeps_unnamed_checks(sqlite_url: str, tmp_path:
         encoding="utf-8",
     )
     commands.update(sqlite_url, changelog)
-    assert schema(sqlite_url)["t"]["checks"] == [("", "amount >= 0")]
+    assert [(c.name, c.sqltext) for c in schema(sqlite_url).tables["t"].checks] == [(None, "amount >= 0")]
     with commands.connect(sqlite_url) as connection, pytest.raises(sa.exc.IntegrityError):
         connection.exec_driver_sql("INSERT INTO t (amount) VALUES (-1)")
 

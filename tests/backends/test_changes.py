@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import reflected
 from yamlbase import commands
 from yamlbase.dialects import capabilities
-from yamlbase.runtime.snapshot import snapshot
-
-Schema = dict[str, Any]
+from yamlbase.structure.compare import compare
+from yamlbase.structure.model import Schema, Table
 
 SETUP = """
 - changeSet:
@@ -67,72 +67,93 @@ class Case:
     expect: Callable[[Schema, Schema], None]
 
 
-def _changed(before: Schema, after: Schema, table: str) -> dict[str, Any]:
-    assert table in after, f"{table} missing after the change"
-    return after[table]
+def _changed(before: Schema, after: Schema, table: str) -> Table:
+    assert table in after.tables, f"{table} missing after the change"
+    return after.tables[table]
+
+
+def names(table: Table) -> list[str]:
+    return [c.name for c in table.columns]
+
+
+def foreign_keys(table: Table) -> list[tuple[tuple[str, ...], str, tuple[str, ...]]]:
+    return sorted((fk.columns, fk.referred_table, fk.referred_columns) for fk in table.foreign_keys)
+
+
+def changed(before: Schema, after: Schema) -> list[str]:
+    """What the change did, one line per difference (compare's own words)."""
+    return [d.describe() for d in compare(before, after)]
 
 
 def expect_create_table(before: Schema, after: Schema) -> None:
     t = _changed(before, after, "tag_line")
-    assert list(t["columns"]) == ["id", "item_id", "body", "score"]
-    assert t["primary_key"] == ("id",)
-    assert t["columns"]["body"] == {"type": "str(200)", "nullable": False}
-    assert t["foreign_keys"] == [(("item_id",), "item", ("id",))]
-    assert t["unique"] == [("body",)]
-    assert set(after) - set(before) == {"tag_line"}
+    assert names(t) == ["id", "item_id", "body", "score"]
+    assert t.primary_key is not None and t.primary_key.columns == ("id",)
+    body = t.column("body")
+    assert body is not None and (body.type, body.nullable) == ("VARCHAR(200)", False)
+    assert foreign_keys(t) == [(("item_id",), "item", ("id",))]
+    assert [u.columns for u in t.unique_constraints] == [("body",)]
+    assert changed(before, after) == ["add_table tag_line"]
 
 
 def expect_drop_table(before: Schema, after: Schema) -> None:
-    assert set(before) - set(after) == {"item"}
+    assert changed(before, after) == ["drop_table item"]
 
 
 def expect_drop_cascade(before: Schema, after: Schema) -> None:
-    assert set(before) - set(after) == {"owner"}
-    assert after["item"]["foreign_keys"] == []  # the dependent foreign key went with it
+    assert set(before.tables) - set(after.tables) == {"owner"}
+    assert after.tables["item"].foreign_keys == ()  # the dependent foreign key went with it
 
 
 def expect_rename_table(before: Schema, after: Schema) -> None:
-    assert "item" not in after and after["items"]["columns"] == before["item"]["columns"]
+    assert "item" not in after.tables and after.tables["items"].columns == before.tables["item"].columns
+    assert changed(before, after) == ["add_table items", "drop_table item"]
 
 
 def expect_add_column(before: Schema, after: Schema) -> None:
-    cols = after["item"]["columns"]
-    assert list(cols)[-3:] == ["sku", "code", "maker_id"]
-    assert cols["sku"] == {"type": "str(30)", "nullable": False}
-    assert after["item"]["unique"] == [("code",)]
-    assert (("maker_id",), "owner", ("id",)) in after["item"]["foreign_keys"]
+    item = after.tables["item"]
+    assert names(item)[-3:] == ["sku", "code", "maker_id"]
+    sku = item.column("sku")
+    assert sku is not None and (sku.type, sku.nullable) == ("VARCHAR(30)", False)
+    assert [u.columns for u in item.unique_constraints] == [("code",)]
+    assert (("maker_id",), "owner", ("id",)) in foreign_keys(item)
 
 
 def expect_drop_column(before: Schema, after: Schema) -> None:
-    assert set(before["item"]["columns"]) - set(after["item"]["columns"]) == {"qty"}
-    assert after["item"]["indexes"] == before["item"]["indexes"]
-    assert after["item"]["foreign_keys"] == before["item"]["foreign_keys"]
+    assert set(names(before.tables["item"])) - set(names(after.tables["item"])) == {"qty"}
+    assert changed(before, after) == ["drop_column item.qty"]  # its indexes and foreign keys kept
 
 
 def expect_drop_columns(before: Schema, after: Schema) -> None:
-    assert set(before["item"]["columns"]) - set(after["item"]["columns"]) == {"qty", "label"}
+    assert set(names(before.tables["item"])) - set(names(after.tables["item"])) == {"qty", "label"}
 
 
 def expect_rename_column(before: Schema, after: Schema) -> None:
-    cols = after["item"]["columns"]
-    assert "label" not in cols and cols["title"] == before["item"]["columns"]["label"]
+    item = after.tables["item"]
+    assert "label" not in names(item)
+    title, label = item.column("title"), before.tables["item"].column("label")
+    assert title is not None and label is not None and (title.type, title.nullable) == (label.type, label.nullable)
+    assert compare(before, after, renames={"item.label": "item.title"})[0].kind == "rename_column"
 
 
 def expect_create_index(before: Schema, after: Schema) -> None:
-    added = set(after["item"]["indexes"]) - set(before["item"]["indexes"])
+    item, was = after.tables["item"], before.tables["item"]
+    added = {(i.name, i.columns, i.unique) for i in set(item.indexes) - set(was.indexes)}
+    # MySQL reports a unique index as the unique constraint it is.
+    added |= {(u.name, u.columns, True) for u in set(item.unique_constraints) - set(was.unique_constraints)}
     assert added == {("ix_item_qty_label", ("qty", "label"), True)}
 
 
 def expect_drop_index(before: Schema, after: Schema) -> None:
-    assert after["item"]["indexes"] == []
+    assert after.tables["item"].indexes == ()
 
 
 def expect_sql(before: Schema, after: Schema) -> None:
-    assert set(after) - set(before) == {"audit"}
+    assert changed(before, after) == ["add_table audit"]
 
 
 def expect_nothing(before: Schema, after: Schema) -> None:
-    assert after == before
+    assert compare(before, after) == []
 
 
 CASES = [
@@ -280,11 +301,6 @@ def write_changelog(folder: Path, case: Case) -> Path:
     return path
 
 
-def schema_of(url: str) -> Schema:
-    with commands.connect(url) as connection:
-        return snapshot(connection)
-
-
 def rows_of(url: str, table: str) -> list[tuple[Any, ...]]:
     with commands.connect(url) as connection:
         return sorted(tuple(r) for r in connection.execute(sa.text(f"SELECT * FROM {table}")))
@@ -305,19 +321,19 @@ def round_trip(case: Case, db_url: str, tmp_path: Path) -> None:
     changelog = write_changelog(tmp_path, case)
 
     commands.update(db_url, changelog, to_tag="before")
-    before = schema_of(db_url)
+    before = reflected(db_url)
     owners = rows_of(db_url, "owner")
 
     applied = commands.update(db_url, changelog)
     assert [cs.id for cs in applied] == ["under-test"]
-    after = schema_of(db_url)
+    after = reflected(db_url)
     case.expect(before, after)
-    if "owner" in after:  # rows survive table recreation and renames
+    if "owner" in after.tables:  # rows survive table recreation and renames
         assert rows_of(db_url, "owner") == owners
 
     undone = commands.rollback(db_url, changelog, tag="before")
     assert [row.id for row in undone] == ["under-test"]
-    assert schema_of(db_url) == before
+    assert compare(before, reflected(db_url)) == []
     assert rows_of(db_url, "owner") == owners
     assert [row.id for row in commands.history(db_url)] == ["setup-owner", "setup-item", "setup-rows", "before"]
 
@@ -359,17 +375,17 @@ def test_failing_changeset_leaves_no_trace(db_url: str, tmp_path: Path) -> None:
     )
     changelog = write_changelog(tmp_path, case)
     commands.update(db_url, changelog, to_tag="before")
-    before = schema_of(db_url)
+    before = reflected(db_url)
     with pytest.raises(commands.MigrationError) as failure:
         commands.update(db_url, changelog)
     assert failure.value.changeset == "changelog.yaml::under-test::test"
     assert "no_such_table" in (failure.value.statement or "")
-    after = schema_of(db_url)
+    after = reflected(db_url)
     if capabilities(sa.make_url(db_url).get_backend_name()).transactional_ddl:
-        assert after == before  # the createTable before the failure was rolled back too
+        assert compare(before, after) == []  # the createTable before the failure was rolled back too
         assert failure.value.took_effect == []
     else:  # MariaDB committed the CREATE TABLE: the error says so, and the history does not claim the changeSet
-        assert set(after) - set(before) == {"half_done"}
+        assert set(after.tables) - set(before.tables) == {"half_done"}
         (created,) = failure.value.took_effect
         assert created.strip().startswith("CREATE TABLE half_done")
         assert "took effect and were not undone" in str(failure.value)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import reflected
 from yamlbase import commands
-from yamlbase.runtime.snapshot import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANGESETS = 200
@@ -146,7 +146,7 @@ def test_the_same_final_state_as_an_uninterrupted_run(db_url: str, second_db_url
         ]
         with commands.connect(url) as connection:
             data = connection.execute(sa.text("SELECT id, note FROM counter ORDER BY id")).all()
-            return snapshot(connection), [tuple(d) for d in data], [r[:3] + r[4:] for r in rows]
+        return reflected(url), [tuple(d) for d in data], [r[:3] + r[4:] for r in rows]
 
     assert state(db_url) == state(second_db_url)
 

@@ -17,7 +17,7 @@ from yamlbase.changelog import parse_changelog
 from yamlbase.changelog.preconditions import CHECKS
 from yamlbase.errors import PreconditionError
 from yamlbase.runtime.preconditions import Probe, evaluate
-from yamlbase.runtime.snapshot import HISTORY_TABLES
+from yamlbase.structure.reflect import BOOKKEEPING
 
 
 def _setup(url: str) -> None:
@@ -315,7 +315,7 @@ def tables(url: str) -> set[str]:
     engine = commands.create_engine(url)
     try:
         with engine.connect() as connection:
-            return {t for t in sa.inspect(connection).get_table_names() if t.lower() not in HISTORY_TABLES}
+            return {t for t in sa.inspect(connection).get_table_names() if not BOOKKEEPING.fullmatch(t)}
     finally:
         engine.dispose()
 

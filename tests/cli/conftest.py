@@ -122,7 +122,8 @@ class DatabaseView:
 
     def tables(self) -> list[str]:
         inspector = sa.inspect(self.engine)
-        return sorted(n for n in inspector.get_table_names() if not n.lower().startswith("databasechangelog"))
+        own = ("databasechangelog", "yamlbase_")  # the history, the lock and what drops captured
+        return sorted(n for n in inspector.get_table_names() if not n.lower().startswith(own))
 
     def columns(self, table: str) -> list[str]:
         return [c["name"] for c in sa.inspect(self.engine).get_columns(table)]

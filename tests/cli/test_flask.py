@@ -71,11 +71,12 @@ CREATE_POSTS = """
 
 
 class App:
-    """The app factory of APP, loaded from the test's folder, and ``flask db …`` run on it in-process."""
+    """The app factory of ``source`` (APP), loaded from the test's folder, and ``flask db …`` run on it
+    in-process."""
 
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str, source: str = APP) -> None:
         path = folder / "app.py"
-        path.write_text(APP, encoding="utf-8")
+        path.write_text(source, encoding="utf-8")
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module: ModuleType = importlib.util.module_from_spec(spec)
@@ -441,3 +442,203 @@ def test_check_compares_the_changelog_with_the_models_of_each_bind(app: App, wor
     result = app("check", "--bind", "audit")
     assert result.exit_code == 1
     assert "add_table event" in result.output
+
+
+# --- the seed workflow: models -> migrate -> upgrade -> check -> models change -> migrate -> downgrade ----------
+
+FACTORY = """
+import os
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+from yamlbase.flask import Yamlbase
+
+db = SQLAlchemy()
+migrations = Yamlbase()
+
+{models}
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL", "sqlite:///app.db")
+    db.init_app(app)
+    migrations.init_app(app, db)
+    return app
+"""
+
+MODELS_V1 = """
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), nullable=False)
+    nickname = db.Column(db.String(40))
+"""
+
+# Version 2: a column dropped, one widened, one added with an index, a new table referencing the first.
+MODELS_V2 = """
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(120), nullable=False)
+    email = db.Column(db.String(200), index=True)
+
+
+class Post(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    title = db.Column(db.String(200), nullable=False, server_default="untitled")
+"""
+
+
+def flask_process(workdir: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``flask --app app db ARGS`` as a fresh process in ``workdir`` (the app's models imported anew each time),
+    with no yamlbase, Flask or DATABASE_URL settings from the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YAMLBASE_", "FLASK_")) and k != "DATABASE_URL"}
+    source = str(Path(yamlbase.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH", "")) if p)
+
+    def flask(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "db", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=workdir,
+            timeout=120,
+        )
+        assert done.returncode == code, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        return done
+
+    return flask
+
+
+def user_schema(view: Any) -> dict[str, Any]:
+    """The columns, indexes and foreign keys of the database's own tables (not yamlbase's)."""
+    schema = view.snapshot()["schema"]
+    return {name: schema[name] for name in view.tables()}
+
+
+def test_the_seed_workflow_through_the_flask_command(workdir: Path, db: DbView) -> None:
+    flask = flask_process(workdir)
+    (workdir / "app.py").write_text(FACTORY.format(models=MODELS_V1), encoding="utf-8")
+    changes = workdir / "changelog" / "changes"
+
+    flask("init")
+    assert flask("check", code=1).stdout.splitlines()[1:] == ["  add_table user"]
+    made = flask("migrate", "-m", "create users")
+    first = sorted(changes.iterdir())
+    assert len(first) == 1 and first[0].name.endswith("_create_users.yaml")
+    assert f"wrote {first[0].relative_to(workdir)}: 1 changeSet" in made.stdout
+    assert yamlbase.validate(changelog="changelog/changelog.yaml").changesets[0].comment == "create users"
+    assert "1 changeSet pending" in flask("current").stdout
+
+    assert "1 changeSet applied to sqlite:///" in flask("upgrade").stdout
+    view = db(f"sqlite:///{workdir / 'instance' / 'app.db'}")  # Flask-SQLAlchemy's instance/ folder
+    assert view.tables() == ["user"]
+    assert view.columns("user") == ["id", "name", "nickname"]
+    assert not (workdir / "app.db").exists()
+    with view.engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO user (name, nickname) VALUES ('ada', 'countess')")
+    version_1 = user_schema(view)
+    current = flask("current").stdout
+    assert f"at {first[0].stem} (applied)" in current and "nothing pending" in current
+    assert flask("history").stdout.splitlines()[1].split() == ["applied", first[0].stem, "(current)", "create", "users"]
+    assert "no changes" in flask("check").stdout
+    again = flask("migrate", "-m", "nothing")
+    assert "no changes: the changelog builds the schema of the models (1 table)" in again.stdout
+    assert sorted(changes.iterdir()) == first
+
+    (workdir / "app.py").write_text(FACTORY.format(models=MODELS_V2), encoding="utf-8")
+    listed = flask("check", code=1).stdout
+    assert "add_table post" in listed and "drop_column user.nickname" in listed and "user.name (type)" in listed
+    made = flask("migrate", "-m", "posts and emails")
+    second = sorted(set(changes.iterdir()) - set(first))
+    assert len(second) == 1 and second[0].name.endswith("_posts_and_emails.yaml") and second[0].name > first[0].name
+    assert "warning: destructive" in made.stderr and "nickname" in second[0].read_text(encoding="utf-8")
+    assert "no changes" in flask("check").stdout  # the changelog now builds version 2
+
+    ran = flask("upgrade").stdout
+    assert ran.count(f"ran changes/{second[0].name}::") >= 4
+    assert view.tables() == ["post", "user"]
+    assert view.columns("user") == ["id", "name", "email"]
+    assert view.scalars("SELECT name FROM user") == ["ada"]
+    lines = flask("history").stdout.splitlines()
+    assert lines[1].split()[:2] == ["applied", first[0].stem]
+    assert lines[2].split()[:3] == ["applied", second[0].stem, "(current)"]
+
+    undone = flask("downgrade").stdout
+    assert f"rolled back changes/{first[0].name}" not in undone
+    assert f"{undone.count('rolled back changes/')} changeSets rolled back" in undone
+    assert user_schema(view) == version_1  # the whole second migration undone, nothing of the first
+    assert view.scalars("SELECT name FROM user") == ["ada"]
+    current = flask("current").stdout
+    assert f"at {first[0].stem} (applied)" in current
+    assert f"pending  changes/{second[0].name}::" in current
+    assert [row.split("::")[0] for row in view.history_ids()] == [f"changes/{first[0].name}"]
+
+
+def test_migrate_and_check_of_models_that_hold_no_tables(workdir: Path, request: pytest.FixtureRequest) -> None:
+    app = App(workdir, f"flask_app_{request.node.name}", FACTORY.format(models=""))
+    try:
+        app.ok("init")
+        result = app.ok("migrate", "-m", "first")
+        assert "no changes" in result.stdout and "(0 tables)" in result.stdout
+        assert "warning: the models hold no tables" in result.stderr
+        assert list((workdir / "changelog" / "changes").iterdir()) == []
+
+        checked = app("check")
+        assert checked.exit_code == 2
+        assert "hold no tables" in checked.stderr and "Traceback" not in checked.output
+
+        # With a changelog that builds a table, models without tables would drop it: refused, nothing written.
+        written = new_migration(app, "users", CREATE_USERS)
+        refused = app("migrate", "-m", "oops")
+        assert refused.exit_code == 2
+        assert "hold no tables, and the changelog builds 1" in refused.stderr
+        assert "Traceback" not in refused.output
+        assert list((workdir / "changelog" / "changes").iterdir()) == [written]
+    finally:
+        sys.modules.pop(app.module.__name__, None)
+
+
+def test_stamp_adopts_a_database_that_create_all_built(app: App, db: DbView) -> None:
+    with app.app.app_context():
+        app.module.db.create_all(bind_key=None)
+        app.module.db.session.add(app.module.User(name="ada"))
+        app.module.db.session.commit()
+    view = db(app.url())
+    before = view.snapshot()
+    app.ok("init")
+    made = app.ok("migrate", "-m", "adopt")  # the changelog of the models: what create_all built
+    assert "1 changeSet" in made.output
+    first = next((app.folder / "changelog" / "changes").iterdir())
+    assert "1 changeSet pending" in app.ok("current").output
+
+    sql = app.ok("stamp", "--sql").output
+    assert "INSERT INTO DATABASECHANGELOG " in sql.upper().replace('"', "")
+    assert not re.search(r'CREATE TABLE\\s+"?user\\b', sql, flags=re.IGNORECASE)
+    assert view.history_ids() == []
+
+    result = app.ok("stamp")
+    assert f"recorded changes/{first.name}::" in result.output
+    assert "1 changeSet recorded as run" in result.output and "none run" in result.output
+    assert [row.split("::")[0] for row in view.history_ids()] == [f"changes/{first.name}"]
+    after = view.snapshot()
+    assert after["rows"] == before["rows"]  # nothing ran: the row is still there, the table as create_all made it
+    assert after["schema"]["user"] == before["schema"]["user"]
+    assert "nothing pending" in app.ok("current").output
+    assert "is up to date" in app.ok("upgrade").output
+    assert app("check").exit_code == 0
+    assert "0 changeSets recorded" in app.ok("stamp").output
+
+    # From here the models evolve as usual: a new model, migrate, upgrade, downgrade.
+    class Tag(app.module.db.Model):  # type: ignore[name-defined,misc]
+        id = app.module.db.Column(app.module.db.Integer, primary_key=True)
+
+    assert app("check").exit_code == 1
+    app.ok("migrate", "-m", "tags")
+    app.ok("upgrade")
+    assert view.tables() == ["tag", "user"]
+    app.ok("downgrade")
+    assert view.tables() == ["user"]
+    assert view.snapshot()["rows"] == before["rows"]

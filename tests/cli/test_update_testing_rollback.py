@@ -101,7 +101,7 @@ def test_fails_naming_the_changeset_whose_rollback_is_wrong(run: Run, write: Wri
     assert "after its rollback the schema is not what it was before it" in result.stderr
     # Exactly the difference: the column stayed; the index the rollback did drop is not mentioned.
     difference = result.stderr.split("before it:\n", 1)[1].split("The changeSet is left rolled back", 1)[0]
-    assert difference == "  table person, column email: new ({'type': 'str(100)', 'nullable': True})\n"
+    assert difference == "  add_column person.email: Column(name='email', type='VARCHAR(100)')\n"
     assert "Traceback" not in result.output
     view = db(DEFAULT_URL)
     # The good changeSet stays applied; the wrong one is left rolled back; nothing after it ran.
@@ -134,7 +134,7 @@ def test_the_python_api_raises_on_every_backend(db_url: str, tmp_path: Path) -> 
 
 
 def test_a_view_left_behind_by_a_wrong_rollback_is_named(sqlite_url: str, tmp_path: Path) -> None:
-    """Views, sequences and routines are compared too, not only tables."""
+    """Views are compared too, not only tables."""
     changelog = tmp_path / "views.yaml"
     changelog.write_text(
         "databaseChangeLog:\n"
@@ -145,5 +145,50 @@ def test_a_view_left_behind_by_a_wrong_rollback_is_named(sqlite_url: str, tmp_pa
         "        - createView: {viewName: v_one, selectQuery: select 1 as one}\n"
         "      rollback: select 1\n"
     )
-    with pytest.raises(RollbackMismatchError, match=r"changeSet views.yaml::v::a .*\n  views: was \{\}, is \{'v_one'"):
+    with pytest.raises(
+        RollbackMismatchError, match=r"changeSet views.yaml::v::a .*\n  add_view v_one: View\(name='v_one'"
+    ):
         commands.update_testing_rollback(sqlite_url, changelog)
+
+
+@pytest.mark.backend
+def test_a_routine_or_a_changed_sequence_left_by_a_wrong_rollback_is_named(postgresql_url: str, tmp_path: Path) -> None:
+    routine = tmp_path / "routine.yaml"
+    routine.write_text(
+        "databaseChangeLog:\n"
+        "  - changeSet:\n"
+        "      id: proc\n"
+        "      author: a\n"
+        "      changes:\n"
+        "        - createProcedure:\n"
+        "            procedureName: p_one\n"
+        "            procedureText: CREATE PROCEDURE p_one() LANGUAGE sql AS $$ SELECT 1 $$\n"
+        "      rollback: select 1\n"
+    )
+    with pytest.raises(RollbackMismatchError) as info:
+        commands.update_testing_rollback(postgresql_url, routine)
+    message = str(info.value)
+    assert "changeSet routine.yaml::proc::a (" in message
+    assert "\n  add_routine p_one: Routine(name='p_one', kind='PROCEDURE')\n" in message
+
+    sequence = tmp_path / "sequence.yaml"
+    sequence.write_text(
+        "databaseChangeLog:\n"
+        "  - changeSet:\n"
+        "      id: seq\n"
+        "      author: a\n"
+        "      changes:\n"
+        "        - createSequence: {sequenceName: s_one, startValue: 5}\n"
+        "  - changeSet:\n"
+        "      id: faster\n"
+        "      author: a\n"
+        "      changes:\n"
+        "        - alterSequence: {sequenceName: s_one, incrementBy: 3}\n"
+        "      rollback:\n"
+        "        - alterSequence: {sequenceName: s_one, incrementBy: 2}\n"
+    )
+    with pytest.raises(RollbackMismatchError) as info:
+        commands.update_testing_rollback(postgresql_url, sequence)
+    message = str(info.value)
+    assert "changeSet sequence.yaml::faster::a (" in message
+    assert "\n  alter_sequence s_one (increment): increment was 1, is 2\n" in message

@@ -13,8 +13,10 @@ from yamlbase.structure.model import (
     ForeignKey,
     Index,
     PrimaryKey,
+    Routine,
     Schema,
     Table,
+    View,
 )
 
 ID = Column("id", "INTEGER", nullable=False)
@@ -94,3 +96,25 @@ def test_schemas_of_two_dialects_say_their_differences_may_be_spelling() -> None
     (found,) = compare(schema(owner()), schema(pg, dialect="postgresql"))
     assert found.kind == "alter_column" and found.changed == ("type",)
     assert "compared across dialects (sqlite and postgresql)" in str(found.note)
+
+
+def test_routines_by_name_and_kind() -> None:
+    function, procedure = Routine("bump", "FUNCTION"), Routine("bump", "PROCEDURE")
+    old = Schema("postgresql", routines={"bump": function, "gone": Routine("gone", "PROCEDURE")})
+    new = Schema("postgresql", routines={"bump": procedure})
+    assert [d.describe() for d in compare(old, new)] == ["drop_routine bump", "drop_routine gone", "add_routine bump"]
+    assert compare(new, new) == []
+
+
+def test_explain_says_what_each_difference_was_and_is() -> None:
+    wider = replace(owner(), columns=(ID, Column("name", "VARCHAR(80)", nullable=False, comment="who")))
+    lines = [d.explain() for d in compare(schema(owner()), schema(wider, item()))]
+    assert lines == [
+        "add_table item: columns id, owner_id",
+        "alter_column owner.name (type, nullable, comment): type was 'VARCHAR(50)', is 'VARCHAR(80)'; nullable was "
+        "True, is False; comment was None, is 'who'",
+    ]
+    view = Schema("sqlite", views={"v": View("v", "SELECT 1")})
+    assert [d.explain() for d in compare(Schema("sqlite"), view)] == [
+        "add_view v: View(name='v', definition='SELECT 1')"
+    ]

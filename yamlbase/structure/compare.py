@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 def compare(old: Schema, new: Schema, *, renames: Mapping[str, str] | None = None) -> list[Difference]:
     """What it takes to go from ``old`` to ``new``, in a readable order (enums and sequences, tables and what they
-    hold, then views); empty when they are the same.
+    hold, then views and routines); empty when they are the same.
 
     ``renames`` maps ``"old_table"`` to ``"new_table"`` and ``"table.old_column"`` to ``"table.new_column"`` (the
     table by its old or its new name); a hint whose old object is gone or whose new one is missing is ignored (it
@@ -47,6 +47,7 @@ def compare(old: Schema, new: Schema, *, renames: Mapping[str, str] | None = Non
     diffs += _sequences(old, new)
     diffs += _tables(old, new, renames)
     diffs += _views(old, new)
+    diffs += _routines(old, new)
     if across:
         note = (
             f"compared across dialects ({old.dialect} and {new.dialect}): types, defaults and expressions are "
@@ -524,4 +525,11 @@ def _enums(old: Schema, new: Schema) -> list[Difference]:
     for key in sorted(old.enums):
         if key not in new.enums:
             diffs.append(Difference("drop_enum", old=old.enums[key], destructive=True))
+    return diffs
+
+
+def _routines(old: Schema, new: Schema) -> list[Difference]:
+    """Stored procedures and functions, by name and kind (only schemas reflected with them have any)."""
+    diffs = [Difference("drop_routine", old=r) for k, r in sorted(old.routines.items()) if new.routines.get(k) != r]
+    diffs += [Difference("add_routine", new=r) for k, r in sorted(new.routines.items()) if old.routines.get(k) != r]
     return diffs

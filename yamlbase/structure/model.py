@@ -13,7 +13,7 @@ turning differences into changes (``structure.generate``) are functions over it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Literal
 
 
@@ -152,6 +152,16 @@ class Enum:
 
 
 @dataclass(frozen=True)
+class Routine:
+    """A stored procedure or function (PostgreSQL, MySQL/MariaDB), by name: models cannot declare one, so only
+    what reflects them on request (``structure.reflect``'s ``routines``) has them."""
+
+    name: str
+    kind: str  # "PROCEDURE" or "FUNCTION", as ``information_schema.routines`` says it (and DROP needs it)
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
 class Schema:
     """One database's schema (yamlbase's, Liquibase's and Alembic's own tables left out)."""
 
@@ -160,6 +170,7 @@ class Schema:
     views: dict[str, View] = field(default_factory=dict)
     sequences: dict[str, Sequence] = field(default_factory=dict)
     enums: dict[str, Enum] = field(default_factory=dict)
+    routines: dict[str, Routine] = field(default_factory=dict)
 
 
 # --- differences: what it takes to go from one schema (the reference "old") to another ("new") -------------------
@@ -192,6 +203,8 @@ Kind = Literal[
     "add_enum",
     "drop_enum",
     "add_enum_value",
+    "add_routine",
+    "drop_routine",
 ]
 
 ObjectModel = (
@@ -205,6 +218,7 @@ ObjectModel = (
     | View
     | Sequence
     | Enum
+    | Routine
     | str
     | None
 )
@@ -242,3 +256,34 @@ class Difference:
             where = f"{self.table}.{name}" if self.table else str(name)
         extra = f" ({', '.join(self.changed)})" if self.changed else ""
         return f"{self.kind} {where}{extra}"
+
+    def explain(self) -> str:
+        """:meth:`describe` with the values: for ``alter_*`` and ``table_comment`` what each changed attribute was
+        and is; for an add the new object, for a drop the old one (a table by its columns, anything else by the
+        fields it sets)."""
+        line = self.describe()
+        if self.kind.startswith("alter_") and self.old is not None and self.new is not None:
+            steps = [f"{a} was {getattr(self.old, a, None)!r}, is {getattr(self.new, a, None)!r}" for a in self.changed]
+            return f"{line}: {'; '.join(steps)}"
+        if self.kind in ("table_comment", "add_enum_value"):
+            old = self.old.values if isinstance(self.old, Enum) else self.old
+            return f"{line}: was {old!r}, is {self.new!r}"
+        obj = self.new if self.new is not None else self.old
+        return f"{line}: {_brief(obj)}" if obj is not None else line
+
+
+def _brief(obj: object) -> str:
+    """A model object as the fields it sets (those not at their defaults); a table as its columns."""
+    if isinstance(obj, Table):
+        return f"columns {', '.join(c.name for c in obj.columns)}"
+    if not is_dataclass(obj) or isinstance(obj, type):
+        return repr(obj)
+    shown = []
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.default is not MISSING and value == f.default:
+            continue
+        if f.default_factory is not MISSING and value == f.default_factory():
+            continue
+        shown.append(f"{f.name}={value!r}")
+    return f"{type(obj).__name__}({', '.join(shown)})"

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from yamlbase.errors import DatabaseError, UsageError
 from yamlbase.structure.model import Schema
-from yamlbase.structure.reflect import reflect
+from yamlbase.structure.reflect import reflect, stored_routines
 
 
 def changelog_schema(
@@ -90,7 +90,7 @@ def _objects(connection: Connection) -> list[str]:
     if dialect.supports_sequences:
         found += [f"sequence {n}" for n in inspector.get_sequence_names()]
     found += [f"type {n}" for n in _types(connection)]
-    found += [f"routine {n}" for n in _routines(connection)]
+    found += [f"{r.kind.lower()} {r.name}" for r in stored_routines(connection).values()]
     if connection.in_transaction():
         connection.rollback()
     return found
@@ -108,22 +108,6 @@ def _types(connection: Connection) -> list[str]:
             )
         ).scalars()
     )
-
-
-def _routines(connection: Connection) -> list[str]:
-    """Stored procedures and functions (``kind name``, as DROP needs them)."""
-    current = {"postgresql": "current_schema()", "mysql": "database()", "mariadb": "database()"}
-    if connection.dialect.name not in current:
-        return []
-    return [
-        f"{kind} {name}"
-        for kind, name in connection.execute(
-            sa.text(
-                "SELECT routine_type, routine_name FROM information_schema.routines "
-                f"WHERE routine_schema = {current[connection.dialect.name]}"
-            )
-        ).all()
-    ]
 
 
 def _empty(connection: Connection) -> None:
@@ -150,9 +134,8 @@ def _empty(connection: Connection) -> None:
                 connection.exec_driver_sql(f"DROP SEQUENCE IF EXISTS {q(name)}{cascade}")
             for name in _types(connection):
                 connection.exec_driver_sql(f"DROP TYPE IF EXISTS {q(name)} CASCADE")
-            for routine in _routines(connection):
-                kind, _, name = routine.partition(" ")
-                connection.exec_driver_sql(f"DROP {kind} IF EXISTS {q(name)}{cascade}")
+            for routine in stored_routines(connection).values():
+                connection.exec_driver_sql(f"DROP {routine.kind} IF EXISTS {q(routine.name)}{cascade}")
             if dialect.name in ("mysql", "mariadb"):
                 connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
     except sa.exc.DBAPIError as exc:

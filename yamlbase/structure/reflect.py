@@ -29,6 +29,7 @@ from yamlbase.structure.model import (
     Identity,
     Index,
     PrimaryKey,
+    Routine,
     Schema,
     Sequence,
     Table,
@@ -47,9 +48,11 @@ def reflect(
     include: str | None = None,
     exclude: str | None = None,
     schema: str | None = None,
+    routines: bool = False,
 ) -> Schema:
     """The schema ``schema`` (the connection's default one when None) of the database: its tables, views,
-    sequences and (PostgreSQL) enum types.
+    sequences and (PostgreSQL) enum types; with ``routines``, its stored procedures and functions too (which
+    models cannot declare, so ``check`` and ``diff-changelog`` leave them out; ``update-testing-rollback`` asks).
 
     ``include`` and ``exclude`` are regular expressions that an object's whole name must match (case-insensitive),
     as Liquibase's ``--include-objects`` / ``--exclude-objects``; bookkeeping tables are never included.
@@ -71,6 +74,7 @@ def reflect(
         views={_key(schema, n): view(connection, schema, n, inspector=inspector) for n in sorted(view_names, key=str)},
         sequences=sequences(connection, schema, [n for n in sequence_names if n not in owned]),
         enums={k: e for k, e in enums(connection, schema).items() if wanted(e.name)},
+        routines={k: r for k, r in stored_routines(connection, schema).items() if wanted(r.name)} if routines else {},
     )
 
 
@@ -465,3 +469,19 @@ def enums(connection: Connection, schema: str | None) -> dict[str, Enum]:
         {"schema": schema},
     ).all()
     return {_key(schema, name): Enum(name=name, values=tuple(values), schema=schema) for name, values in rows}
+
+
+def stored_routines(connection: Connection, schema: str | None = None) -> dict[str, Routine]:
+    """The stored procedures and functions of ``schema`` (PostgreSQL, MySQL/MariaDB; none elsewhere), keyed by
+    ``[schema.]name`` in name order (overloads of one name are one routine)."""
+    current = {"postgresql": "current_schema()", "mysql": "database()", "mariadb": "database()"}
+    if connection.dialect.name not in current:
+        return {}
+    rows = connection.execute(
+        sa.text(
+            "SELECT routine_name, routine_type FROM information_schema.routines "
+            f"WHERE routine_schema = coalesce(:schema, {current[connection.dialect.name]}) ORDER BY routine_name"
+        ),
+        {"schema": schema},
+    ).all()
+    return {_key(schema, str(name)): Routine(name=str(name), kind=str(kind), schema=schema) for name, kind in rows}
