@@ -502,6 +502,13 @@ def status(options: Options) -> None:
     lines = [f"{len(todo)} changeSet{'s' if len(todo) != 1 else ''} pending on {database}"] + [
         f"  {_shown(cs.identifier)}" for cs in todo
     ]
+    if todo.moved:
+        n = len(todo.moved)
+        lines.append(
+            f"{n} history row{'s' if n != 1 else ''} written by an older yamlbase (FILENAME relative to the root "
+            "changelog's folder); update renames them to Liquibase's FILENAME first:"
+        )
+        lines.extend(f"  {_shown(m.old)} -> {_shown(m.new)}" for m in todo.moved)
     if todo.changed:
         n = len(todo.changed)
         lines.append(
@@ -514,6 +521,7 @@ def status(options: Options) -> None:
         {
             "pending": [cs.identifier for cs in todo],
             "changed": [_edited_data(e) for e in todo.changed],
+            "moved": [{"from": m.old, "to": m.new} for m in todo.moved],
             "database": database,
         },
         "\n".join(lines),

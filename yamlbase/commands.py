@@ -46,6 +46,7 @@ from yamlbase.runtime.history import (
     HistoryTable,
     IncompleteTable,
     new_deployment_id,
+    rename_keyed_rows,
 )
 from yamlbase.runtime.lock import (
     LOCK_TIMEOUT,
@@ -533,6 +534,32 @@ def _apply_changes(
     return captured
 
 
+def _adopt_moved_rows(target: Target, changelog: ChangeLog, rows: list[HistoryRow]) -> list[HistoryRow]:
+    """Under the lock: give the history rows an older yamlbase wrote (FILENAME relative to the root changelog's
+    folder) the FILENAME Liquibase's search path gives their changeSets, in one transaction, and say so; returns
+    the rows as they are now. Offline, the UPDATE statements are rendered."""
+    moved = plan.moved_rows(changelog, rows)
+    if not moved:
+        return rows
+    sink, reader = target.sink, target.reader
+    search = changelog.search_path.describe() if changelog.search_path is not None else "the working folder"
+    lines = [f"{m.old} -> {m.new}" for m in moved]
+    summary = (
+        f"{len(moved)} history row{'s' if len(moved) != 1 else ''} written by an older yamlbase (FILENAME relative "
+        f"to the root changelog's folder) renamed to Liquibase's FILENAME (relative to the search path {search})"
+    )
+    sink.comment("\n".join([summary, *lines]))
+    others = [t.table for t in (target.captures, target.incomplete) if reader is not None and t.exists(reader)]
+    with sink.transaction():
+        for m in moved:
+            target.history.set_filename(sink, m.row.key, m.changeset.path)
+            for table in others:
+                rename_keyed_rows(table, sink, m.row.key, m.changeset.path)
+    if sink.online:
+        log.warning("%s:\n  %s", summary, "\n  ".join(lines))
+    return plan.renamed(rows, moved)
+
+
 def _run_update(
     target: Target,
     changelog: ChangeLog,
@@ -548,7 +575,7 @@ def _run_update(
     preconditions) and its row is written as ``EXECUTED``, as Liquibase's changelog-sync does."""
     sink, history = target.sink, target.history
     with target.locked(lock_timeout):
-        rows = target.rows()
+        rows = _adopt_moved_rows(target, changelog, target.rows())
         applied = {row.key: row for row in rows}
         dbms = sink.dialect_name
         verdict = plan.check_checksums(changelog, applied, dbms)
@@ -701,7 +728,7 @@ def _run_rollback(
 ) -> list[HistoryRow]:
     sink = target.sink
     with target.locked(lock_timeout):
-        rows = select(target.rows())
+        rows = select(_adopt_moved_rows(target, changelog, target.rows()))
         by_key = changelog.by_key()
         selection = changelog.selection
         # Rows whose changeSet the run's contexts or labels leave out are not undone (as Liquibase).
@@ -767,8 +794,10 @@ def validate(
         if not _sqlite_file_missing(url):
             with _online(url, read_only=True) as target:
                 dbms = target.sink.dialect_name
-                applied = {row.key: row for row in target.rows()}
-                verdict = plan.check_checksums(source.load(dbms), applied, dbms)
+                loaded = source.load(dbms)
+                rows = target.rows()
+                applied = {row.key: row for row in plan.renamed(rows, plan.moved_rows(loaded, rows))}
+                verdict = plan.check_checksums(loaded, applied, dbms)
             try:
                 plan.raise_for_changed(
                     verdict, dbms, heading=f"changeSets changed after they were applied to {safe_url(url)}"
@@ -1009,11 +1038,18 @@ def rollback_sql(
 
 class Pending(list[ChangeSet]):
     """The changeSets ``update`` would apply, in order; ``changed`` lists the applied ones edited since they ran
-    (:class:`yamlbase.runtime.plan.EditedChangeSet`), which make ``update`` refuse to run anything."""
+    (:class:`yamlbase.runtime.plan.EditedChangeSet`), which make ``update`` refuse to run anything; ``moved`` the
+    history rows an older yamlbase wrote that ``update`` renames first (:class:`yamlbase.runtime.plan.MovedRow`)."""
 
-    def __init__(self, changesets: Iterable[ChangeSet] = (), changed: Iterable[plan.EditedChangeSet] = ()) -> None:
+    def __init__(
+        self,
+        changesets: Iterable[ChangeSet] = (),
+        changed: Iterable[plan.EditedChangeSet] = (),
+        moved: Iterable[plan.MovedRow] = (),
+    ) -> None:
         super().__init__(changesets)
         self.changed = list(changed)
+        self.moved = list(moved)
 
 
 def status(
@@ -1025,8 +1061,9 @@ def status(
     properties: Mapping[str, str] | None = None,
     search_path: SearchPathLike | None = None,
 ) -> Pending:
-    """The changeSets ``update`` would apply (a list), and in ``.changed`` the applied changeSets edited since
-    they ran, judged as ``update`` judges them (``validCheckSum``, ``runOnChange``)."""
+    """The changeSets ``update`` would apply (a list), in ``.changed`` the applied changeSets edited since
+    they ran, judged as ``update`` judges them (``validCheckSum``, ``runOnChange``), and in ``.moved`` the history
+    rows of an older yamlbase that ``update`` would rename to Liquibase's FILENAME."""
     source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     model = source.for_url(url)
     if _sqlite_file_missing(url):
@@ -1034,8 +1071,11 @@ def status(
     with _online(url, read_only=True) as target:
         dbms = target.sink.dialect_name
         model = source.load(dbms)
-        applied = {row.key: row for row in target.rows()}
-        return Pending(plan.pending(model, applied), plan.check_checksums(model, applied, dbms).edited(dbms))
+        rows = target.rows()
+        moved = plan.moved_rows(model, rows)
+        applied = {row.key: row for row in plan.renamed(rows, moved)}
+        edited = plan.check_checksums(model, applied, dbms).edited(dbms)
+        return Pending(plan.pending(model, applied), edited, moved)
 
 
 def history(url: Database) -> list[HistoryRow]:
