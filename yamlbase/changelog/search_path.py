@@ -78,15 +78,20 @@ class SearchPath:
 
     @classmethod
     def of(cls, value: SearchPathLike | SearchPath | None, *, base: Path | None = None) -> SearchPath:
-        """The search path ``value`` names: a comma-separated string (Liquibase's ``--search-path``) or a list of
-        folders, each relative to ``base`` (the working folder by default); None: the working folder. Raises
+        """The search path ``value`` names: a comma-separated string (Liquibase's ``--search-path``), a folder or a
+        list of folders, each relative to ``base`` (the working folder by default); None: the working folder. Raises
         :class:`UsageError` for a root that is not a folder (Liquibase only logs it, then fails to find files)."""
         if isinstance(value, SearchPath):
             return value
         start = (base or Path.cwd()).absolute()
         if value is None:
             return cls((start,), given=False)
-        items = value.split(",") if isinstance(value, str) else [os.fspath(v) for v in value]
+        if isinstance(value, str):
+            items = value.split(",")
+        elif isinstance(value, os.PathLike):
+            items = [os.fspath(value)]
+        else:
+            items = [os.fspath(v) for v in value]
         roots: list[Path] = []
         for item in items:
             text = str(item).strip().removeprefix("file:")
