@@ -165,6 +165,9 @@ def load_settings(
     found_search, search_source = pick(search_path, "YAMLBASE_SEARCH_PATH", key="search-path")
     if search_source == "pyproject.toml" and found_search is not None and project_folder is not None:
         found_search = _anchored_search_path(found_search, project_folder, folder)
+    elif found_search is None and project_folder is not None and project_folder != folder.absolute():
+        # Run from a subfolder of the project: name files as a run from the project's root would.
+        found_search = _shown_path(project_folder, folder)
     found_timeout, timeout_source = pick(lock_timeout, "YAMLBASE_LOCK_TIMEOUT", key="lock-timeout")
     try:
         timeout = float(found_timeout) if found_timeout is not None else DEFAULT_LOCK_TIMEOUT

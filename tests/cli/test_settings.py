@@ -59,9 +59,9 @@ def test_settings_are_found_from_a_subfolder_of_the_project(
     assert status.exit_code == 0, status.output
     first, *pending = status.stdout.splitlines()
     assert first.startswith("1 changeSet pending")
-    assert pending == ["  changelog.yaml::only::test"]
+    assert pending == ["  db/changelog.yaml::only::test"]
     assert update.exit_code == 0, update.output
-    assert db(f"sqlite:///{workdir / 'app.db'}").history_ids() == ["changelog.yaml::only::test"]
+    assert db(f"sqlite:///{workdir / 'app.db'}").history_ids() == ["db/changelog.yaml::only::test"]
     assert not list((workdir / "src").rglob("*.db")), "the database of .env, not one in the working folder"
 
 
