@@ -280,6 +280,7 @@ def test_every_command_has_a_documented_api_function() -> None:
         assert all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in parameters.values()), name
         if "changelog" in parameters:
             assert {"contexts", "label_filter", "properties"} <= set(parameters) or name == "validate", name
+            assert "search_path" in parameters, name
         undocumented = [p for p in parameters if f":param {p}:" not in (function.__doc__ or "")]
         assert undocumented == [], f"yamlbase.{name}: {undocumented} not documented"
 
@@ -307,3 +308,12 @@ def test_a_url_objects_password_is_used_and_never_printed(postgresql_password_ur
     assert message.startswith(f"cannot connect to postgresql+psycopg://{PASSWORD_ROLE}:***@127.0.0.1:")
     assert PASSWORD_ROLE in message.partition(":***@")[2]  # the database's own reason names the role
     assert "not-the-password" not in message and url.password not in message  # type: ignore[operator]
+
+
+def test_search_path_is_a_keyword_of_the_functions_that_read_a_changelog(write: Callable[..., Path]) -> None:
+    write("db/main.yaml", "databaseChangeLog:\n  - include: {file: parts/a.yaml}\n")
+    write("db/parts/a.yaml", "databaseChangeLog:\n  - changeSet: {id: a, author: t, changes: [{sql: select 1}]}\n")
+    assert [cs.identifier for cs in yamlbase.status(URL, "db/main.yaml", search_path=["db"])] == ["parts/a.yaml::a::t"]
+    assert [cs.identifier for cs in yamlbase.update(URL, "db/main.yaml", search_path="db")] == ["parts/a.yaml::a::t"]
+    with pytest.raises(ChangeLogError, match=r"included file not found: parts/a\.yaml"):
+        yamlbase.validate(URL, "db/main.yaml")  # the working folder: db/ is not searched

@@ -128,3 +128,29 @@ def test_update_sql_api_with_a_dialect_ignores_the_configured_database(
 
     assert changeset_ids(offline) == example_ids
     assert changeset_ids(online) == example_ids[3:]
+
+
+@pytest.mark.parametrize("where", ["flag", "environment", "pyproject"])
+def test_the_search_path_names_the_files(
+    run: Run, write: Write, workdir: Path, monkeypatch: pytest.MonkeyPatch, db: DbView, where: str
+) -> None:
+    """``--search-path``, ``YAMLBASE_SEARCH_PATH`` or ``[tool.yamlbase] search-path`` (relative to its file, here
+    read from a subfolder): FILENAME is relative to it, and non-relative includes are found in it."""
+    (workdir / ".git").mkdir()
+    write("db/main.yaml", "databaseChangeLog:\n  - include: {file: parts/only.yaml}\n")
+    write("db/parts/only.yaml", SMALL)
+    write(".env", f"DATABASE_URL=sqlite:///{workdir / 'app.db'}\n")
+    args = ["update", "--changelog-file", str(workdir / "db" / "main.yaml")]
+    if where == "flag":
+        args += ["--search-path", "db"]
+    elif where == "environment":
+        monkeypatch.setenv("YAMLBASE_SEARCH_PATH", "db")
+    else:
+        write("pyproject.toml", '[tool.yamlbase]\nsearch-path = ["db"]\n')
+        (workdir / "src").mkdir()
+        monkeypatch.chdir(workdir / "src")
+
+    result = run(*args)
+
+    assert result.exit_code == 0, result.output
+    assert db(f"sqlite:///{workdir / 'app.db'}").history_ids() == ["parts/only.yaml::only::test"]
