@@ -124,7 +124,7 @@ def add_in_run_order(changesets: list[ChangeSet], cs: ChangeSet) -> None:
 class _Reader:
     def __init__(self, search: SearchPath, legacy_base: Path, properties: Properties) -> None:
         self.search = search
-        self.legacy_base = legacy_base  # the root changelog's folder, for the FILENAMEs of yamlbase before 0.x
+        self.legacy_base = legacy_base  # the root changelog's folder: the FILENAMEs an older yamlbase wrote
         self.properties = properties
         self.problems: list[Problem] = []
         self.seen: dict[tuple[str, str, str], ChangeSet] = {}

@@ -42,7 +42,8 @@ def sibling(physical: str, name: str) -> str:
     """The resource path of ``name`` written relative to the file at resource path ``physical`` (Liquibase's
     ``Resource.resolveSibling``, then normalized): what ``relativeToChangelogFile: true`` means."""
     folder = physical.rsplit("/", 1)[0] if "/" in physical else ""
-    return normalize(f"{folder}/{name.replace(chr(92), '/')}")
+    written = name.replace("\\", "/")
+    return normalize(f"{folder}/{written}")
 
 
 def _standardized(name: str) -> str:
