@@ -50,7 +50,7 @@ command line prints.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 __version__ = "0.1.0"  # the one place it is written: pyproject.toml reads it from here
@@ -97,6 +97,8 @@ __all__ = [
 ]
 
 PathText = str | os.PathLike[str]
+# Liquibase's search path: "a,b", a folder, or a list of folders.
+SearchPath = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
 def _settings(
@@ -114,6 +116,11 @@ def _settings(
     return (settings.url if url is None else url), settings
 
 
+def _search_path(given: SearchPath | None, settings: Settings) -> SearchPath | None:
+    """The search path given to an API function, else the configured one (None: the working folder)."""
+    return given if given is not None else settings.search_path
+
+
 def _reporter(report: Report | None) -> Report:
     from yamlbase import commands
 
@@ -127,6 +134,7 @@ def update(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     lock_timeout: float | None = None,
     report: Report | None = None,
 ) -> list[ChangeSet]:
@@ -138,6 +146,8 @@ def update(
     :param contexts: run only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
     :param label_filter: run only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
     :param report: called with each changeSet's name once it has run.
     :returns: the changeSets applied, in order (empty when the database is up to date).
@@ -153,6 +163,7 @@ def update(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -164,6 +175,7 @@ def update_count(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     lock_timeout: float | None = None,
     report: Report | None = None,
 ) -> list[ChangeSet]:
@@ -176,6 +188,8 @@ def update_count(
     :param contexts: run only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
     :param label_filter: run only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
     :param report: called with each changeSet's name once it has run.
     :returns: the changeSets applied, in order.
@@ -192,6 +206,7 @@ def update_count(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -203,6 +218,7 @@ def update_to_tag(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     lock_timeout: float | None = None,
     report: Report | None = None,
 ) -> list[ChangeSet]:
@@ -216,6 +232,8 @@ def update_to_tag(
     :param contexts: run only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
     :param label_filter: run only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
     :param report: called with each changeSet's name once it has run.
     :returns: the changeSets applied, in order.
@@ -232,6 +250,7 @@ def update_to_tag(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -244,6 +263,7 @@ def update_sql(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     out: TextIO | None = None,
 ) -> str:
     """The SQL ``update`` would run, bookkeeping included, changing nothing (``yamlbase update-sql``).
@@ -258,6 +278,8 @@ def update_sql(
     :param contexts: only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
     :param label_filter: only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param out: write the SQL there instead of returning it.
     :returns: the SQL text (``""`` when written to ``out``).
     """
@@ -274,6 +296,7 @@ def update_sql(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -285,6 +308,7 @@ def rollback(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     lock_timeout: float | None = None,
     report: Report | None = None,
 ) -> list[HistoryRow]:
@@ -297,6 +321,8 @@ def rollback(
     :param contexts: undo only changeSets whose context admits these (``"dev,test"`` or a list).
     :param label_filter: undo only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
     :param report: called with each changeSet's name once it has been rolled back.
     :returns: the history rows undone, newest first.
@@ -313,6 +339,7 @@ def rollback(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -324,6 +351,7 @@ def rollback_count(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     lock_timeout: float | None = None,
     report: Report | None = None,
 ) -> list[HistoryRow]:
@@ -336,6 +364,8 @@ def rollback_count(
     :param contexts: undo only changeSets whose context admits these (``"dev,test"`` or a list).
     :param label_filter: undo only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
     :param report: called with each changeSet's name once it has been rolled back.
     :returns: the history rows undone, newest first.
@@ -352,6 +382,7 @@ def rollback_count(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -364,6 +395,7 @@ def rollback_sql(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     out: TextIO | None = None,
 ) -> str:
     """The SQL ``rollback`` would run, changing nothing (``yamlbase rollback-sql``); give ``tag`` or ``count``.
@@ -376,6 +408,8 @@ def rollback_sql(
     :param contexts: undo only changeSets whose context admits these (``"dev,test"`` or a list).
     :param label_filter: undo only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param out: write the SQL there instead of returning it.
     :returns: the SQL text (``""`` when written to ``out``).
     """
@@ -391,6 +425,7 @@ def rollback_sql(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -401,6 +436,7 @@ def update_testing_rollback(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     lock_timeout: float | None = None,
     report: Report | None = None,
 ) -> list[ChangeSet]:
@@ -414,6 +450,8 @@ def update_testing_rollback(
     :param contexts: run only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
     :param label_filter: run only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
     :param report: called with each changeSet's name once it has been applied, rolled back and applied again.
     :returns: the changeSets applied, in order.
@@ -429,6 +467,7 @@ def update_testing_rollback(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -439,6 +478,7 @@ def status(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
 ) -> list[ChangeSet]:
     """The changeSets ``update`` would apply, in order (``yamlbase status``).
 
@@ -448,13 +488,21 @@ def status(
     :param contexts: only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
     :param label_filter: only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
-    :returns: the pending changeSets.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
+    :returns: the pending changeSets (a list; ``.moved`` holds the history rows of an older yamlbase that
+        ``update`` renames to Liquibase's FILENAME, ``.changed`` the applied changeSets edited since).
     """
     from yamlbase import commands
 
     database, s = _settings(url, changelog)
     return commands.status(
-        database, s.changelog_file, contexts=contexts, label_filter=label_filter, properties=properties
+        database,
+        s.changelog_file,
+        contexts=contexts,
+        label_filter=label_filter,
+        properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -532,6 +580,7 @@ def mark_next_changeset_ran(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     lock_timeout: float | None = None,
 ) -> ChangeSet | None:
     """Record the next pending changeSet as run without running it (``yamlbase mark-next-changeset-ran``).
@@ -542,6 +591,8 @@ def mark_next_changeset_ran(
     :param contexts: consider only changeSets whose context admits these (``"dev,test"`` or a list).
     :param label_filter: consider only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
     :returns: the changeSet marked, or ``None`` when nothing is pending.
     """
@@ -555,6 +606,7 @@ def mark_next_changeset_ran(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -565,6 +617,7 @@ def changelog_sync(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     lock_timeout: float | None = None,
     report: Report | None = None,
 ) -> list[ChangeSet]:
@@ -578,6 +631,8 @@ def changelog_sync(
     :param contexts: record only changeSets whose context admits these (``"dev,test"`` or a list).
     :param label_filter: record only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
     :param report: called with each changeSet's name once it is recorded.
     :returns: the changeSets recorded, in order (empty when nothing is pending).
@@ -593,6 +648,7 @@ def changelog_sync(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -604,6 +660,7 @@ def changelog_sync_to_tag(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     lock_timeout: float | None = None,
     report: Report | None = None,
 ) -> list[ChangeSet]:
@@ -617,6 +674,8 @@ def changelog_sync_to_tag(
     :param contexts: record only changeSets whose context admits these (``"dev,test"`` or a list).
     :param label_filter: record only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param lock_timeout: seconds to wait for DATABASECHANGELOGLOCK; ``None`` for the configured wait.
     :param report: called with each changeSet's name once it is recorded.
     :returns: the changeSets recorded, in order.
@@ -633,6 +692,7 @@ def changelog_sync_to_tag(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -645,6 +705,7 @@ def changelog_sync_sql(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
     out: TextIO | None = None,
 ) -> str:
     """The SQL ``changelog-sync`` would run — the lock and the history rows — changing nothing
@@ -660,6 +721,8 @@ def changelog_sync_sql(
     :param contexts: only changeSets whose context admits these (``"dev,test"`` or a list), as ``--contexts``.
     :param label_filter: only changeSets whose labels match this expression (``"v1 and !beta"``).
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :param out: write the SQL there instead of returning it.
     :returns: the SQL text (``""`` when written to ``out``).
     """
@@ -676,6 +739,7 @@ def changelog_sync_sql(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -700,6 +764,7 @@ def validate(
     *,
     dialect: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
 ) -> ChangeLog:
     """Parse and validate the changelog and every file it includes (``yamlbase validate``); raises
     :class:`yamlbase.errors.ChangeLogError` listing every problem at its ``path:line:col``. Where the database has
@@ -712,12 +777,16 @@ def validate(
     :param changelog: the root changelog file; ``None`` for the configured one.
     :param dialect: also refuse every change this database cannot express.
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :returns: the changelog read; its ``warnings`` list what looks wrong without being an error.
     """
     from yamlbase import commands
 
     database, s = _settings(url, changelog)
-    return commands.validate(s.changelog_file, dialect=dialect, properties=properties, url=database)
+    return commands.validate(
+        s.changelog_file, dialect=dialect, properties=properties, search_path=_search_path(search_path, s), url=database
+    )
 
 
 def schema(*, output_file: PathText | None = None) -> str:
@@ -741,6 +810,7 @@ def check(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
 ) -> list[Difference]:
     """How the schema the changelog builds differs from the one the models declare (``yamlbase check``): empty
     when the changelog builds exactly the models' schema. No database is needed: the changelog is replayed on a
@@ -755,6 +825,8 @@ def check(
     :param contexts: replay only changeSets whose context admits these, as ``--contexts``.
     :param label_filter: replay only changeSets whose labels match this expression.
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :returns: the differences that take the changelog's schema to the models' (renames the models declare with
         ``info={"renamed_from": ...}`` as renames; a drop and an add that look like a rename say so in a note).
     """
@@ -769,6 +841,7 @@ def check(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 
@@ -787,6 +860,7 @@ def diff_changelog(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPath | None = None,
 ) -> DiffChangelogResult:
     """Write the changeSets that take the schema the changelog builds to the one the models declare
     (``yamlbase diff-changelog --models``), compared as :func:`check` compares them; or, with ``reference_url``,
@@ -812,6 +886,8 @@ def diff_changelog(
     :param contexts: replay only changeSets whose context admits these, as ``--contexts``.
     :param label_filter: replay only changeSets whose labels match this expression.
     :param properties: ``${name}`` values for the changelog, as ``-D name=value``.
+    :param search_path: the folders files are found in and named relative to (``--search-path``: a comma-separated
+        string or a list); ``None`` for the configured one, else the working folder.
     :returns: what was written: ``path`` (None when nothing), the changeSet ids, the number of tables the models
         hold, the ids of the destructive changeSets.
     """
@@ -832,6 +908,7 @@ def diff_changelog(
         contexts=contexts,
         label_filter=label_filter,
         properties=properties,
+        search_path=_search_path(search_path, s),
     )
 
 

@@ -41,10 +41,12 @@ class Options:
             url=self.values.get("url"),
             changelog_file=self.values.get("changelog_file"),
             lock_timeout=self.values.get("lock_timeout"),
+            search_path=self.values.get("search_path"),
         )
 
     def selection(self) -> dict[str, Any]:
-        """The run's ``contexts``, ``label_filter`` and ``properties``, as keyword arguments of the commands."""
+        """The run's ``contexts``, ``label_filter``, ``properties`` and ``search_path``, as keyword arguments of the
+        commands."""
         properties: dict[str, str] = {}
         for item in self.values.get("properties", []):
             name, sep, value = item.partition("=")
@@ -57,6 +59,7 @@ class Options:
             "contexts": self.values.get("contexts"),
             "label_filter": self.values.get("label_filter"),
             "properties": properties,
+            "search_path": self.settings().search_path,
         }
 
     @property
@@ -75,6 +78,10 @@ def shared_options(fn: F) -> F:
             "--url", help="SQLAlchemy database URL (default: YAMLBASE_URL, DATABASE_URL, sqlite:///yamlbase.db)"
         ),
         click.option("--changelog-file", help="root changelog (default: changelog/changelog.yaml)"),
+        click.option(
+            "--search-path",
+            help="comma-separated folders in which files are found and named, as Liquibase (default: working folder)",
+        ),
         click.option("--lock-timeout", type=float, help="seconds to wait for DATABASECHANGELOGLOCK (default 300)"),
         click.option("--format", "output_format", type=click.Choice(["text", "json"]), help="output format"),
         click.option("--contexts", help='run only changeSets whose context admits these, e.g. "dev,test"'),
@@ -104,6 +111,7 @@ def _run(fn: Callable[..., Any]) -> Callable[..., Any]:
         ctx: click.Context,
         url: Any,
         changelog_file: Any,
+        search_path: Any,
         lock_timeout: Any,
         output_format: Any,
         debug: Any,
@@ -116,6 +124,7 @@ def _run(fn: Callable[..., Any]) -> Callable[..., Any]:
         options.merge(
             url=url,
             changelog_file=changelog_file,
+            search_path=search_path,
             lock_timeout=lock_timeout,
             output_format=output_format,
             debug=debug,
@@ -307,7 +316,11 @@ def validate(options: Options, dialect: str | None) -> None:
     settings = options.settings()
     url = settings.url
     model = commands.validate(
-        settings.changelog_file, dialect=dialect, properties=options.selection()["properties"], url=url
+        settings.changelog_file,
+        dialect=dialect,
+        properties=options.selection()["properties"],
+        url=url,
+        search_path=settings.search_path,
     )
     # The history is checked where there is one: a configured database, or the default SQLite file if it exists.
     database = commands.safe_url(url) if commands.database_exists(url) else None
@@ -497,6 +510,13 @@ def status(options: Options) -> None:
     lines = [f"{len(todo)} changeSet{'s' if len(todo) != 1 else ''} pending on {database}"] + [
         f"  {_shown(cs.identifier)}" for cs in todo
     ]
+    if todo.moved:
+        n = len(todo.moved)
+        lines.append(
+            f"{n} history row{'s' if n != 1 else ''} written by an older yamlbase (FILENAME relative to the root "
+            "changelog's folder); update renames them to Liquibase's FILENAME first:"
+        )
+        lines.extend(f"  {_shown(m.old)} -> {_shown(m.new)}" for m in todo.moved)
     if todo.changed:
         n = len(todo.changed)
         lines.append(
@@ -509,6 +529,7 @@ def status(options: Options) -> None:
         {
             "pending": [cs.identifier for cs in todo],
             "changed": [_edited_data(e) for e in todo.changed],
+            "moved": [{"from": m.old, "to": m.new} for m in todo.moved],
             "database": database,
         },
         "\n".join(lines),

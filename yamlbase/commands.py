@@ -19,6 +19,7 @@ from sqlalchemy.engine.url import URL
 
 from yamlbase import DISTRIBUTION
 from yamlbase.changelog import ChangeLog, ChangeSet, Selection, filters, parse_changelog
+from yamlbase.changelog.search_path import SearchPathLike
 from yamlbase.changes import Change
 from yamlbase.changes.base import HaltRequested
 from yamlbase.changes.captured import notes
@@ -46,6 +47,7 @@ from yamlbase.runtime.history import (
     HistoryTable,
     IncompleteTable,
     new_deployment_id,
+    rename_keyed_rows,
 )
 from yamlbase.runtime.lock import (
     LOCK_TIMEOUT,
@@ -320,6 +322,7 @@ class _Source:
     contexts: Contexts = None
     label_filter: str | None = None
     properties: Mapping[str, str] | None = None
+    search_path: SearchPathLike | None = None
     _models: dict[str | None, ChangeLog] = field(default_factory=dict)
 
     def load(self, dbms: str | None) -> ChangeLog:
@@ -331,7 +334,9 @@ class _Source:
                 else frozenset(c.strip().lower() for c in contexts or () if c.strip())
             )
             selection = Selection(contexts=names, label_filter=(self.label_filter or "").strip() or None, dbms=dbms)
-            self._models[dbms] = parse_changelog(self.path, selection=selection, properties=self.properties)
+            self._models[dbms] = parse_changelog(
+                self.path, selection=selection, properties=self.properties, search_path=self.search_path
+            )
         return self._models[dbms]
 
     def for_url(self, url: Database) -> ChangeLog:
@@ -532,6 +537,32 @@ def _apply_changes(
     return captured
 
 
+def _adopt_moved_rows(target: Target, changelog: ChangeLog, rows: list[HistoryRow]) -> list[HistoryRow]:
+    """Under the lock: give the history rows an older yamlbase wrote (FILENAME relative to the root changelog's
+    folder) the FILENAME Liquibase's search path gives their changeSets, in one transaction, and say so; returns
+    the rows as they are now. Offline, the UPDATE statements are rendered."""
+    moved = plan.moved_rows(changelog, rows)
+    if not moved:
+        return rows
+    sink, reader = target.sink, target.reader
+    search = changelog.search_path.describe() if changelog.search_path is not None else "the working folder"
+    lines = [f"{m.old} -> {m.new}" for m in moved]
+    summary = (
+        f"{len(moved)} history row{'s' if len(moved) != 1 else ''} written by an older yamlbase (FILENAME relative "
+        f"to the root changelog's folder) renamed to Liquibase's FILENAME (relative to the search path {search})"
+    )
+    sink.comment("\n".join([summary, *lines]))
+    others = [t.table for t in (target.captures, target.incomplete) if reader is not None and t.exists(reader)]
+    with sink.transaction():
+        for m in moved:
+            target.history.set_filename(sink, m.row.key, m.changeset.path)
+            for table in others:
+                rename_keyed_rows(table, sink, m.row.key, m.changeset.path)
+    if sink.online:
+        log.warning("%s:\n  %s", summary, "\n  ".join(lines))
+    return plan.renamed(rows, moved)
+
+
 def _run_update(
     target: Target,
     changelog: ChangeLog,
@@ -547,7 +578,7 @@ def _run_update(
     preconditions) and its row is written as ``EXECUTED``, as Liquibase's changelog-sync does."""
     sink, history = target.sink, target.history
     with target.locked(lock_timeout):
-        rows = target.rows()
+        rows = _adopt_moved_rows(target, changelog, target.rows())
         applied = {row.key: row for row in rows}
         dbms = sink.dialect_name
         verdict = plan.check_checksums(changelog, applied, dbms)
@@ -700,7 +731,7 @@ def _run_rollback(
 ) -> list[HistoryRow]:
     sink = target.sink
     with target.locked(lock_timeout):
-        rows = select(target.rows())
+        rows = select(_adopt_moved_rows(target, changelog, target.rows()))
         by_key = changelog.by_key()
         selection = changelog.selection
         # Rows whose changeSet the run's contexts or labels leave out are not undone (as Liquibase).
@@ -746,6 +777,7 @@ def validate(
     *,
     dialect: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
     url: Database | None = None,
 ) -> ChangeLog:
     """Parse and validate the changelog; raises ChangeLogError listing every problem. With ``dialect``, also
@@ -754,7 +786,7 @@ def validate(
     a SQLite file that does not exist has no history, and is not created. The model's ``warnings`` list what
     looks wrong without being an error (a type name that seems a typo)."""
     _check_dialect(dialect)
-    source = _Source(changelog, properties=properties)
+    source = _Source(changelog, properties=properties, search_path=search_path)
     model = source.load(dialect)
     if dialect is not None:
         refused = plan.inexpressible(model.changesets, dialect)
@@ -765,8 +797,10 @@ def validate(
         if not _sqlite_file_missing(url):
             with _online(url, read_only=True) as target:
                 dbms = target.sink.dialect_name
-                applied = {row.key: row for row in target.rows()}
-                verdict = plan.check_checksums(source.load(dbms), applied, dbms)
+                loaded = source.load(dbms)
+                rows = target.rows()
+                applied = {row.key: row for row in plan.renamed(rows, plan.moved_rows(loaded, rows))}
+                verdict = plan.check_checksums(loaded, applied, dbms)
             try:
                 plan.raise_for_changed(
                     verdict, dbms, heading=f"changeSets changed after they were applied to {safe_url(url)}"
@@ -804,13 +838,14 @@ def update(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
 ) -> list[ChangeSet]:
     """Apply pending changeSets (all, the next ``count``, or up to ``to_tag``); returns those applied.
 
     ``contexts`` and ``label_filter`` select changeSets as Liquibase's ``--contexts`` / ``--label-filter`` do;
     ``properties`` are ``${name}`` values (``-D``).
     """
-    source = _Source(changelog, contexts, label_filter, properties)
+    source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     model = source.for_url(url)
     for warning in model.property_warnings:  # before the checksums, which they may explain
         log.warning("%s", warning)
@@ -830,10 +865,11 @@ def update_sql(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
 ) -> str:
     """The SQL ``update`` would run, bookkeeping included. With no ``url``, as for an empty ``dialect`` database."""
     _check_dialect(dialect)
-    source = _Source(changelog, contexts, label_filter, properties)
+    source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     # Read before connecting (a bad changelog is reported whatever the database); once, in the usual case.
     source.load(dialect or (database_url(url).get_backend_name() if url else "sqlite"))
     buffer = out or io.StringIO()
@@ -852,13 +888,14 @@ def changelog_sync(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     report: Report = _quiet,
 ) -> list[ChangeSet]:
     """Record the pending changeSets (all, or up to the one tagging ``to_tag``) as run without running them;
     returns those recorded. How a database built otherwise (``create_all``, Alembic, by hand) is adopted. Under
     the lock, refused like ``update`` when applied changeSets were edited; preconditions are not evaluated."""
-    source = _Source(changelog, contexts, label_filter, properties)
+    source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     model = source.for_url(url)
     with _online(url) as target:
         model = source.load(target.sink.dialect_name)
@@ -877,11 +914,12 @@ def changelog_sync_sql(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
 ) -> str:
     """The SQL ``changelog-sync`` would run (lock, history rows), changing nothing. With no ``url``, as for an
     empty ``dialect`` database."""
     _check_dialect(dialect)
-    source = _Source(changelog, contexts, label_filter, properties)
+    source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     source.load(dialect or (database_url(url).get_backend_name() if url else "sqlite"))
     buffer = out or io.StringIO()
     with _preview(url, dialect, buffer) as target:
@@ -905,10 +943,11 @@ def rollback(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
 ) -> list[HistoryRow]:
     """Undo changeSets applied after ``tag`` (or the last ``count``), newest first; returns the rows undone."""
     select = _selector(tag, count)
-    source = _Source(changelog, contexts, label_filter, properties)
+    source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     model = source.for_url(url)
     _require_database(url)
     with _online(url) as target:
@@ -925,6 +964,7 @@ def update_testing_rollback(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
 ) -> list[ChangeSet]:
     """Apply each pending changeSet, roll it back, compare the reflected schema with the one before it, and apply
     it again; returns those applied. A rollback that leaves another schema raises :class:`RollbackMismatchError`
@@ -932,7 +972,7 @@ def update_testing_rollback(
     from yamlbase.structure.compare import compare
     from yamlbase.structure.reflect import reflect
 
-    source = _Source(changelog, contexts, label_filter, properties)
+    source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     model = source.for_url(url)  # changeSets for another dbms are left out, as by update
     done: list[ChangeSet] = []
     with _online(url) as target:
@@ -983,10 +1023,11 @@ def rollback_sql(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
 ) -> str:
     """The SQL ``rollback`` would run; reads the history from ``url`` and changes nothing."""
     select = _selector(tag, count)
-    source = _Source(changelog, contexts, label_filter, properties)
+    source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     model = source.for_url(url)
     buffer = out or io.StringIO()
     _require_database(url)
@@ -999,11 +1040,18 @@ def rollback_sql(
 
 class Pending(list[ChangeSet]):
     """The changeSets ``update`` would apply, in order; ``changed`` lists the applied ones edited since they ran
-    (:class:`yamlbase.runtime.plan.EditedChangeSet`), which make ``update`` refuse to run anything."""
+    (:class:`yamlbase.runtime.plan.EditedChangeSet`), which make ``update`` refuse to run anything; ``moved`` the
+    history rows an older yamlbase wrote that ``update`` renames first (:class:`yamlbase.runtime.plan.MovedRow`)."""
 
-    def __init__(self, changesets: Iterable[ChangeSet] = (), changed: Iterable[plan.EditedChangeSet] = ()) -> None:
+    def __init__(
+        self,
+        changesets: Iterable[ChangeSet] = (),
+        changed: Iterable[plan.EditedChangeSet] = (),
+        moved: Iterable[plan.MovedRow] = (),
+    ) -> None:
         super().__init__(changesets)
         self.changed = list(changed)
+        self.moved = list(moved)
 
 
 def status(
@@ -1013,18 +1061,23 @@ def status(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
 ) -> Pending:
-    """The changeSets ``update`` would apply (a list), and in ``.changed`` the applied changeSets edited since
-    they ran, judged as ``update`` judges them (``validCheckSum``, ``runOnChange``)."""
-    source = _Source(changelog, contexts, label_filter, properties)
+    """The changeSets ``update`` would apply (a list), in ``.changed`` the applied changeSets edited since
+    they ran, judged as ``update`` judges them (``validCheckSum``, ``runOnChange``), and in ``.moved`` the history
+    rows of an older yamlbase that ``update`` would rename to Liquibase's FILENAME."""
+    source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     model = source.for_url(url)
     if _sqlite_file_missing(url):
         return Pending(plan.pending(model, {}))
     with _online(url, read_only=True) as target:
         dbms = target.sink.dialect_name
         model = source.load(dbms)
-        applied = {row.key: row for row in target.rows()}
-        return Pending(plan.pending(model, applied), plan.check_checksums(model, applied, dbms).edited(dbms))
+        rows = target.rows()
+        moved = plan.moved_rows(model, rows)
+        applied = {row.key: row for row in plan.renamed(rows, moved)}
+        edited = plan.check_checksums(model, applied, dbms).edited(dbms)
+        return Pending(plan.pending(model, applied), edited, moved)
 
 
 def history(url: Database) -> list[HistoryRow]:
@@ -1105,9 +1158,10 @@ def mark_next_changeset_ran(
     contexts: Contexts = None,
     label_filter: str | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
 ) -> ChangeSet | None:
     """Record the next pending changeSet as run (EXECTYPE MARK_RAN) without running it; returns it, or None."""
-    source = _Source(changelog, contexts, label_filter, properties)
+    source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
     source.for_url(url)
     _require_database(url)
     with _online(url) as target, target.locked(lock_timeout):
@@ -1143,6 +1197,7 @@ def check(
     dev_url: str | URL | None = None,
     against_url: Database | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
     contexts: Contexts = None,
     label_filter: str | None = None,
 ) -> list[Difference]:
@@ -1158,7 +1213,14 @@ def check(
 
     metadata = _metadata(models)
     old, new = _models_and_reference(
-        changelog, metadata, dev_url, against_url, properties=properties, contexts=contexts, label_filter=label_filter
+        changelog,
+        metadata,
+        dev_url,
+        against_url,
+        properties=properties,
+        contexts=contexts,
+        label_filter=label_filter,
+        search_path=search_path,
     )
     return compare(old, new, renames=rename_hints(metadata))
 
@@ -1195,6 +1257,7 @@ def _models_and_reference(
     contexts: Contexts,
     label_filter: str | None,
     missing_ok: bool = False,
+    search_path: SearchPathLike | None = None,
 ) -> tuple[Schema, Schema]:
     """(the reference: the schema the changelog builds, or the live ``against_url``; the models' schema, created
     on a scratch database of the same dialect). With ``missing_ok``, a changelog that does not exist yet builds
@@ -1218,7 +1281,12 @@ def _models_and_reference(
         dialect = old.dialect
     else:
         old = reference.changelog_schema(
-            changelog, dev_url=dev_url, properties=properties, contexts=contexts, label_filter=label_filter
+            changelog,
+            dev_url=dev_url,
+            properties=properties,
+            contexts=contexts,
+            label_filter=label_filter,
+            search_path=search_path,
         )
         dialect = old.dialect
     new = reference.models_schema(metadata, dialect=dialect, dev_url=dev_url)
@@ -1297,6 +1365,7 @@ def diff_changelog(
     contexts: Contexts = None,
     label_filter: str | None = None,
     now: Any = None,
+    search_path: SearchPathLike | None = None,
 ) -> DiffChangelogResult:
     """Write the changeSets that take the schema the changelog builds to the one the ``models`` declare (as
     :func:`check` compares them: the changelog replayed on a scratch database, or the live ``against_url``); or,
@@ -1342,6 +1411,7 @@ def diff_changelog(
             contexts=contexts,
             label_filter=label_filter,
             missing_ok=True,
+            search_path=search_path,
         )
         tables = len(metadata.tables)
     differences = compare(old, new, renames=hints)
@@ -1356,26 +1426,28 @@ def diff_changelog(
     target = Path(output_file) if output_file is not None else root
     if output_file is not None and target.exists():
         raise UsageError(f"--output-file {target} exists: diff-changelog writes a new file (name another one)")
-    first = _next_number(root, moment.strftime("%Y%m%d%H%M%S"), properties)
+    first = _next_number(root, moment.strftime("%Y%m%d%H%M%S"), properties, search_path)
     entries = generate.changesets(
         differences, old=old, new=new, author=author or default_author(), message=message, now=moment, first=first
     )
     if output_file is not None:
         _write_new_changelog(target, generate.to_yaml(entries))
-        _include_from_root(root, target, entries, properties)
+        _include_from_root(root, target, entries, properties, search_path)
     else:
-        _append_to_changelog(root, entries, properties)
+        _append_to_changelog(root, entries, properties, search_path)
     ids = [e["changeSet"]["id"] for e in entries]
     return DiffChangelogResult(target, ids, tables, generate.destructive(entries), entries, differences)
 
 
-def _next_number(root: Path, stamp: str, properties: Mapping[str, str] | None) -> int:
+def _next_number(
+    root: Path, stamp: str, properties: Mapping[str, str] | None, search_path: SearchPathLike | None
+) -> int:
     """The first ``<n>`` of ids ``<stamp>-<n>`` no changeSet of the changelog has (a second run in the same
     second goes on from the first one's)."""
     if not root.exists():
         return 1
     try:
-        model = parse_changelog(root, properties=properties)
+        model = parse_changelog(root, properties=properties, search_path=search_path)
     except ChangeLogError:
         return 1  # reported when it is appended to and read again
     taken = [int(cs.id.rpartition("-")[2]) for cs in model.changesets if re.fullmatch(rf"{stamp}-\d+", cs.id)]
@@ -1390,35 +1462,48 @@ def _write_new_changelog(path: Path, text: str) -> None:
         raise YamlbaseError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _reads(root: Path, written: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None) -> bool:
+def _reads(
+    root: Path,
+    written: Path,
+    entries: list[dict[str, Any]],
+    properties: Mapping[str, str] | None,
+    search_path: SearchPathLike | None,
+) -> bool:
     """Whether the changelog at ``root`` (valid, or a :class:`ChangeLogError`) holds every changeSet of
     ``entries``, read from the file ``written``."""
-    model = parse_changelog(root, properties=properties)
+    model = parse_changelog(root, properties=properties, search_path=search_path)
     path = Path(os.path.relpath(written.resolve(), root.resolve().parent)).as_posix()
-    found = {cs.key for cs in model.changesets}
+    found = {(cs.legacy_path or cs.path, cs.id, cs.author) for cs in model.changesets}  # relative to root's folder
     return all((path, e["changeSet"]["id"], e["changeSet"]["author"]) in found for e in entries)
 
 
 def _include_from_root(
-    root: Path, written: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None
+    root: Path,
+    written: Path,
+    entries: list[dict[str, Any]],
+    properties: Mapping[str, str] | None,
+    search_path: SearchPathLike | None,
 ) -> None:
     """Make the root changelog read ``written``: nothing to do when an ``includeAll`` already does, else an
     ``include`` appended (the root created when missing)."""
     relative = Path(os.path.relpath(written.resolve(), root.resolve().parent)).as_posix()
     include = {"include": {"file": relative, "relativeToChangelogFile": True}}
-    if root.exists() and _reads(root, written, entries, properties):
+    if root.exists() and _reads(root, written, entries, properties, search_path):
         return
-    _append_entries(root, [include], properties, check=(written, entries))
+    _append_entries(root, [include], properties, search_path, check=(written, entries))
 
 
-def _append_to_changelog(root: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None) -> None:
-    _append_entries(root, entries, properties, check=(root, entries))
+def _append_to_changelog(
+    root: Path, entries: list[dict[str, Any]], properties: Mapping[str, str] | None, search_path: SearchPathLike | None
+) -> None:
+    _append_entries(root, entries, properties, search_path, check=(root, entries))
 
 
 def _append_entries(
     root: Path,
     items: list[dict[str, Any]],
     properties: Mapping[str, str] | None,
+    search_path: SearchPathLike | None,
     *,
     check: tuple[Path, list[dict[str, Any]]],
 ) -> None:
@@ -1467,7 +1552,7 @@ def _append_entries(
         text = original.rstrip("\n") + "\n" + "\n".join(shifted) + "\n"
     root.write_text(text, encoding="utf-8")
     try:
-        if not _reads(root, *check, properties):
+        if not _reads(root, *check, properties, search_path):
             raise UsageError(f"{root}: the changeSets appended are not read back; give --output-file")
     except (ChangeLogError, UsageError):
         root.write_text(original, encoding="utf-8")

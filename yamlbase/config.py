@@ -19,7 +19,7 @@ DEFAULT_URL = "sqlite:///yamlbase.db"
 DEFAULT_CHANGELOG = "changelog/changelog.yaml"
 DEFAULT_LOCK_TIMEOUT = 300.0
 # The keys of [tool.yamlbase]; anything else there is a mistake worth an error.
-PROJECT_KEYS = ("url", "changelog-file", "lock-timeout")
+PROJECT_KEYS = ("url", "changelog-file", "lock-timeout", "search-path")
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class Settings:
     lock_timeout: float
     # Where the URL came from: "flag", "YAMLBASE_URL", "DATABASE_URL", "pyproject.toml" or "default".
     url_source: str
+    # Liquibase's search path, comma-separated (None: the working folder).
+    search_path: str | None = None
 
     def preview_url(self, dialect: str | None) -> str | None:
         """The database ``update-sql`` reads the history of: none when ``dialect`` is given and the URL was not
@@ -98,6 +100,19 @@ def _anchored_sqlite(url: str, project_folder: Path, cwd: Path) -> str:
     return f"{scheme}:///{_shown_path(project_folder / path, cwd)}{query_sep}{query}"
 
 
+def _anchored_search_path(value: Any, project_folder: Path, cwd: Path) -> str:
+    """A ``search-path`` from ``pyproject.toml`` (a comma-separated string or a list of folders) with each
+    relative folder made relative to that file's folder, as a comma-separated string."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    anchored = []
+    for item in (str(i).strip() for i in items):
+        if item and not Path(item.removeprefix("file:")).is_absolute():
+            item = _shown_path(project_folder / item.removeprefix("file:"), cwd)
+        if item:
+            anchored.append(item)
+    return ",".join(anchored)
+
+
 def _dotenv(folders: list[Path]) -> dict[str, str]:
     """The nearest ``.env`` file's values."""
     path = next((folder / ".env" for folder in folders if (folder / ".env").is_file()), None)
@@ -112,14 +127,15 @@ def load_settings(
     url: str | None = None,
     changelog_file: str | None = None,
     lock_timeout: float | None = None,
+    search_path: str | None = None,
     *,
     cwd: Path | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
     """Resolve every setting once, by the documented precedence. A relative ``changelog-file`` or ``sqlite:///``
     URL from a ``pyproject.toml`` above the working folder is relative to that file's folder (returned relative to
-    the working folder). Raises :class:`UsageError` for an unknown key in ``[tool.yamlbase]`` or a lock timeout that
-    is not a number."""
+    the working folder), and so is each relative folder of its ``search-path``. Raises :class:`UsageError` for an
+    unknown key in ``[tool.yamlbase]`` or a lock timeout that is not a number."""
     folder = cwd or Path.cwd()
     env = dict(os.environ if environ is None else environ)
     folders = search_folders(folder)
@@ -146,6 +162,12 @@ def load_settings(
             found_changelog = _shown_path(project_folder / written, folder)
     if source == "pyproject.toml" and found_url and project_folder is not None:
         found_url = _anchored_sqlite(str(found_url), project_folder, folder)
+    found_search, search_source = pick(search_path, "YAMLBASE_SEARCH_PATH", key="search-path")
+    if search_source == "pyproject.toml" and found_search is not None and project_folder is not None:
+        found_search = _anchored_search_path(found_search, project_folder, folder)
+    elif found_search is None and project_folder is not None and project_folder != folder.absolute():
+        # Run from a subfolder of the project: name files as a run from the project's root would.
+        found_search = _shown_path(project_folder, folder)
     found_timeout, timeout_source = pick(lock_timeout, "YAMLBASE_LOCK_TIMEOUT", key="lock-timeout")
     try:
         timeout = float(found_timeout) if found_timeout is not None else DEFAULT_LOCK_TIMEOUT
@@ -157,4 +179,5 @@ def load_settings(
         changelog_file=str(found_changelog) if found_changelog else DEFAULT_CHANGELOG,
         lock_timeout=timeout,
         url_source=source,
+        search_path=str(found_search) if found_search else None,
     )

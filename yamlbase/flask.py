@@ -159,7 +159,8 @@ class Migration:
     """One migration (Flask-Migrate's revision): the changeSets of one changelog file, in run order, with the
     history rows of those applied and those still pending."""
 
-    path: str  # as the history names it: relative to the root changelog's folder
+    path: str  # as the history names it: relative to the search path (the working folder)
+    file: Path  # where it is on disk
     changesets: list[ChangeSet] = field(default_factory=list)
     applied: list[HistoryRow] = field(default_factory=list)
     pending: list[ChangeSet] = field(default_factory=list)
@@ -206,6 +207,7 @@ def state(directory: str | Path | None = None, *, bind: str | None = None) -> St
     a SQLite file that does not exist yet is an empty database (and is not created)."""
     from yamlbase import commands
     from yamlbase.changelog import Selection, parse_changelog
+    from yamlbase.runtime import plan
 
     target = project(directory, bind)
     changelog = target.require_changelog()
@@ -213,11 +215,12 @@ def state(directory: str | Path | None = None, *, bind: str | None = None) -> St
     model = parse_changelog(changelog, selection=Selection(dbms=engine.dialect.name))
     rows = commands.history(engine)
     pending = commands.status(engine, changelog)
+    rows = plan.renamed(rows, pending.moved)  # as update will name them
     applied = {row.key: row for row in rows}
     due = {cs.key for cs in pending}
     migrations: dict[str, Migration] = {}
     for cs in model.changesets:
-        migration = migrations.setdefault(cs.path, Migration(cs.path))
+        migration = migrations.setdefault(cs.path, Migration(cs.path, Path(cs.location.path)))
         migration.changesets.append(cs)
         if cs.key in due:
             migration.pending.append(cs)
@@ -847,14 +850,13 @@ def show_command(directory: str | None, bind: str | None, revision: str) -> None
     from yamlbase.cli import _shown
 
     migration = show(revision, directory, bind=bind)
-    target = project(directory, bind)
     click.echo(f"migration {_shown(migration.name)}: {migration.state}")
-    click.echo(f"path: {target.folder / migration.path}")
+    click.echo(f"path: {migration.file}")
     if migration.message:
         click.echo(f"message: {_shown(migration.message)}")
     for line in _changeset_lines(migration):
         click.echo(f"  {line}")
-    text = (target.folder / migration.path).read_text(encoding="utf-8")
+    text = migration.file.read_text(encoding="utf-8")
     click.echo("")
     for line in text.splitlines():
         click.echo(_shown(line))

@@ -19,18 +19,19 @@ from yamlbase.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "changelog"
 
-# The example changelog's changeSets, in execution order (path::id::author).
+# The example changelog's changeSets, in execution order (path::id::author), run from the working folder that
+# holds changelog/ (Liquibase's default search path: FILENAME is relative to it).
 EXAMPLE_IDS = [
-    "schema/001-accounts.yaml::create-accounts::alice",
-    "schema/001-accounts.yaml::create-sessions::alice",
-    "schema/002-projects.yaml::create-project::bob",
-    "schema/002-projects.yaml::create-issue::bob",
-    "changelog.yaml::release-1.0::yamlbase",
-    "releases/1.1-display-names.yaml::account-display-name::carol",
-    "releases/1.1-display-names.yaml::plural-table-names::carol",
-    "releases/1.2-drop-legacy-sessions.yaml::drop-legacy-sessions::dave",
-    "releases/1.2-drop-legacy-sessions.yaml::seed-demo-project::dave",
-    "releases/1.2-drop-legacy-sessions.yaml::issue-status::dave",
+    "changelog/schema/001-accounts.yaml::create-accounts::alice",
+    "changelog/schema/001-accounts.yaml::create-sessions::alice",
+    "changelog/schema/002-projects.yaml::create-project::bob",
+    "changelog/schema/002-projects.yaml::create-issue::bob",
+    "changelog/changelog.yaml::release-1.0::yamlbase",
+    "changelog/releases/1.1-display-names.yaml::account-display-name::carol",
+    "changelog/releases/1.1-display-names.yaml::plural-table-names::carol",
+    "changelog/releases/1.2-drop-legacy-sessions.yaml::drop-legacy-sessions::dave",
+    "changelog/releases/1.2-drop-legacy-sessions.yaml::seed-demo-project::dave",
+    "changelog/releases/1.2-drop-legacy-sessions.yaml::issue-status::dave",
 ]
 
 SETTINGS_VARIABLES = ("YAMLBASE_URL", "DATABASE_URL", "YAMLBASE_CHANGELOG_FILE", "YAMLBASE_LOCK_TIMEOUT")

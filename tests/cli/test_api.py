@@ -111,18 +111,18 @@ def test_errors_are_exceptions_with_details(write: Write, db: DbView, monkeypatc
 
     with pytest.raises(MigrationError) as failed:
         yamlbase.update(URL, str(changelog))
-    assert failed.value.changeset == "changelog.yaml::second::ann"
+    assert failed.value.changeset == "changelog/changelog.yaml::second::ann"
     assert failed.value.statement == "INSERT INTO nosuch (x) VALUES (1)"
     assert failed.value.cause == "no such table: nosuch"
     assert isinstance(failed.value, yamlbase.YamlbaseError)
-    assert db(URL).history_ids() == ["changelog.yaml::first::ann"]
+    assert db(URL).history_ids() == ["changelog/changelog.yaml::first::ann"]
 
     # Fixed, the raw-SQL changeSet applies; it has no rollback block, so undoing it is refused.
     changelog.write_text(changelog.read_text().replace("INTO nosuch (x)", "INTO t1 (id)"))
     assert [cs.id for cs in yamlbase.update(URL, str(changelog))] == ["second"]
     with pytest.raises(RollbackImpossibleError, match=r"changelog\.yaml::second::ann"):
         yamlbase.rollback_count(URL, str(changelog), count=1)
-    assert db(URL).history_ids() == ["changelog.yaml::first::ann", "changelog.yaml::second::ann"]
+    assert db(URL).history_ids() == ["changelog/changelog.yaml::first::ann", "changelog/changelog.yaml::second::ann"]
 
     db(URL).hold_lock("someone else")
     with pytest.raises(LockError, match="held by someone else"):
@@ -215,7 +215,7 @@ def test_a_failing_changeset_on_an_applications_sqlite_connection_leaves_nothing
         with pytest.raises(MigrationError, match=r"changelog\.yaml::second::ann"):
             yamlbase.update(connection, changelog)
         # t2 was created and altered before the INSERT failed: all of it rolled back with the changeSet.
-        assert [r.identifier for r in yamlbase.history(connection)] == ["changelog.yaml::first::ann"]
+        assert [r.identifier for r in yamlbase.history(connection)] == ["changelog/changelog.yaml::first::ann"]
         assert yamlbase.list_locks(connection).locked is False  # type: ignore[union-attr]
         assert tables_on(connection) == {"t1"}
     with engine.connect() as other:  # and nothing else was left behind for another connection to see
@@ -280,6 +280,7 @@ def test_every_command_has_a_documented_api_function() -> None:
         assert all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in parameters.values()), name
         if "changelog" in parameters:
             assert {"contexts", "label_filter", "properties"} <= set(parameters) or name == "validate", name
+            assert "search_path" in parameters, name
         undocumented = [p for p in parameters if f":param {p}:" not in (function.__doc__ or "")]
         assert undocumented == [], f"yamlbase.{name}: {undocumented} not documented"
 
@@ -307,3 +308,12 @@ def test_a_url_objects_password_is_used_and_never_printed(postgresql_password_ur
     assert message.startswith(f"cannot connect to postgresql+psycopg://{PASSWORD_ROLE}:***@127.0.0.1:")
     assert PASSWORD_ROLE in message.partition(":***@")[2]  # the database's own reason names the role
     assert "not-the-password" not in message and url.password not in message  # type: ignore[operator]
+
+
+def test_search_path_is_a_keyword_of_the_functions_that_read_a_changelog(write: Callable[..., Path]) -> None:
+    write("db/main.yaml", "databaseChangeLog:\n  - include: {file: parts/a.yaml}\n")
+    write("db/parts/a.yaml", "databaseChangeLog:\n  - changeSet: {id: a, author: t, changes: [{sql: select 1}]}\n")
+    assert [cs.identifier for cs in yamlbase.status(URL, "db/main.yaml", search_path=["db"])] == ["parts/a.yaml::a::t"]
+    assert [cs.identifier for cs in yamlbase.update(URL, "db/main.yaml", search_path="db")] == ["parts/a.yaml::a::t"]
+    with pytest.raises(ChangeLogError, match=r"included file not found: parts/a\.yaml"):
+        yamlbase.validate(URL, "db/main.yaml")  # the working folder: db/ is not searched

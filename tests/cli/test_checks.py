@@ -20,7 +20,7 @@ DbView = Callable[[str], Any]
 DEFAULT_URL = "sqlite:///yamlbase.db"
 CHECKSUM = r"9:[0-9a-f]{32}"
 EDITED = (
-    r"  releases/1\.1-display-names\.yaml::account-display-name::carol "
+    r"  changelog/releases/1\.1-display-names\.yaml::account-display-name::carol "
     rf"\(changelog/releases/1\.1-display-names\.yaml:4:7\): was {CHECKSUM}, is now {CHECKSUM}"
 )
 
@@ -87,7 +87,7 @@ def test_validate_format_json_names_each_edited_changeset(run: Run, example: Pat
     assert (data["valid"], data["warnings"], data["error"]["type"]) == (False, [], "ChecksumMismatchError")
     (changed,) = data["changed"]
     assert {k: v for k, v in changed.items() if not k.endswith("_checksum")} == {
-        "changeset": "releases/1.1-display-names.yaml::account-display-name::carol",
+        "changeset": "changelog/releases/1.1-display-names.yaml::account-display-name::carol",
         "path": "changelog/releases/1.1-display-names.yaml",
         "line": 4,
         "column": 7,
@@ -138,7 +138,7 @@ def test_an_environment_variable_that_collides_with_a_property(
     )
     assert err[1] == "error: changeSets changed after they were applied; nothing was run:"
     assert re.fullmatch(
-        rf"  changelog\.yaml::grant::ann \(changelog/changelog\.yaml:4:7\): was {CHECKSUM}, is now {CHECKSUM}", err[2]
+        rf"  changelog/changelog\.yaml::grant::ann \(changelog/changelog\.yaml:4:7\): was {CHECKSUM}, is now {CHECKSUM}", err[2]
     )
     assert err[3] == (
         "    it uses ${user} from the environment variable USER: the difference may come from that value on this "

@@ -227,7 +227,7 @@ def test_update_count_and_update_to_tag(run: Run, example: Path, example_ids: li
     ("command", "exit_code", "expected"),
     [
         ("validate", 0, {"valid": True, "changesets": 10, "warnings": [], "database": None}),
-        ("status", 0, {"pending": "IDS", "changed": [], "database": DEFAULT_URL}),
+        ("status", 0, {"pending": "IDS", "changed": [], "moved": [], "database": DEFAULT_URL}),
         ("update", 0, {"applied": "IDS", "database": DEFAULT_URL}),
         ("history", 0, []),
         ("list-locks", 0, {"locked": False, "locked_by": None, "granted": None, "holder_alive": None}),
@@ -261,6 +261,7 @@ def test_format_json_after_update(run: Run, example: Path, example_ids: list[str
     assert json.loads(run("status", "--format", "json").stdout) == {
         "pending": [],
         "changed": [],
+        "moved": [],
         "database": DEFAULT_URL,
     }
     assert json.loads(run("tag", "t2", "--format", "json").stdout) == {"tag": "t2", "changeset": example_ids[-1]}
@@ -298,7 +299,7 @@ def test_changelog_file_before_or_after_the_command(run: Run, write: Write, befo
     result = run(*option, "status") if before else run("status", *option)
 
     assert result.exit_code == 0, result.output
-    assert lines(result.stdout) == [f"1 changeSet pending on {DEFAULT_URL}", "  main.yaml::elsewhere::test"]
+    assert lines(result.stdout) == [f"1 changeSet pending on {DEFAULT_URL}", "  db/main.yaml::elsewhere::test"]
 
 
 @pytest.mark.parametrize(
@@ -393,7 +394,7 @@ def test_changelog_file_precedence(
     result = run("status", *(["--changelog-file", flag] if flag else []))
 
     assert result.exit_code == 0, result.output
-    assert lines(result.stdout)[1] == f"  {expected}.yaml::{expected.replace('-', '_')}::test"
+    assert lines(result.stdout)[1] == f"  db/{expected}.yaml::{expected.replace('-', '_')}::test"
 
 
 def test_lock_timeout_from_the_environment(
@@ -473,14 +474,19 @@ BROKEN_FILES = {
 }
 
 BROKEN_PROBLEMS = [
-    "changelog/changelog.yaml:12:13: included file not found: parts/missing.yaml",
+    "changelog/changelog.yaml:12:13: included file not found: changelog/parts/missing.yaml (looked in {workdir})",
     'changelog/parts/a.yaml:6:11: unknown change type "createTabel" (did you mean "createTable"?)',
     'changelog/parts/a.yaml:9:7: changeSet: missing required attribute "author"',
     'changelog/parts/b.yaml:9:46: column: unknown attribute "nullabel"',
-    'changelog/parts/b.yaml:16:7: duplicate changeSet id "four" author "bo" in parts/b.yaml '
+    'changelog/parts/b.yaml:16:7: duplicate changeSet id "four" author "bo" in changelog/parts/b.yaml '
     "(first defined at changelog/parts/b.yaml:11:7)",
     "changelog/parts/c.yaml:8:1: YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'",
 ]
+
+
+def broken_problems(workdir: Path) -> list[str]:
+    """BROKEN_PROBLEMS, a missing include saying where it was looked for (the working folder)."""
+    return [p.replace("{workdir}", str(workdir)) for p in BROKEN_PROBLEMS]
 
 
 @pytest.fixture
@@ -497,12 +503,12 @@ def test_validate_a_valid_changelog(run: Run, example: Path, workdir: Path) -> N
     assert not (workdir / "yamlbase.db").exists()
 
 
-def test_validate_reports_every_problem_in_every_file(run: Run, broken: None) -> None:
+def test_validate_reports_every_problem_in_every_file(run: Run, broken: None, workdir: Path) -> None:
     result = run("validate")
 
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert lines(result.stderr) == [*BROKEN_PROBLEMS, "6 problems in the changelog"]
+    assert lines(result.stderr) == [*broken_problems(workdir), "6 problems in the changelog"]
     assert "Traceback" not in result.output
 
 
@@ -523,7 +529,7 @@ def test_an_invalid_changelog_stops_every_command_before_the_database(
     result = run(*args)
 
     assert result.exit_code == 2
-    assert lines(result.stderr) == [*BROKEN_PROBLEMS, "6 problems in the changelog"]
+    assert lines(result.stderr) == [*broken_problems(workdir), "6 problems in the changelog"]
     assert not (workdir / "yamlbase.db").exists()
 
 
@@ -577,7 +583,11 @@ def test_update_sql_for_postgresql_needs_no_database(
 
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert lines(out)[:3] == ["-- Update Database Script", "-- Change Log: changelog.yaml", "-- Dialect: postgresql"]
+    assert lines(out)[:3] == [
+        "-- Update Database Script",
+        "-- Change Log: changelog/changelog.yaml",
+        "-- Dialect: postgresql",
+    ]
     assert "CREATE TABLE databasechangeloglock (" in out
     assert "CREATE TABLE databasechangelog (" in out
     assert "INSERT INTO databasechangeloglock (id, locked) VALUES (1, false);" in out
@@ -734,7 +744,7 @@ def test_rollback_sql_prints_the_rollback_and_changes_nothing(
 
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert lines(out)[:2] == ["-- Rollback Database Script", "-- Change Log: changelog.yaml"]
+    assert lines(out)[:2] == ["-- Rollback Database Script", "-- Change Log: changelog/changelog.yaml"]
     undone = list(reversed(example_ids[5:]))
     assert re.findall(r"^-- Rolling Back ChangeSet: (\S+)$", out, re.MULTILINE) == undone
     assert out.count('DELETE FROM "DATABASECHANGELOG" WHERE') == 5
@@ -768,9 +778,9 @@ def test_impossible_rollback_is_refused_and_changes_nothing(
     assert result.exit_code == 1
     assert result.stdout == ""
     reasons = {
-        "seed": "  changelog.yaml::seed::ann (changelog/changelog.yaml:31:7): "
+        "seed": "  changelog/changelog.yaml::seed::ann (changelog/changelog.yaml:31:7): "
         "sql cannot be rolled back automatically; add a rollback block",
-        "drop-a": "  changelog.yaml::drop-a::ann (changelog/changelog.yaml:26:7): "
+        "drop-a": "  changelog/changelog.yaml::drop-a::ann (changelog/changelog.yaml:26:7): "
         "sql cannot be rolled back automatically; add a rollback block",
     }
     assert lines(result.stderr) == ["error: cannot roll back; nothing was changed:"] + [reasons[b] for b in blocked]
@@ -825,14 +835,14 @@ def test_a_failing_rollback_statement_undoes_that_changesets_rollback(run: Run, 
     result = run("rollback", "--tag", "start")
 
     assert result.exit_code == 1
-    assert result.stdout == "rolled back changelog.yaml::three::ann\n"
+    assert result.stdout == "rolled back changelog/changelog.yaml::three::ann\n"
     assert lines(result.stderr) == [
-        "error: changeSet changelog.yaml::two::ann failed",
+        "error: changeSet changelog/changelog.yaml::two::ann failed",
         "  statement: DELETE FROM nosuch",
         "  database error: no such table: nosuch",
     ]
     view = db(DEFAULT_URL)
-    assert view.history_ids() == ["changelog.yaml::base::ann", "changelog.yaml::two::ann"]
+    assert view.history_ids() == ["changelog/changelog.yaml::base::ann", "changelog/changelog.yaml::two::ann"]
     assert view.tables() == ["t2"], "the dropTable before the failing statement was rolled back"
     assert view.lock() == (False, None)
 
@@ -984,22 +994,22 @@ def test_failing_changeset_is_rolled_back_and_named(run: Run, write: Write, db: 
     result = run("update")
 
     assert result.exit_code == 1
-    assert result.stdout == "ran changelog.yaml::first::ann\n"
+    assert result.stdout == "ran changelog/changelog.yaml::first::ann\n"
     assert lines(result.stderr) == [
-        "error: changeSet changelog.yaml::second::ann failed",
+        "error: changeSet changelog/changelog.yaml::second::ann failed",
         "  statement: INSERT INTO nosuch (x) VALUES (1)",
         "  database error: no such table: nosuch",
     ]
     assert "Traceback" not in result.output
     view = db(DEFAULT_URL)
-    assert view.history_ids() == ["changelog.yaml::first::ann"]
+    assert view.history_ids() == ["changelog/changelog.yaml::first::ann"]
     assert view.tables() == ["t1"], "t2 (created earlier in the failing changeSet) must be rolled back"
     assert view.scalars("SELECT COUNT(*) FROM t1") == [0], "the INSERT before the failure must be rolled back"
     assert view.lock() == (False, None)
     assert lines(run("status").stdout) == [
         f"2 changeSets pending on {DEFAULT_URL}",
-        "  changelog.yaml::second::ann",
-        "  changelog.yaml::third::ann",
+        "  changelog/changelog.yaml::second::ann",
+        "  changelog/changelog.yaml::third::ann",
     ]
 
 
@@ -1019,7 +1029,7 @@ def test_a_change_on_a_missing_table_says_the_table_is_missing(run: Run, write: 
     result = run("update")
 
     assert result.exit_code == 1
-    assert lines(result.stderr)[0] == "error: changeSet changelog.yaml::drop::ann failed"
+    assert lines(result.stderr)[0] == "error: changeSet changelog/changelog.yaml::drop::ann failed"
     assert re.search(r"(no such table|does not exist).*nosuch|nosuch.*(no such table|does not exist)", result.stderr)
 
 
@@ -1085,7 +1095,7 @@ def test_editing_an_applied_changeset_stops_update(run: Run, example: Path, exam
     err = lines(result.stderr)
     assert err[0] == "error: changeSets changed after they were applied; nothing was run:"
     assert re.fullmatch(
-        r"  releases/1\.1-display-names\.yaml::account-display-name::carol "
+        r"  changelog/releases/1\.1-display-names\.yaml::account-display-name::carol "
         r"\(changelog/releases/1\.1-display-names\.yaml:4:7\): was 9:[0-9a-f]{32}, is now 9:[0-9a-f]{32}",
         err[1],
     ), err
@@ -1100,13 +1110,13 @@ def test_debug_shows_the_traceback_the_default_does_not(run: Run, write: Write) 
     plain = run_process("update")
     assert plain.returncode == 1
     assert "Traceback" not in plain.stderr
-    assert plain.stderr.startswith("error: changeSet changelog.yaml::second::ann failed\n")
+    assert plain.stderr.startswith("error: changeSet changelog/changelog.yaml::second::ann failed\n")
 
     Path("yamlbase.db").unlink()
     debug = run_process("update", "--debug")
     assert debug.returncode == 1
     assert "Traceback (most recent call last)" in debug.stderr
-    assert "yamlbase.errors.MigrationError: changeSet changelog.yaml::second::ann failed" in debug.stderr
+    assert "yamlbase.errors.MigrationError: changeSet changelog/changelog.yaml::second::ann failed" in debug.stderr
 
     Path("yamlbase.db").unlink()
     in_process = run("--debug", "update")
@@ -1243,16 +1253,16 @@ def test_postgresql_failing_changeset_is_rolled_back_and_named(
     result = run("update", "--url", postgresql_url)
 
     assert result.exit_code == 1
-    assert result.stdout == "ran changelog.yaml::first::ann\n"
+    assert result.stdout == "ran changelog/changelog.yaml::first::ann\n"
     err = lines(result.stderr)
     assert err[:2] == [
-        "error: changeSet changelog.yaml::second::ann failed",
+        "error: changeSet changelog/changelog.yaml::second::ann failed",
         "  statement: INSERT INTO nosuch (x) VALUES (1)",
     ]
     assert err[2].startswith('  database error: relation "nosuch" does not exist')
     assert len(err) == 3
     view = db(postgresql_url)
-    assert view.history_ids() == ["changelog.yaml::first::ann"]
+    assert view.history_ids() == ["changelog/changelog.yaml::first::ann"]
     assert view.tables() == ["t1"], "t2 (created earlier in the failing changeSet) must be rolled back"
     assert view.scalars("SELECT COUNT(*) FROM t1") == [0], "the INSERT before the failure must be rolled back"
     assert view.lock() == (False, None)
@@ -1272,9 +1282,9 @@ def test_postgresql_impossible_rollback_changes_nothing(
     assert result.exit_code == 1
     assert lines(result.stderr) == [
         "error: cannot roll back; nothing was changed:",
-        "  changelog.yaml::seed::ann (changelog/changelog.yaml:31:7): "
+        "  changelog/changelog.yaml::seed::ann (changelog/changelog.yaml:31:7): "
         "sql cannot be rolled back automatically; add a rollback block",
-        "  changelog.yaml::drop-a::ann (changelog/changelog.yaml:26:7): "
+        "  changelog/changelog.yaml::drop-a::ann (changelog/changelog.yaml:26:7): "
         "sql cannot be rolled back automatically; add a rollback block",
     ]
     assert view.snapshot() == before

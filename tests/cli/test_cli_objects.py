@@ -38,12 +38,15 @@ def test_stop_halts_update_with_exit_code_1_before_its_changeset_is_recorded(
     result = run("update", "--url", URL)
 
     assert result.exit_code == 1, result.output
-    assert "changeSet changelog.yaml::halt::ann stopped the update: check the data before going on" in result.stderr
+    assert (
+        "changeSet changelog/changelog.yaml::halt::ann stopped the update: check the data before going on"
+        in result.stderr
+    )
     assert "Traceback" not in result.output
     assert "first is done" in result.stdout  # output, target STDOUT
     assert "a note for the log reader" in result.stderr  # output's default target: STDERR
     view = db(URL)
-    assert [row[0] for row in view.history()] == ["changelog.yaml::first::ann"]
+    assert [row[0] for row in view.history()] == ["changelog/changelog.yaml::first::ann"]
     # the stopped changeSet's earlier change was rolled back with it; nothing after it ran
     assert view.tables() == ["kept"]
 
@@ -57,7 +60,7 @@ def test_update_after_a_stop_stops_again_at_the_same_place(run: Run, write: Writ
     assert again.exit_code == 1
     assert "stopped the update: check the data before going on" in again.stderr
     assert "first is done" not in again.stdout  # already applied: not run, so not said again
-    assert [row[0] for row in db(URL).history()] == ["changelog.yaml::first::ann"]
+    assert [row[0] for row in db(URL).history()] == ["changelog/changelog.yaml::first::ann"]
 
 
 def test_output_is_a_comment_in_update_sql(run: Run, write: Write) -> None:
@@ -93,4 +96,7 @@ def test_update_sql_stops_where_update_would(run: Run, write: Write) -> None:
     result = run("update-sql", "--dialect", "postgresql")
 
     assert result.exit_code == 1
-    assert "changeSet changelog.yaml::halt::ann stopped the update: check the data before going on" in result.stderr
+    assert (
+        "changeSet changelog/changelog.yaml::halt::ann stopped the update: check the data before going on"
+        in result.stderr
+    )

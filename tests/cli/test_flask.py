@@ -157,13 +157,16 @@ def test_revision_upgrade_current_history_downgrade(app: App, workdir: Path, db:
     assert "2 changeSets pending" in result.output
 
     result = app.ok("upgrade")
-    assert f"ran changes/{first.name}::" in result.output
+    assert f"ran changelog/changes/{first.name}::" in result.output
     assert "2 changeSets applied to" in result.output
     # Flask-SQLAlchemy put the relative SQLite path in the app's instance/ folder; nothing in the working folder.
     view = db(app.url())
     assert view.tables() == ["posts", "users"]
     assert not (workdir / "app.db").exists()
-    assert [row.split("::")[0] for row in view.history_ids()] == [f"changes/{first.name}", f"changes/{second.name}"]
+    assert [row.split("::")[0] for row in view.history_ids()] == [
+        f"changelog/changes/{first.name}",
+        f"changelog/changes/{second.name}",
+    ]
 
     result = app.ok("current")
     assert f"at {second.stem} (applied)" in result.output
@@ -177,7 +180,7 @@ def test_revision_upgrade_current_history_downgrade(app: App, workdir: Path, db:
     assert view.tables() == ["users"]
     result = app.ok("current")
     assert f"at {first.stem} (applied)" in result.output
-    assert f"pending  changes/{second.name}::" in result.output
+    assert f"pending  changelog/changes/{second.name}::" in result.output
     lines = app.ok("history").output.splitlines()
     assert lines[1].split()[:3] == ["applied", first.stem, "(current)"]
     assert lines[2].split()[:2] == ["pending", second.stem]
@@ -225,7 +228,7 @@ def test_downgrade_undoes_a_whole_migration_file(app: App, db: DbView) -> None:
     result = app.ok("downgrade")
     assert "2 changeSets rolled back" in result.output
     assert view.tables() == ["users"]
-    assert [row.split("::")[0] for row in view.history_ids()] == [f"changes/{first.name}"]
+    assert [row.split("::")[0] for row in view.history_ids()] == [f"changelog/changes/{first.name}"]
 
     # Partly applied: upgrade --count counts migrations, the SQL previews change nothing.
     app.ok("upgrade")
@@ -307,7 +310,7 @@ def test_a_bind_has_its_own_changelog_and_history(app: App, workdir: Path, db: D
     assert "audit.db" in result.output
     audit, main = db(app.url("audit.db")), db(app.url())
     assert audit.tables() == ["events"]
-    assert [row.split("::")[0] for row in audit.history_ids()] == [f"changes/{events.name}"]
+    assert [row.split("::")[0] for row in audit.history_ids()] == [f"changelog/audit/changes/{events.name}"]
     assert main.tables() == []
 
     app.ok("upgrade")
@@ -346,13 +349,16 @@ def test_the_verbs_as_functions_in_an_app_context(app: App, db: DbView) -> None:
         second = yamlbase_flask.revision("posts")
         fill(second, CREATE_POSTS)
 
-        assert [cs.path for cs in yamlbase_flask.upgrade()] == [f"changes/{first.name}", f"changes/{second.name}"]
+        assert [cs.path for cs in yamlbase_flask.upgrade()] == [
+            f"changelog/changes/{first.name}",
+            f"changelog/changes/{second.name}",
+        ]
         view = db(app.url())
         assert view.tables() == ["posts", "users"]
         now = yamlbase_flask.state()
         assert now.current is not None and now.current.name == second.stem
         assert now.pending == []
-        assert [row.filename for row in yamlbase_flask.downgrade()] == [f"changes/{second.name}"]
+        assert [row.filename for row in yamlbase_flask.downgrade()] == [f"changelog/changes/{second.name}"]
         assert yamlbase_flask.show().state == "pending"
         assert view.tables() == ["users"]
 
@@ -558,7 +564,7 @@ def test_the_seed_workflow_through_the_flask_command(workdir: Path, db: DbView) 
     assert "no changes" in flask("check").stdout  # the changelog now builds version 2
 
     ran = flask("upgrade").stdout
-    assert ran.count(f"ran changes/{second[0].name}::") >= 4
+    assert ran.count(f"ran changelog/changes/{second[0].name}::") >= 4
     assert view.tables() == ["post", "user"]
     assert view.columns("user") == ["id", "name", "email"]
     assert view.scalars("SELECT name FROM user") == ["ada"]
@@ -567,14 +573,14 @@ def test_the_seed_workflow_through_the_flask_command(workdir: Path, db: DbView) 
     assert lines[2].split()[:3] == ["applied", second[0].stem, "(current)"]
 
     undone = flask("downgrade").stdout
-    assert f"rolled back changes/{first[0].name}" not in undone
-    assert f"{undone.count('rolled back changes/')} changeSets rolled back" in undone
+    assert f"rolled back changelog/changes/{first[0].name}" not in undone
+    assert f"{undone.count('rolled back changelog/changes/')} changeSets rolled back" in undone
     assert user_schema(view) == version_1  # the whole second migration undone, nothing of the first
     assert view.scalars("SELECT name FROM user") == ["ada"]
     current = flask("current").stdout
     assert f"at {first[0].stem} (applied)" in current
-    assert f"pending  changes/{second[0].name}::" in current
-    assert [row.split("::")[0] for row in view.history_ids()] == [f"changes/{first[0].name}"]
+    assert f"pending  changelog/changes/{second[0].name}::" in current
+    assert [row.split("::")[0] for row in view.history_ids()] == [f"changelog/changes/{first[0].name}"]
 
 
 def test_migrate_and_check_of_models_that_hold_no_tables(workdir: Path, request: pytest.FixtureRequest) -> None:
@@ -620,9 +626,9 @@ def test_stamp_adopts_a_database_that_create_all_built(app: App, db: DbView) -> 
     assert view.history_ids() == []
 
     result = app.ok("stamp")
-    assert f"recorded changes/{first.name}::" in result.output
+    assert f"recorded changelog/changes/{first.name}::" in result.output
     assert "1 changeSet recorded as run" in result.output and "none run" in result.output
-    assert [row.split("::")[0] for row in view.history_ids()] == [f"changes/{first.name}"]
+    assert [row.split("::")[0] for row in view.history_ids()] == [f"changelog/changes/{first.name}"]
     after = view.snapshot()
     assert after["rows"] == before["rows"]  # nothing ran: the row is still there, the table as create_all made it
     assert after["schema"]["user"] == before["schema"]["user"]

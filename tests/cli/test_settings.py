@@ -59,9 +59,9 @@ def test_settings_are_found_from_a_subfolder_of_the_project(
     assert status.exit_code == 0, status.output
     first, *pending = status.stdout.splitlines()
     assert first.startswith("1 changeSet pending")
-    assert pending == ["  changelog.yaml::only::test"]
+    assert pending == ["  db/changelog.yaml::only::test"]
     assert update.exit_code == 0, update.output
-    assert db(f"sqlite:///{workdir / 'app.db'}").history_ids() == ["changelog.yaml::only::test"]
+    assert db(f"sqlite:///{workdir / 'app.db'}").history_ids() == ["db/changelog.yaml::only::test"]
     assert not list((workdir / "src").rglob("*.db")), "the database of .env, not one in the working folder"
 
 
@@ -128,3 +128,29 @@ def test_update_sql_api_with_a_dialect_ignores_the_configured_database(
 
     assert changeset_ids(offline) == example_ids
     assert changeset_ids(online) == example_ids[3:]
+
+
+@pytest.mark.parametrize("where", ["flag", "environment", "pyproject"])
+def test_the_search_path_names_the_files(
+    run: Run, write: Write, workdir: Path, monkeypatch: pytest.MonkeyPatch, db: DbView, where: str
+) -> None:
+    """``--search-path``, ``YAMLBASE_SEARCH_PATH`` or ``[tool.yamlbase] search-path`` (relative to its file, here
+    read from a subfolder): FILENAME is relative to it, and non-relative includes are found in it."""
+    (workdir / ".git").mkdir()
+    write("db/main.yaml", "databaseChangeLog:\n  - include: {file: parts/only.yaml}\n")
+    write("db/parts/only.yaml", SMALL)
+    write(".env", f"DATABASE_URL=sqlite:///{workdir / 'app.db'}\n")
+    args = ["update", "--changelog-file", str(workdir / "db" / "main.yaml")]
+    if where == "flag":
+        args += ["--search-path", "db"]
+    elif where == "environment":
+        monkeypatch.setenv("YAMLBASE_SEARCH_PATH", "db")
+    else:
+        write("pyproject.toml", '[tool.yamlbase]\nsearch-path = ["db"]\n')
+        (workdir / "src").mkdir()
+        monkeypatch.chdir(workdir / "src")
+
+    result = run(*args)
+
+    assert result.exit_code == 0, result.output
+    assert db(f"sqlite:///{workdir / 'app.db'}").history_ids() == ["parts/only.yaml::only::test"]

@@ -106,7 +106,10 @@ def test_a_held_write_lock_is_waited_for_with_a_warning_and_the_update_goes_on(
 
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [f"warning: {WAITING.format(timeout=30)}"]
-    assert db(DEFAULT_URL).history_ids() == ["changelog.yaml::first::test", "changelog.yaml::second::test"]
+    assert db(DEFAULT_URL).history_ids() == [
+        "changelog/changelog.yaml::first::test",
+        "changelog/changelog.yaml::second::test",
+    ]
 
 
 def test_a_write_lock_held_past_the_lock_timeout_is_a_clear_failure(
@@ -127,7 +130,7 @@ def test_a_write_lock_held_past_the_lock_timeout_is_a_clear_failure(
         "0.5s (--lock-timeout)",
     ]
     view = db(DEFAULT_URL)
-    assert view.history_ids() == ["changelog.yaml::first::test"]
+    assert view.history_ids() == ["changelog/changelog.yaml::first::test"]
     assert view.lock() == (False, None), "DATABASECHANGELOGLOCK was not taken"
 
 

@@ -82,12 +82,12 @@ def test_passes_on_drops_undone_from_their_capture(run: Run, write: Write, db: D
     write("changelog/changelog.yaml", GOOD)
     result = run("update-testing-rollback", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert '"changelog.yaml::scratch::ann"' in result.output
+    assert '"changelog/changelog.yaml::scratch::ann"' in result.output
     view = db(DEFAULT_URL)
     assert view.history_ids() == [
-        "changelog.yaml::person::ann",
-        "changelog.yaml::slim-down::ann",
-        "changelog.yaml::scratch::ann",
+        "changelog/changelog.yaml::person::ann",
+        "changelog/changelog.yaml::slim-down::ann",
+        "changelog/changelog.yaml::scratch::ann",
     ]
     assert view.columns("person") == ["id", "name"]
     assert run("status").output.startswith("0 changeSets pending")
@@ -97,7 +97,7 @@ def test_fails_naming_the_changeset_whose_rollback_is_wrong(run: Run, write: Wri
     write("changelog/changelog.yaml", WRONG)
     result = run("update-testing-rollback")
     assert result.exit_code == 1
-    assert "changeSet changelog.yaml::add-email::carol (" in result.stderr
+    assert "changeSet changelog/changelog.yaml::add-email::carol (" in result.stderr
     assert "after its rollback the schema is not what it was before it" in result.stderr
     # Exactly the difference: the column stayed; the index the rollback did drop is not mentioned.
     difference = result.stderr.split("before it:\n", 1)[1].split("The changeSet is left rolled back", 1)[0]
@@ -105,7 +105,7 @@ def test_fails_naming_the_changeset_whose_rollback_is_wrong(run: Run, write: Wri
     assert "Traceback" not in result.output
     view = db(DEFAULT_URL)
     # The good changeSet stays applied; the wrong one is left rolled back; nothing after it ran.
-    assert view.history_ids() == ["changelog.yaml::person::ann"]
+    assert view.history_ids() == ["changelog/changelog.yaml::person::ann"]
     assert "later" not in view.tables()
 
 
@@ -117,10 +117,13 @@ def test_a_changeset_without_rollback_stops_the_run_applied(run: Run, write: Wri
     result = run("update-testing-rollback")
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "error: changeSet changelog.yaml::seed::ann was applied and has no rollback; cannot roll back; nothing was "
-        "changed:\n  changelog.yaml::seed::ann (changelog/changelog.yaml:13:16): sql cannot be rolled back"
+        "error: changeSet changelog/changelog.yaml::seed::ann was applied and has no rollback; cannot roll back; nothing was "
+        "changed:\n  changelog/changelog.yaml::seed::ann (changelog/changelog.yaml:13:16): sql cannot be rolled back"
     )
-    assert db(DEFAULT_URL).history_ids() == ["changelog.yaml::person::ann", "changelog.yaml::seed::ann"]
+    assert db(DEFAULT_URL).history_ids() == [
+        "changelog/changelog.yaml::person::ann",
+        "changelog/changelog.yaml::seed::ann",
+    ]
 
 
 def test_the_python_api_raises_on_every_backend(db_url: str, tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_include_attributes_context_labels_ignore_error_if_missing(here: Path) -
 
 def test_include_of_a_missing_file_is_located(here: Path) -> None:
     write(here, {"main.yaml": "databaseChangeLog:\n  - include: {file: nope.yaml}\n"})
-    assert problems() == ["main.yaml:2:21: included file not found: nope.yaml"]
+    assert problems() == [f"main.yaml:2:21: included file not found: nope.yaml (looked in {here})"]
 
 
 def test_include_all_filter_depth_and_ending(here: Path) -> None:
@@ -381,7 +381,7 @@ def test_every_undefined_property_is_located(here: Path) -> None:
     assert problems(environ={}) == [
         "main.yaml:7:24: property ${nope} is not defined (define it with a property entry, -D nope=…, or the environment)",
         "main.yaml:8:49: property ${type} is not defined (define it with a property entry, -D type=…, or the environment)",
-        "main.yaml:9:15: properties file not found: missing.properties",
+        f"main.yaml:9:15: properties file not found: missing.properties (looked in {here})",
         "main.yaml:10:15: property lonely: no value",
     ]
 

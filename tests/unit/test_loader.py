@@ -333,7 +333,7 @@ def test_include_and_include_all_order_and_resolution(here: Path) -> None:
           - include: {file: deeper/three.yaml, relativeToChangelogFile: true}
         """
     write(here, tree)
-    changelog = parse_changelog("root/main.yaml")
+    changelog = parse_changelog("main.yaml", search_path="root")
     assert changelog.path == "main.yaml"
     assert identities(changelog) == [row for i, row in enumerate(TREE_ORDER) if i != 4]
     assert [str(cs.location) for cs in changelog.changesets][:3] == [
@@ -344,10 +344,12 @@ def test_include_and_include_all_order_and_resolution(here: Path) -> None:
     assert str(changelog.changesets[6].location) == "root/all/b/z.json:1:38"
 
 
-def test_include_without_relative_flag_resolves_against_the_root_folder_even_when_nested(here: Path) -> None:
+def test_include_without_relative_flag_resolves_against_the_search_path_even_when_nested(here: Path) -> None:
     write(here, TREE)
     # sub/one.yaml's "include: {file: two.yaml}" means root/two.yaml, not root/sub/two.yaml: a duplicate
-    assert problems("root/main.yaml") == [
+    with pytest.raises(ChangeLogError) as info:
+        parse_changelog("main.yaml", search_path="root")
+    assert [str(p) for p in info.value.problems] == [
         'root/two.yaml:2:16: duplicate changeSet id "t2" author "a" in two.yaml (first defined at root/two.yaml:2:16)'
     ]
 
@@ -366,11 +368,12 @@ def test_include_without_relative_flag_resolves_against_the_root_folder_even_whe
 def test_logical_paths_do_not_depend_on_how_the_root_was_named(
     here: Path, monkeypatch: pytest.MonkeyPatch, cwd: str, argument: str
 ) -> None:
+    """With the search path given, a root changelog named by any path on disk inside it gets the same FILENAMEs."""
     tree = dict(TREE)
     tree["root/sub/one.yaml"] = "databaseChangeLog:\n  - changeSet: {id: o1, author: a}\n"
     write(here, tree)
     monkeypatch.chdir(here / cwd)
-    changelog = parse_changelog(argument.format(tmp=here))
+    changelog = parse_changelog(argument.format(tmp=here), search_path=here / "root")
     assert changelog.path == "main.yaml"
     assert identities(changelog) == [
         ("main.yaml", "m1", "a"),
@@ -398,7 +401,8 @@ def test_included_file_outside_the_root_folder_keeps_a_relative_logical_path(her
             "shared/common.yaml": "databaseChangeLog:\n  - changeSet: {id: c, author: a}\n",
         },
     )
-    assert identities(parse_changelog("app/changelog.yaml")) == [("../shared/common.yaml", "c", "a")]
+    # Liquibase: a path above a root of the search path keeps its "../" in FILENAME.
+    assert identities(parse_changelog("app/changelog.yaml", search_path="app")) == [("../shared/common.yaml", "c", "a")]
 
 
 def test_include_all_relative_to_a_nested_changelog(here: Path) -> None:
@@ -425,7 +429,7 @@ def test_include_all_skips_the_including_file_itself(here: Path) -> None:
             "db/x.yaml": "databaseChangeLog:\n  - changeSet: {id: x, author: a}\n",
         },
     )
-    assert identities(parse_changelog("db/main.yaml")) == [("main.yaml", "m", "a"), ("x.yaml", "x", "a")]
+    assert identities(parse_changelog("db/main.yaml")) == [("db/main.yaml", "m", "a"), ("db/x.yaml", "x", "a")]
 
 
 def test_missing_include_and_missing_or_empty_folders_are_located_at_the_include(here: Path) -> None:
@@ -449,10 +453,10 @@ def test_missing_include_and_missing_or_empty_folders_are_located_at_the_include
         },
     )
     assert problems("main.yaml") == [
-        "main.yaml:3:13: included file not found: nope.yaml",
-        "main.yaml:5:13: includeAll folder not found: missing",
+        f"main.yaml:3:13: included file not found: nope.yaml (looked in {here})",
+        f"main.yaml:5:13: includeAll folder not found: missing (looked in {here})",
         "main.yaml:7:13: includeAll folder empty: empty",
-        "nested.yaml:2:21: included file not found: gone.yaml",
+        f"nested.yaml:2:21: included file not found: gone.yaml (looked in {here})",
     ]
 
 

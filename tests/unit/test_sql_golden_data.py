@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from tests.unit.test_sql_golden import DIALECTS, Case, changes_from, each, laid_out, normal, same, text_sink
 from yamlbase.changelog import parse_changelog
 from yamlbase.changelog.checksum import _csv_bytes, _csv_bytes_slow, change_checksum, hash_text
+from yamlbase.changelog.search_path import SearchPath
 from yamlbase.changes import NoInverse, PlanContext, Rows
 from yamlbase.changes.data import CellError, LoadData, LoadUpdateData
 from yamlbase.errors import ChangeLogError
@@ -59,7 +60,7 @@ def render(dialect: str, changes: str, *, inverse: bool = False) -> str:
     out = io.StringIO()
     with text_sink(dialect, out) as sink:
         for change in changes_from(textwrap.dedent(changes)):
-            assert change.bind_files(DATA, DATA) == []
+            assert change.bind_files(DATA, SearchPath((DATA,))) == []
             for applied in change.inverse(sink.context) if inverse else [change]:
                 sink.apply(applied)
     return normal(out.getvalue())
@@ -360,7 +361,7 @@ def load(tmp_path: Path, csv_text: str, columns: str = "[]", dialect: str = "pos
     (tmp_path / "t.csv").write_bytes(csv_text.encode("utf-8"))
     options = "".join(f", {k}: {v}" for k, v in extra.items())
     (change,) = changes_from(f"- loadData: {{tableName: t, file: t.csv, columns: {columns}{options}}}")
-    assert change.bind_files(tmp_path, tmp_path) == []
+    assert change.bind_files(tmp_path, SearchPath((tmp_path,))) == []
     out = io.StringIO()
     with text_sink(dialect, out) as sink:
         sink.apply(change)
@@ -432,7 +433,7 @@ def test_blob_cells_are_base64_or_a_file_next_to_the_csv(tmp_path: Path) -> None
 def test_encoding_and_byte_order_mark(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_bytes("a\nçà\n".encode("latin-1"))
     (change,) = changes_from("- loadData: {tableName: t, file: t.csv, encoding: ISO-8859-1}")
-    change.bind_files(tmp_path, tmp_path)
+    change.bind_files(tmp_path, SearchPath((tmp_path,)))
     out = io.StringIO()
     with text_sink("postgresql", out) as sink:
         sink.apply(change)
@@ -444,7 +445,7 @@ def test_rows_are_streamed_in_batches(tmp_path: Path) -> None:
     """The step reads the file as it is consumed and carries one parameterised statement for every row."""
     (tmp_path / "t.csv").write_text("a,b\n" + "".join(f"{i},v{i}\n" for i in range(2500)), encoding="utf-8")
     (change,) = changes_from("- loadData: {tableName: t, file: t.csv, columns: [{column: {name: a, type: NUMERIC}}]}")
-    change.bind_files(tmp_path, tmp_path)
+    change.bind_files(tmp_path, SearchPath((tmp_path,)))
     (step,) = change.operations(PlanContext("postgresql"))
     assert isinstance(step, Rows)
     assert step.batch_size == 1000
@@ -457,7 +458,7 @@ def test_rows_are_streamed_in_batches(tmp_path: Path) -> None:
 
 def test_primary_key_must_be_a_loaded_column() -> None:
     (change,) = changes_from("- loadUpdateData: {tableName: person, file: people.csv, primaryKey: nope}")
-    change.bind_files(DATA, DATA)
+    change.bind_files(DATA, SearchPath((DATA,)))
     with pytest.raises(ValueError, match="primaryKey column"):
         change.operations(PlanContext("postgresql"))
 
@@ -552,7 +553,7 @@ def test_load_update_data_description_names_the_table() -> None:
 
 def test_load_update_data_refuses_a_dialect_without_upsert() -> None:
     (change,) = changes_from("- loadUpdateData: {tableName: person, file: people.csv, primaryKey: id}")
-    change.bind_files(DATA, DATA)
+    change.bind_files(DATA, SearchPath((DATA,)))
     assert isinstance(change, LoadUpdateData)
     with pytest.raises(ValueError, match="no upsert statement known for firebird"):
         change.operations(PlanContext("firebird"))
@@ -563,7 +564,7 @@ def test_a_gzipped_csv_is_read_as_liquibase_does(tmp_path: Path) -> None:
 
     (tmp_path / "t.csv.gz").write_bytes(gzip.compress(b"a,b\n1,x\n"))
     (change,) = changes_from("- loadData: {tableName: t, file: t.csv.gz}")
-    assert change.bind_files(tmp_path, tmp_path) == []
+    assert change.bind_files(tmp_path, SearchPath((tmp_path,))) == []
     out = io.StringIO()
     with text_sink("postgresql", out) as sink:
         sink.apply(change)
@@ -591,7 +592,9 @@ def test_a_null_placeholder_replaces_the_word_null(tmp_path: Path) -> None:
 
 def test_checksums_are_the_ones_liquibase_stored() -> None:
     """MD5SUMs that Liquibase 4.28 wrote to DATABASECHANGELOG for tests/data/data-changes/liquibase on SQLite."""
-    changelog = parse_changelog(DATA / "liquibase" / "changelog.yaml")
+    changelog = parse_changelog(
+        DATA / "liquibase" / "changelog.yaml", search_path=DATA / "liquibase"
+    )  # its folder, as Liquibase ran
     assert {cs.id: cs.checksum for cs in changelog.changesets} == {
         "t": "9:1cc6940cb6df706bf873ce480b70bb9e",
         "load": "9:9fa8fba48b1f4354ff441b86445acb56",

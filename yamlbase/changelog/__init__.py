@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePath
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -24,10 +25,11 @@ from yamlbase.changelog.loader import (
 from yamlbase.changelog.model import ChangeLog, ChangeSet, build_changeset
 from yamlbase.changelog.preconditions import Preconditions, build_preconditions
 from yamlbase.changelog.properties import Definition, Properties, Selection, UndefinedProperty, expand, expand_tree
+from yamlbase.changelog.search_path import DuplicateFile, Found, SearchPath, SearchPathLike, normalize, sibling
 from yamlbase.changelog.validate import validate_document
 from yamlbase.errors import ChangeLogError, Location, Problem
 
-__all__ = ["ChangeLog", "ChangeSet", "Selection", "parse_changelog"]
+__all__ = ["ChangeLog", "ChangeSet", "SearchPath", "Selection", "parse_changelog"]
 
 
 def parse_changelog(
@@ -36,24 +38,30 @@ def parse_changelog(
     selection: Selection | None = None,
     properties: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | SearchPath | None = None,
 ) -> ChangeLog:
     """Load, validate and model the changelog at ``path`` with all its includes.
 
     Raises :class:`~yamlbase.errors.ChangeLogError` listing every problem in every file, each located.
-    FILENAME paths are relative to the root changelog's folder, so they do not depend on how the root
-    was named on the command line. ``selection`` (contexts, labels, database) decides which ``property``
+    Files are found and named as Liquibase 4.28 finds and names them: ``path``, non-relative ``include`` /
+    ``includeAll`` / ``sqlFile`` / ``loadData`` / property ``file`` paths are looked up in ``search_path`` (its
+    roots, in order; by default the working folder), and FILENAME is a file's path relative to the root holding
+    it. A root changelog given by a path on disk inside a root is named relative to that root; one outside the
+    default search path has its own folder as the search path (as if yamlbase ran there). Each changeSet also
+    keeps the FILENAME yamlbase gave it before (relative to the root changelog's folder), so that a history
+    written that way can be recognised. ``selection`` (contexts, labels, database) decides which ``property``
     entries apply and, when it names a database, leaves out changeSets whose ``dbms`` excludes it, as
     Liquibase does while parsing; ``properties`` are the run's own (``-D``), ``environ`` the environment
     (``os.environ`` by default).
     """
-    root = Path(path).resolve()
-    base = root.parent
+    search = SearchPath.of(search_path)
+    root, search = _root(os.fspath(path), search)
     store = Properties(
         given=dict(properties or {}),
         environ=dict(os.environ if environ is None else environ),
         selection=selection or Selection(),
     )
-    reader = _Reader(base, store)
+    reader = _Reader(search, root.file.parent, store)
     found = reader.visit(root, None, (), (), ())
     if reader.problems:
         raise ChangeLogError(reader.problems)
@@ -66,20 +74,45 @@ def parse_changelog(
             )
             reader.property_warnings.append(Problem(Location(f"-D {shown(name)}"), message))
     return ChangeLog(
-        path=_logical(root, base),
+        path=root.name,
         changesets=found,
         selection=store.selection,
         preconditions=reader.preconditions,
         properties=store,
         property_warnings=reader.property_warnings,
+        search_path=search,
     )
 
 
+def _root(text: str, search: SearchPath) -> tuple[Found, SearchPath]:
+    """The root changelog ``text`` names, found as :meth:`SearchPath.locate` finds files (also as a path relative
+    to the working folder), and the search path to read it with."""
+    try:
+        found = search.locate(text) or search.locate(os.path.abspath(text))
+    except DuplicateFile as exc:
+        raise ChangeLogError([Problem(Location(shown(text)), str(exc))]) from None
+    if found is not None:
+        return found, search
+    file = Path(os.path.abspath(text))
+    if file.is_file():
+        if not search.given:  # outside the working folder: its own folder is the search path
+            return Found(file, file.name), SearchPath((file.parent,), given=False)
+        message = f"the changelog is outside the search path ({search.describe()})"
+        raise ChangeLogError([Problem(Location(shown(text)), message)])
+    return Found(file, normalize(text)), search  # read_document says it is not there
+
+
 def _logical(file: Path, base: Path) -> str:
+    """``file`` relative to ``base``: the FILENAME yamlbase wrote before it followed Liquibase's search path
+    (``base`` the root changelog's folder)."""
     try:
         return file.relative_to(base).as_posix()
     except ValueError:
         return Path(os.path.relpath(file, base)).as_posix()
+
+
+def _not_found(what: str, name: str, search: SearchPath) -> str:
+    return f"{what} not found: {shown(name)} (looked in {search.describe()})"
 
 
 def add_in_run_order(changesets: list[ChangeSet], cs: ChangeSet) -> None:
@@ -98,8 +131,9 @@ def add_in_run_order(changesets: list[ChangeSet], cs: ChangeSet) -> None:
 
 
 class _Reader:
-    def __init__(self, base: Path, properties: Properties) -> None:
-        self.base = base
+    def __init__(self, search: SearchPath, legacy_base: Path, properties: Properties) -> None:
+        self.search = search
+        self.legacy_base = legacy_base  # the root changelog's folder: the FILENAMEs an older yamlbase wrote
         self.properties = properties
         self.problems: list[Problem] = []
         self.seen: dict[tuple[str, str, str], ChangeSet] = {}
@@ -109,32 +143,35 @@ class _Reader:
 
     def visit(
         self,
-        file: Path,
+        resource: Found,
         included_at: Location | None,
-        stack: tuple[Path, ...],
+        stack: tuple[Found, ...],
         contexts: tuple[str, ...],
         labels: tuple[str, ...],
     ) -> list[ChangeSet]:
-        """The changeSets of ``file`` and what it includes, in run order; problems are collected."""
+        """The changeSets of ``resource`` and what it includes, in run order; problems are collected."""
         found: list[ChangeSet] = []
-        if file in stack:
-            chain = " -> ".join(_logical(p, self.base) for p in (*stack, file))
+        file = resource.file
+        if any(f.file == file for f in stack):
+            chain = " -> ".join(f.name for f in (*stack, resource))
             self.problems.append(Problem(included_at or Location(str(file)), f"include cycle: {chain}"))
             return found
         if file.suffix.lower() in FOREIGN_SUFFIXES:
-            message = f"{_logical(file, self.base)}: {file.suffix} changelogs are not supported (YAML and JSON are)"
+            message = f"{resource.name}: {file.suffix} changelogs are not supported (YAML and JSON are)"
             self.problems.append(Problem(included_at or Location(str(file)), message))
             return found
         try:
-            doc = read_document(file, _logical(file, self.base))
+            doc = read_document(file, resource.name)
         except DocumentError as exc:
             problem = exc.problem
             if included_at is not None and problem.location.line == 0:
                 # The file itself could not be read: the include that names it is where to look.
                 detail = "not found" if problem.message == "file not found" else problem.message
-                problem = Problem(included_at, f"included file {detail}: {_logical(file, self.base)}")
+                problem = Problem(included_at, f"included file {detail}: {resource.name}")
             self.problems.append(problem)
             return found
+        doc.resource = resource.name
+        doc.legacy_path = _logical(file, self.legacy_base)
         self._logical_path(doc)
         self._define_properties(doc)
         used = self._expand(doc)
@@ -149,7 +186,7 @@ class _Reader:
                 continue
             if kind == "changeSet":
                 cs = build_changeset(
-                    doc, index, body, self.problems, contexts, labels, root=self.base, expand=self._expander(doc)
+                    doc, index, body, self.problems, contexts, labels, search=self.search, expand=self._expander(doc)
                 )
                 if cs is not None:
                     cs.outside_properties = self._outside(used.get(index, ()))
@@ -157,12 +194,12 @@ class _Reader:
                     add_in_run_order(found, cs)
             elif kind == "include":
                 for cs in self._include(
-                    doc, index, IncludeEntry.model_validate(body), (*stack, file), contexts, labels
+                    doc, index, IncludeEntry.model_validate(body), (*stack, resource), contexts, labels
                 ):
                     add_in_run_order(found, cs)
             elif kind == "includeAll":
                 entry = IncludeAllEntry.model_validate(body)
-                for cs in self._include_all(doc, index, entry, (*stack, file), contexts, labels):
+                for cs in self._include_all(doc, index, entry, (*stack, resource), contexts, labels):
                     add_in_run_order(found, cs)
             elif kind == "preConditions" and body is not None:
                 block = build_preconditions(doc, ("databaseChangeLog", index, "preConditions"), body, self.problems)
@@ -171,10 +208,12 @@ class _Reader:
         return found
 
     def _logical_path(self, doc: Document) -> None:
-        """A changelog-level ``- logicalFilePath: x`` entry names the file in the history instead of its path."""
+        """A changelog-level ``- logicalFilePath: x`` entry names the file in the history instead of its path
+        (backslashes as slashes, without a leading ``/``, as Liquibase's ``getLogicalFilePath``)."""
         for _, kind, body in entries(doc):
             if kind == "logicalFilePath" and isinstance(body, str) and body.strip():
-                doc.logical_path = body.strip()
+                doc.legacy_path = body.strip()
+                doc.logical_path = body.strip().replace("\\", "/").removeprefix("/")
 
     def _define_properties(self, doc: Document) -> None:
         """Every ``property`` entry of the file, read before any of its ``${...}`` is expanded (as Liquibase)."""
@@ -197,17 +236,21 @@ class _Reader:
                 pairs = [(entry.name, entry.value)]
             else:
                 assert entry.file is not None
-                folder = doc.path.parent if entry.relative_to_changelog_file else self.base
-                source = self._resolve(
-                    folder, entry.file, doc.location(("databaseChangeLog", index, "property", "file"))
-                )
-                if source is None:
-                    continue
-                if not source.is_file():
+                at = doc.location(("databaseChangeLog", index, "property", "file"))
+                if entry.relative_to_changelog_file:  # Liquibase: the file beside this one, not a search
+                    source = self._resolve(doc.path.parent, entry.file, at)
+                    if source is None:
+                        continue
+                    missing = f"properties file not found: {shown(sibling(doc.resource, entry.file))}"
+                else:
+                    located = self._locate(entry.file, at)
+                    if located is False:
+                        continue
+                    source = located.file if located is not None else None
+                    missing = _not_found("properties file", normalize(entry.file), self.search)
+                if source is None or not source.is_file():
                     if entry.error_if_missing is not False:
-                        self.problems.append(
-                            Problem(where, f"properties file not found: {_logical(source, self.base)}")
-                        )
+                        self.problems.append(Problem(where, missing))
                     continue
                 try:
                     pairs = read_properties_file(source)
@@ -298,63 +341,104 @@ class _Reader:
             return None
         return path
 
+    def _locate(self, name: str, where: Location) -> Found | Literal[False] | None:
+        """``name`` in the search path (None: not there), or False with a located problem when it is no valid path
+        (a NUL byte, …) or several roots hold it."""
+        try:
+            return self.search.locate(name)
+        except DuplicateFile as exc:
+            self.problems.append(Problem(where, str(exc)))
+        except (ValueError, OSError) as exc:
+            self.problems.append(Problem(where, f"not a valid path: {shown(name)} ({exc})"))
+        return False
+
     def _include(
         self,
         doc: Document,
         index: int,
         entry: IncludeEntry,
-        stack: tuple[Path, ...],
+        stack: tuple[Found, ...],
         contexts: tuple[str, ...],
         labels: tuple[str, ...],
     ) -> list[ChangeSet]:
         if entry.ignore:
             return []
         where = doc.location(("databaseChangeLog", index, "include", "file"))
-        folder = doc.path.parent if entry.relative_to_changelog_file else self.base
-        target = self._resolve(folder, entry.file.replace("\\", "/"), where)
-        if target is None:
+        written = entry.file.replace("\\", "/")
+        # Liquibase: relativeToChangelogFile makes the name a sibling of this file's; either way it is then
+        # looked up in the search path, and FILENAME is that name normalized.
+        name = sibling(doc.resource, written) if entry.relative_to_changelog_file else written
+        located = self._locate(name, where)
+        if located is False:
             return []
-        if entry.error_if_missing is False and not target.exists():
+        if located is None:
+            if entry.error_if_missing is not False:
+                message = _not_found("included file", normalize(name), self.search)
+                if not entry.relative_to_changelog_file and self._beside(doc, written):
+                    message += f"; {shown(written)} is beside {doc.resource}: add relativeToChangelogFile: true"
+                self.problems.append(Problem(where, message))
             return []
         inner_contexts, inner_labels = _inherit(entry.context_expression, entry.labels, contexts, labels)
-        return self.visit(target, where, stack, inner_contexts, inner_labels)
+        return self.visit(located, where, stack, inner_contexts, inner_labels)
+
+    @staticmethod
+    def _beside(doc: Document, name: str) -> bool:
+        try:
+            return (doc.path.parent / name).is_file()
+        except (ValueError, OSError):
+            return False
 
     def _include_all(
         self,
         doc: Document,
         index: int,
         entry: IncludeAllEntry,
-        stack: tuple[Path, ...],
+        stack: tuple[Found, ...],
         contexts: tuple[str, ...],
         labels: tuple[str, ...],
     ) -> list[ChangeSet]:
         if entry.ignore:
             return []
         where = doc.location(("databaseChangeLog", index, "includeAll", "path"))
-        folder_name = entry.path.replace("\\", "/")
-        folder = self._resolve(doc.path.parent if entry.relative_to_changelog_file else self.base, folder_name, where)
-        if folder is None:
-            return []
+        written = entry.path.replace("\\", "/")
+        # Liquibase's findResources: the folder's name (a sibling of this file's with relativeToChangelogFile),
+        # searched for in every root; each file is then named by its path relative to its root.
+        name = sibling(doc.resource, written) if entry.relative_to_changelog_file else written
         lowest, highest = entry.min_depth or 0, entry.max_depth
         if highest is not None and highest < lowest:
             self.problems.append(Problem(where, f"includeAll: maxDepth {highest} is less than minDepth {lowest}"))
             return []
-        files = [
-            f
-            for f in (changelog_files_in(folder) if folder.is_dir() else [])
-            if _wanted(f.relative_to(folder), entry.pattern, lowest, highest, entry.ends_with_filter)
-        ]
+        try:
+            folders = self.search.folders(name)
+        except (ValueError, OSError) as exc:
+            self.problems.append(Problem(where, f"not a valid path: {shown(written)} ({exc})"))
+            return []
+        files: dict[str, Path] = {}
+        for root, folder in folders:
+            for f in changelog_files_in(folder):
+                if _wanted(f.relative_to(folder), entry.pattern, lowest, highest, entry.ends_with_filter):
+                    files.setdefault(Path(os.path.relpath(f, root)).as_posix(), f)
         if not files:
             if entry.error_if_missing_or_empty is not False:
-                state = "empty" if folder.is_dir() else "not found"
-                self.problems.append(Problem(where, f"includeAll folder {state}: {_logical(folder, self.base)}"))
+                shown_name = normalize(name) or "."
+                if folders:
+                    message = f"includeAll folder empty: {shown(shown_name)}"
+                else:
+                    message = _not_found("includeAll folder", shown_name, self.search)
+                self.problems.append(Problem(where, message))
             return []
         inner_contexts, inner_labels = _inherit(entry.context_expression, entry.labels, contexts, labels)
         found: list[ChangeSet] = []
-        for target in files:
-            if target != doc.path:
-                for cs in self.visit(target, where, stack, inner_contexts, inner_labels):
-                    add_in_run_order(found, cs)
+        for relative in sorted(files):
+            if files[relative] == doc.path:
+                continue
+            located = self._locate(relative, where)  # as Liquibase includes each: two roots holding it is an error
+            if located is False:
+                continue
+            for cs in self.visit(
+                located or Found(files[relative], relative), where, stack, inner_contexts, inner_labels
+            ):
+                add_in_run_order(found, cs)
         return found
 
 

@@ -49,6 +49,10 @@ class Document:
     path: Path
     logical_path: str
     data: Any
+    # The file's resource path in the search path (its FILENAME unless a logicalFilePath says otherwise), and
+    # the FILENAME yamlbase gave it before following Liquibase's search path (relative to the root's folder).
+    resource: str = ""
+    legacy_path: str = ""
     marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,6 +14,7 @@ from yamlbase.changelog.entries import ChangeSetEntry
 from yamlbase.changelog.loader import Document, JsonPath, YamlTimestamp, shown
 from yamlbase.changelog.preconditions import Preconditions, build_preconditions
 from yamlbase.changelog.properties import Properties, Selection
+from yamlbase.changelog.search_path import SearchPath
 from yamlbase.changes import REGISTRY, Change
 from yamlbase.changes.base import FileChange
 from yamlbase.dialects.types import likely_meant
@@ -58,11 +58,18 @@ class ChangeSet:
     warnings: list[Problem] = field(default_factory=list)
     # The ``${name}`` it uses whose values come from outside the changelog (the environment, -D), described.
     outside_properties: tuple[str, ...] = ()
+    # The FILENAME yamlbase recorded for it before following Liquibase's search path, when that differs.
+    legacy_path: str | None = None
     _checksums: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.path, self.id, self.author)
+
+    @property
+    def legacy_key(self) -> tuple[str, str, str] | None:
+        """The key a history written by yamlbase before it followed Liquibase's search path has for it."""
+        return (self.legacy_path, self.id, self.author) if self.legacy_path is not None else None
 
     @property
     def identifier(self) -> str:
@@ -145,6 +152,8 @@ class ChangeLog:
     selection: Selection = field(default_factory=Selection)
     # Properties the environment overrides (located at their entries, or ``-D name``).
     property_warnings: list[Problem] = field(default_factory=list)
+    # Where its files were found (FILENAMEs are relative to its roots).
+    search_path: SearchPath | None = None
 
     def by_key(self) -> dict[tuple[str, str, str], ChangeSet]:
         return {cs.key: cs for cs in self.changesets}
@@ -176,14 +185,14 @@ def build_change(
     path: JsonPath,
     item: dict[str, Any],
     problems: list[Problem],
-    root: Path | None = None,
+    search: SearchPath | None = None,
     expand: Callable[[str], str] | None = None,
     warnings: list[Problem] | None = None,
 ) -> Change | None:
     """The model of one ``- changeType: {...}`` item (already schema-valid), or None with problems noted.
 
-    ``root`` is the root changelog's folder, against which a change's file names are resolved (as Liquibase's
-    search path) unless ``relativeToChangelogFile`` says otherwise. ``expand`` replaces ``${...}`` in the SQL a
+    ``search`` is the search path in which a change's file names are looked up (by default the folder of
+    ``doc``) unless ``relativeToChangelogFile`` says otherwise. ``expand`` replaces ``${...}`` in the SQL a
     change reads from a file, as in the changelog itself. A type name that looks like a typo of one yamlbase
     knows is noted in ``warnings`` (it still goes to the database as written, as in Liquibase)."""
     ((name, params),) = item.items()
@@ -199,7 +208,7 @@ def build_change(
             loc = (*path, name, *err["loc"])
             problems.append(Problem(doc.location(loc), f"{name}: {err['msg']}"))
         return None
-    file_problems = change.bind_files(doc.path.parent, root if root is not None else doc.path.parent)
+    file_problems = change.bind_files(doc.path.parent, search or SearchPath((doc.path.parent,)))
     for attribute, message in file_problems:
         problems.append(Problem(doc.location((*path, name, attribute)), f"{name}: {message}"))
     if file_problems:
@@ -231,11 +240,11 @@ def build_changeset(
     inherited_contexts: tuple[str, ...] = (),
     inherited_labels: tuple[str, ...] = (),
     *,
-    root: Path | None = None,
+    search: SearchPath | None = None,
     expand: Callable[[str], str] | None = None,
 ) -> ChangeSet | None:
     """The ChangeSet for entry ``index`` of ``doc`` (already schema-valid); ``inherited_*`` come from the
-    includes above the file, innermost first; ``root`` as for :func:`build_change`."""
+    includes above the file, innermost first; ``search`` as for :func:`build_change`."""
     base: JsonPath = ("databaseChangeLog", index, "changeSet")
     before = len(problems)
     changes: list[Change] = []
@@ -243,7 +252,7 @@ def build_changeset(
     where: list[Location] = []
     warnings: list[Problem] = []
     for i, item in enumerate(body.get("changes") or []):
-        change = build_change(doc, (*base, "changes", i), item, problems, root, expand, warnings)
+        change = build_change(doc, (*base, "changes", i), item, problems, search, expand, warnings)
         if change is not None:
             changes.append(change)
             where.append(doc.location((*base, "changes", i)))
@@ -262,7 +271,7 @@ def build_changeset(
                     continue
             elif item is None:
                 continue
-            change = build_change(doc, loc, item, problems, root, expand, warnings)
+            change = build_change(doc, loc, item, problems, search, expand, warnings)
             if change is not None:
                 rollback.append(change)
     try:
@@ -280,10 +289,15 @@ def build_changeset(
         preconditions = build_preconditions(doc, (*base, "preConditions"), body["preConditions"], problems)
     if len(problems) > before:
         return None
+    # Liquibase's ChangeSet.load: logicalFilePath trimmed, backslashes as slashes, no leading "/".
+    own = (attrs.logical_file_path or "").strip().replace("\\", "/").removeprefix("/") or None
+    path = own or doc.logical_path
+    legacy = attrs.logical_file_path or doc.legacy_path or doc.logical_path
     return ChangeSet(
         id=_text(body["id"]),
         author=_text(body["author"]),
-        path=attrs.logical_file_path or doc.logical_path,
+        path=path,
+        legacy_path=legacy if legacy != path else None,
         location=doc.location(base),
         changes=changes,
         raw_changes=raw,

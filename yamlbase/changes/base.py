@@ -31,7 +31,7 @@ import codecs
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from alembic.operations.ops import MigrateOperation
@@ -39,6 +39,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable, TableClause
+
+if TYPE_CHECKING:
+    from yamlbase.changelog.search_path import SearchPath
 
 
 @dataclass(frozen=True)
@@ -201,9 +204,9 @@ class Change(Model):
         """
         return []
 
-    def bind_files(self, changelog_folder: Path, root_folder: Path) -> list[tuple[str, str]]:
+    def bind_files(self, changelog_folder: Path, search: SearchPath) -> list[tuple[str, str]]:
         """Where relative file names lead, for a change that reads a file (``sqlFile``, ``loadData``):
-        ``changelog_folder`` holds the changelog that contains it, ``root_folder`` the root changelog.
+        ``changelog_folder`` holds the changelog that contains it, ``search`` is the search path.
         Returns ``(attribute, problem)`` pairs for files that cannot be read."""
         return []
 
@@ -222,8 +225,8 @@ class Change(Model):
 
 
 class FileChange(Change):
-    """A change that reads a file named relative to the root changelog's folder (Liquibase's search path) or,
-    with ``relativeToChangelogFile``, to its own changelog's folder."""
+    """A change that reads a file found in the search path (as Liquibase's ``getExisting``) or, with
+    ``relativeToChangelogFile``, beside its own changelog."""
 
     relative_to_changelog_file: bool | None = Field(None, description="the path is relative to this changelog")
     encoding: str | None = Field(None, description="the file's encoding (default UTF-8)")
@@ -243,7 +246,9 @@ class FileChange(Change):
         """``expand`` replaces the changelog's ``${...}`` properties in the file's text."""
         self._expand = expand
 
-    def bind_files(self, changelog_folder: Path, root_folder: Path) -> list[tuple[str, str]]:
+    def bind_files(self, changelog_folder: Path, search: SearchPath) -> list[tuple[str, str]]:
+        from yamlbase.changelog.search_path import DuplicateFile  # the changelog package imports this one
+
         attribute = "path" if "path" in type(self).model_fields else "file"
         name = self.file_name()
         if name is None:
@@ -254,12 +259,19 @@ class FileChange(Change):
             except LookupError:
                 return [("encoding", f"unknown encoding {self.encoding!r}")]
         try:
-            path = ((changelog_folder if self.relative_to_changelog_file else root_folder) / name).resolve()
-            found = path.is_file()
+            if self.relative_to_changelog_file:
+                path: Path | None = (changelog_folder / name).resolve()
+            else:
+                located = search.locate(name)
+                path = located.file if located is not None else None
+            found = path is not None and path.is_file()
+        except DuplicateFile as exc:
+            return [(attribute, str(exc))]
         except (OSError, ValueError) as exc:
             return [(attribute, f"not a valid path: {name!r} ({exc})")]
-        if not found:
-            return [(attribute, f"file not found: {name}")]
+        if not found or path is None:
+            where = "" if self.relative_to_changelog_file else f" (looked in {search.describe()})"
+            return [(attribute, f"file not found: {name}{where}")]
         self._file = path
         return []
 

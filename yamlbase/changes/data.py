@@ -40,7 +40,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import ConfigDict, Field, PrivateAttr
@@ -53,6 +53,9 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 from yamlbase.changes.base import Change, FileChange, Model, NoInverse, PlanContext, RawSQL, Rows, Step, register
 from yamlbase.changes.column import ColumnConfig, next_value_sql
 from yamlbase.changes.sql import dbms_matches, split_sql
+
+if TYPE_CHECKING:
+    from yamlbase.changelog.search_path import SearchPath
 
 BATCH_SIZE = 1000
 
@@ -223,7 +226,7 @@ class _ValueFiles(Change):
     def _columns(self) -> list[DataColumnConfig]:
         return [item.column for item in getattr(self, "columns", None) or []]
 
-    def bind_files(self, changelog_folder: Path, root_folder: Path) -> list[tuple[str, str]]:
+    def bind_files(self, changelog_folder: Path, search: SearchPath) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         for col in self._columns():
             for name in (col.value_blob_file, col.value_clob_file):

@@ -124,6 +124,17 @@ class HistoryTable:
     def set_checksum(self, sink: Sink, key: tuple[str, str, str], checksum: str) -> None:
         sink.execute(self.table.update().where(self._where(key)).values({self.c["MD5SUM"].name: checksum}))
 
+    def set_filename(self, sink: Sink, key: tuple[str, str, str], filename: str) -> None:
+        sink.execute(self.table.update().where(self._where(key)).values({self.c["FILENAME"].name: filename}))
+
+
+def rename_keyed_rows(table: sa.Table, sink: Sink, key: tuple[str, str, str], filename: str) -> None:
+    """Give the row of ``key`` in a yamlbase table keyed by (FILENAME, ID, AUTHOR) the FILENAME ``filename``."""
+    c = {col.name.upper(): col for col in table.columns}
+    old, id_, author = key
+    where = sa.and_(c["FILENAME"] == old, c["ID"] == id_, c["AUTHOR"] == author)
+    sink.execute(table.update().where(where).values({c["FILENAME"].name: filename}))
+
 
 class IncompleteTable:
     """``YAMLBASE_INCOMPLETE``: changeSets that failed part-way on a database whose DDL commits as it runs.

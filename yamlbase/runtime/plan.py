@@ -31,6 +31,46 @@ def pending(changelog: ChangeLog, applied: dict[tuple[str, str, str], HistoryRow
     return due
 
 
+@dataclass(frozen=True)
+class MovedRow:
+    """A history row yamlbase wrote before it named files as Liquibase does (relative to the root changelog's
+    folder), and the FILENAME its changeSet has now."""
+
+    row: HistoryRow
+    changeset: ChangeSet
+
+    @property
+    def old(self) -> str:
+        return self.row.identifier
+
+    @property
+    def new(self) -> str:
+        return self.changeset.identifier
+
+
+def moved_rows(changelog: ChangeLog, rows: Iterable[HistoryRow]) -> list[MovedRow]:
+    """The rows whose (FILENAME, ID, AUTHOR) is a changeSet's former key (:attr:`ChangeSet.legacy_key`) while no
+    row has its key now, and no changeSet of the changelog has that former key as its own: recorded by an older
+    yamlbase, to be renamed rather than run again."""
+    by_key = {row.key: row for row in rows}
+    current = {cs.key for cs in changelog.changesets}
+    moved: list[MovedRow] = []
+    taken: set[tuple[str, str, str]] = set()
+    for cs in changelog.changesets:
+        legacy = cs.legacy_key
+        if legacy is None or cs.key in by_key or legacy in current or legacy in taken or legacy not in by_key:
+            continue
+        taken.add(legacy)
+        moved.append(MovedRow(by_key[legacy], cs))
+    return moved
+
+
+def renamed(rows: list[HistoryRow], moved: list[MovedRow]) -> list[HistoryRow]:
+    """``rows`` with the ``moved`` ones under their changeSet's FILENAME now, in the same order."""
+    new = {m.row.key: m.changeset.path for m in moved}
+    return [replace(row, filename=new[row.key]) if row.key in new else row for row in rows]
+
+
 def up_to_tag(changesets: list[ChangeSet], tag: str) -> list[ChangeSet]:
     """``update-to-tag``: the pending changeSets up to and including the one that tags ``tag``."""
     for i, cs in enumerate(changesets):

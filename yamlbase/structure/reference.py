@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,12 +20,16 @@ from yamlbase.errors import DatabaseError, UsageError
 from yamlbase.structure.model import Schema
 from yamlbase.structure.reflect import reflect, stored_routines
 
+if TYPE_CHECKING:
+    from yamlbase.changelog.search_path import SearchPathLike
+
 
 def changelog_schema(
     changelog: str | os.PathLike[str],
     *,
     dev_url: str | sa.URL | None = None,
     properties: Mapping[str, str] | None = None,
+    search_path: SearchPathLike | None = None,
     contexts: str | Iterable[str] | None = None,
     label_filter: str | None = None,
 ) -> Schema:
@@ -34,7 +39,14 @@ def changelog_schema(
     from yamlbase import commands
 
     with scratch(dev_url) as connection:
-        commands.update(connection, changelog, properties=properties, contexts=contexts, label_filter=label_filter)
+        commands.update(
+            connection,
+            changelog,
+            properties=properties,
+            contexts=contexts,
+            label_filter=label_filter,
+            search_path=search_path,
+        )
         return reflect(connection)
 
 
