@@ -138,7 +138,8 @@ def test_an_environment_variable_that_collides_with_a_property(
     )
     assert err[1] == "error: changeSets changed after they were applied; nothing was run:"
     assert re.fullmatch(
-        rf"  changelog/changelog\.yaml::grant::ann \(changelog/changelog\.yaml:4:7\): was {CHECKSUM}, is now {CHECKSUM}", err[2]
+        rf"  changelog/changelog\.yaml::grant::ann \(changelog/changelog\.yaml:4:7\): was {CHECKSUM}, is now {CHECKSUM}",
+        err[2],
     )
     assert err[3] == (
         "    it uses ${user} from the environment variable USER: the difference may come from that value on this "
