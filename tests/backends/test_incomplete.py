@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from yamlbase import commands
 from yamlbase.dialects import capabilities
 from yamlbase.errors import IncompleteChangeSetError, MigrationError
+from yamlbase.runtime.snapshot import HISTORY_TABLES
 
 CHANGELOG = """
 databaseChangeLog:
@@ -35,11 +36,7 @@ databaseChangeLog:
 
 def tables(url: str) -> set[str]:
     with commands.connect(url) as connection:
-        return {t.lower() for t in sa.inspect(connection).get_table_names()} - {
-            "databasechangelog",
-            "databasechangeloglock",
-            "yamlbase_incomplete",
-        }
+        return {t.lower() for t in sa.inspect(connection).get_table_names()} - HISTORY_TABLES
 
 
 def execute(url: str, sql: str) -> None:

@@ -186,6 +186,101 @@ class IncompleteTable:
             sink.execute(self.table.delete().where(c["FILENAME"] == filename, c["ID"] == id_, c["AUTHOR"] == author))
 
 
+@dataclass
+class JournalRecord:
+    """What the journal of a changeSet that was interrupted says: statement ``index`` (0-based, counting the
+    statements that write) was running, every one before it took effect, none after it ran."""
+
+    checksum: str | None
+    index: int
+    statement: str
+
+
+class JournalTable:
+    """``YAMLBASE_JOURNAL``: which statement of a changeSet is running, where statements commit as they run.
+
+    Not a Liquibase table. A changeSet's row is written just before each of its statements that commits (the
+    commit writes it with everything before the statement), and deleted in the transaction of its history row;
+    so a row left behind says exactly how far an interrupted changeSet got (:mod:`yamlbase.runtime.journal`).
+    """
+
+    # The statement text kept: enough to tell it from the others of its changeSet.
+    STATEMENT_LENGTH = 2000
+
+    def __init__(self, dialect: str, schema: str | None = None) -> None:
+        n = lambda s: _name(dialect, s)  # noqa: E731
+        self.table = sa.Table(
+            n("YAMLBASE_JOURNAL"),
+            sa.MetaData(),
+            sa.Column(n("FILENAME"), sa.String(255), nullable=False),
+            sa.Column(n("ID"), sa.String(255), nullable=False),
+            sa.Column(n("AUTHOR"), sa.String(255), nullable=False),
+            sa.Column(n("MD5SUM"), sa.String(35)),
+            sa.Column(n("STATEMENTINDEX"), sa.Integer(), nullable=False),
+            sa.Column(n("STATEMENT"), sa.Text(), nullable=False),
+            sa.Column(n("DATEUPDATED"), sa.DateTime(), nullable=False),
+            schema=schema,
+        )
+        self.c = {col.name.upper(): col for col in self.table.columns}
+        # Whether the table exists, once :meth:`read` has looked (or :meth:`create` made it).
+        self.present: bool | None = None
+
+    def exists(self, connection: Connection) -> bool:
+        return sa.inspect(connection).has_table(self.table.name, schema=self.table.schema)
+
+    def create(self, sink: Sink) -> None:
+        sink.execute(sa.schema.CreateTable(self.table))
+        self.present = True
+
+    def read(self, connection: Connection) -> dict[tuple[str, str, str], JournalRecord]:
+        """(path, id, author) → the journal of each changeSet that was interrupted (one query)."""
+        self.present = self.exists(connection)
+        if not self.present:
+            return {}
+        c = self.c
+        query = sa.select(c["FILENAME"], c["ID"], c["AUTHOR"], c["MD5SUM"], c["STATEMENTINDEX"], c["STATEMENT"])
+        return {(r[0], r[1], r[2]): JournalRecord(r[3], r[4], r[5]) for r in connection.execute(query)}
+
+    def _where(self, key: tuple[str, str, str]) -> Any:
+        filename, id_, author = key
+        c = self.c
+        return sa.and_(c["FILENAME"] == filename, c["ID"] == id_, c["AUTHOR"] == author)
+
+    def started(self, key: tuple[str, str, str], checksum: str | None, index: int, statement: str) -> sa.Insert:
+        """The row saying that statement ``index`` of the changeSet ``key`` is running (its first)."""
+        filename, id_, author = key
+        c = self.c
+        return self.table.insert().values(
+            {
+                c["FILENAME"].name: filename,
+                c["ID"].name: id_,
+                c["AUTHOR"].name: author,
+                c["MD5SUM"].name: checksum,
+                c["STATEMENTINDEX"].name: index,
+                c["STATEMENT"].name: statement[: self.STATEMENT_LENGTH],
+                c["DATEUPDATED"].name: sa.func.current_timestamp(),
+            }
+        )
+
+    def advanced(self, key: tuple[str, str, str], index: int, statement: str) -> sa.Update:
+        """The change of the row saying that now statement ``index`` is running."""
+        c = self.c
+        return (
+            self.table.update()
+            .where(self._where(key))
+            .values(
+                {
+                    c["STATEMENTINDEX"].name: index,
+                    c["STATEMENT"].name: statement[: self.STATEMENT_LENGTH],
+                    c["DATEUPDATED"].name: sa.func.current_timestamp(),
+                }
+            )
+        )
+
+    def forget(self, sink: Sink, key: tuple[str, str, str]) -> None:
+        sink.execute(self.table.delete().where(self._where(key)))
+
+
 class CaptureTable:
     """``YAMLBASE_ROLLBACK``: the structure destructive changes removed, captured just before they ran.
 

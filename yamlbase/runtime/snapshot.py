@@ -7,7 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-HISTORY_TABLES = {"databasechangelog", "databasechangeloglock", "yamlbase_incomplete", "yamlbase_rollback"}
+HISTORY_TABLES = {
+    "databasechangelog",
+    "databasechangeloglock",
+    "yamlbase_incomplete",
+    "yamlbase_journal",
+    "yamlbase_rollback",
+}
 
 
 def _type_name(type_: Any) -> str:
