@@ -638,10 +638,15 @@ def _run_update(
                 forget = journal is not None and journal.recorded
                 if (error.took_effect or forget) and target.reader is not None:
                     # A person decides what follows a failure: the journal gives way to the record of it.
-                    with sink.transaction():
-                        if error.took_effect:
-                            target.incomplete.record(sink, target.reader, cs.key, error.took_effect, error.cause)
-                        _forget_journal(target, journal)
+                    try:
+                        with sink.transaction():
+                            if error.took_effect:
+                                target.incomplete.record(sink, target.reader, cs.key, error.took_effect, error.cause)
+                            _forget_journal(target, journal)
+                    except sa.exc.DBAPIError as exc:  # the failure is what the person must see first
+                        raise DatabaseError(
+                            f"{error}\n  recording this failure in YAMLBASE_INCOMPLETE failed too: {_db_message(exc)}"
+                        ) from exc
                 if cs.fail_on_error:
                     raise
                 # failOnError: false — Liquibase logs it and goes on; the changeSet stays pending.

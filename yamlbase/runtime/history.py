@@ -49,6 +49,10 @@ def _name(dialect: str, name: str) -> str:
     return name if capabilities(dialect).upper_case_history else name.lower()
 
 
+def _bounded(text: str, length: int) -> str:
+    return text if len(text) <= length else f"{text[: length - 1]}…"
+
+
 def new_deployment_id() -> str:
     """Ten digits from the clock, as Liquibase makes them."""
     return str(int(time.time() * 1000))[-10:]
@@ -130,7 +134,13 @@ class IncompleteTable:
 
     Not a Liquibase table (Liquibase has no such record; it would re-run the changeSet blindly). While a
     changeSet is listed here, ``update`` refuses to run it and says what took effect and how to go on.
+    What is kept of a failure is bounded (MySQL's TEXT holds 65,535 bytes, up to 4 a character), so that
+    recording one never fails; the person is shown the whole error when it happens.
     """
+
+    STATEMENT_LENGTH = 1000
+    STATEMENTS_LENGTH = 15000
+    ERROR_LENGTH = 4000
 
     def __init__(self, dialect: str, schema: str | None = None) -> None:
         n = lambda s: _name(dialect, s)  # noqa: E731
@@ -173,11 +183,24 @@ class IncompleteTable:
                     c["ID"].name: id_,
                     c["AUTHOR"].name: author,
                     c["DATEFAILED"].name: sa.func.current_timestamp(),
-                    c["STATEMENTS"].name: ";\n".join(" ".join(s.split()) for s in statements),
-                    c["ERROR"].name: error,
+                    c["STATEMENTS"].name: self._statements(statements),
+                    c["ERROR"].name: _bounded(error, self.ERROR_LENGTH),
                 }
             )
         )
+
+    def _statements(self, statements: list[str]) -> str:
+        """``statements`` one a line, each and all of them bounded."""
+        kept: list[str] = []
+        size = 0
+        for i, statement in enumerate(statements):
+            line = _bounded(" ".join(statement.split()), self.STATEMENT_LENGTH)
+            if size + len(line) > self.STATEMENTS_LENGTH:
+                kept.append(f"… and {len(statements) - i} more")
+                break
+            kept.append(line)
+            size += len(line) + 2
+        return ";\n".join(kept)
 
     def forget(self, sink: Sink, connection: Connection, key: tuple[str, str, str]) -> None:
         if self.exists(connection):
