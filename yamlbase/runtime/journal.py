@@ -291,11 +291,11 @@ def _present(inspector: Inspector, effect: Effect, name: str) -> bool | None:
     names: list[str | None]
     if effect.kind == "column":
         names = [c["name"] for c in inspector.get_columns(effect.table, schema=schema)]
-    else:
+    elif effect.kind == "index":
         names = [ix["name"] for ix in inspector.get_indexes(effect.table, schema=schema)]
-        if effect.kind == "constraint":
-            names += [fk["name"] for fk in inspector.get_foreign_keys(effect.table, schema=schema)]
-            names += [u["name"] for u in inspector.get_unique_constraints(effect.table, schema=schema)]
-            names += [ck["name"] for ck in inspector.get_check_constraints(effect.table, schema=schema)]
-            names.append(inspector.get_pk_constraint(effect.table, schema=schema).get("name"))
+    else:  # not the indexes: MySQL keeps the one it made for a foreign key, under its name, when the key goes
+        names = [fk["name"] for fk in inspector.get_foreign_keys(effect.table, schema=schema)]
+        names += [u["name"] for u in inspector.get_unique_constraints(effect.table, schema=schema)]
+        names += [ck["name"] for ck in inspector.get_check_constraints(effect.table, schema=schema)]
+        names.append(inspector.get_pk_constraint(effect.table, schema=schema).get("name"))
     return any((n or "").casefold() == wanted for n in names)
