@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from yamlbase import __version__
 from yamlbase.dialects import capabilities
@@ -247,6 +247,7 @@ class JournalTable:
         self.c = {col.name.upper(): col for col in self.table.columns}
         # Whether the table exists, once :meth:`read` has looked (or :meth:`create` made it).
         self.present: bool | None = None
+        self._compiled: dict[tuple[str, bool], tuple[str, tuple[str, ...] | None]] = {}
 
     def exists(self, connection: Connection) -> bool:
         return sa.inspect(connection).has_table(self.table.name, schema=self.table.schema)
@@ -264,44 +265,64 @@ class JournalTable:
         query = sa.select(c["FILENAME"], c["ID"], c["AUTHOR"], c["MD5SUM"], c["STATEMENTINDEX"], c["STATEMENT"])
         return {(r[0], r[1], r[2]): JournalRecord(r[3], r[4], r[5]) for r in connection.execute(query)}
 
-    def _where(self, key: tuple[str, str, str]) -> Any:
-        filename, id_, author = key
+    # Bound by name (not by column: a SET clause reserves the column names for itself).
+    def _key(self) -> Any:
         c = self.c
-        return sa.and_(c["FILENAME"] == filename, c["ID"] == id_, c["AUTHOR"] == author)
+        return sa.and_(
+            c["FILENAME"] == sa.bindparam("j_filename"),
+            c["ID"] == sa.bindparam("j_id"),
+            c["AUTHOR"] == sa.bindparam("j_author"),
+        )
 
-    def started(self, key: tuple[str, str, str], checksum: str | None, index: int, statement: str) -> sa.Insert:
-        """The row saying that statement ``index`` of the changeSet ``key`` is running (its first)."""
-        filename, id_, author = key
+    @functools.cached_property
+    def _started(self) -> sa.Insert:
         c = self.c
         return self.table.insert().values(
             {
-                c["FILENAME"].name: filename,
-                c["ID"].name: id_,
-                c["AUTHOR"].name: author,
-                c["MD5SUM"].name: checksum,
-                c["STATEMENTINDEX"].name: index,
-                c["STATEMENT"].name: statement[: self.STATEMENT_LENGTH],
+                c["FILENAME"].name: sa.bindparam("j_filename"),
+                c["ID"].name: sa.bindparam("j_id"),
+                c["AUTHOR"].name: sa.bindparam("j_author"),
+                c["MD5SUM"].name: sa.bindparam("j_checksum"),
+                c["STATEMENTINDEX"].name: sa.bindparam("j_index"),
+                c["STATEMENT"].name: sa.bindparam("j_statement"),
                 c["DATEUPDATED"].name: sa.func.current_timestamp(),
             }
         )
 
-    def advanced(self, key: tuple[str, str, str], index: int, statement: str) -> sa.Update:
-        """The change of the row saying that now statement ``index`` is running."""
+    @functools.cached_property
+    def _advanced(self) -> sa.Update:
         c = self.c
-        return (
-            self.table.update()
-            .where(self._where(key))
-            .values(
-                {
-                    c["STATEMENTINDEX"].name: index,
-                    c["STATEMENT"].name: statement[: self.STATEMENT_LENGTH],
-                    c["DATEUPDATED"].name: sa.func.current_timestamp(),
-                }
-            )
-        )
+        values = {
+            c["STATEMENTINDEX"].name: sa.bindparam("j_index"),
+            c["STATEMENT"].name: sa.bindparam("j_statement"),
+            c["DATEUPDATED"].name: sa.func.current_timestamp(),
+        }
+        return self.table.update().where(self._key()).values(values)
+
+    @functools.cached_property
+    def _forgotten(self) -> sa.Delete:
+        return self.table.delete().where(self._key())
+
+    def write(
+        self, dialect: Dialect, first: bool, key: tuple[str, str, str], checksum: str | None, index: int, text: str
+    ) -> tuple[str, Any]:
+        """The SQL and parameters, for the DBAPI of ``dialect``, that set the row of changeSet ``key`` to say that
+        statement ``index`` (``text``) is running: made (``first``), or changed. Compiled once per run."""
+        if (dialect.name, first) not in self._compiled:
+            compiled = (self._started if first else self._advanced).compile(dialect=dialect)
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            self._compiled[dialect.name, first] = (compiled.string, order)
+        sql, order = self._compiled[dialect.name, first]
+        filename, id_, author = key
+        params = {"j_filename": filename, "j_id": id_, "j_author": author, "j_index": index}
+        params["j_statement"] = text[: self.STATEMENT_LENGTH]
+        if first:
+            params["j_checksum"] = checksum
+        return sql, ([params[name] for name in order] if order is not None else params)
 
     def forget(self, sink: Sink, key: tuple[str, str, str]) -> None:
-        sink.execute(self.table.delete().where(self._where(key)))
+        filename, id_, author = key
+        sink.execute(self._forgotten, {"j_filename": filename, "j_id": id_, "j_author": author})
 
 
 class CaptureTable:

@@ -104,17 +104,11 @@ class ChangeSetJournal:
 
     def _write(self, connection: Any, dialect: Dialect, index: int, statement: str) -> None:
         assert self.table is not None and self.key is not None
-        if self.recorded:
-            change: sa.Executable = self.table.advanced(self.key, index, statement)
-        else:
-            change = self.table.started(self.key, self.checksum, index, statement)
-        compiled = change.compile(dialect=dialect)
-        params = compiled.construct_params()
-        # On the DBAPI connection: the statement under way is being executed by SQLAlchemy's.
-        args = [params[name] for name in compiled.positiontup or ()] if compiled.positional else params
+        sql, params = self.table.write(dialect, not self.recorded, self.key, self.checksum, index, statement)
+        # On the DBAPI connection: SQLAlchemy's is in the middle of executing the statement.
         cursor = connection.cursor()
         try:
-            cursor.execute(compiled.string, args)
+            cursor.execute(sql, params)
         finally:
             cursor.close()
         self.recorded = True

@@ -220,6 +220,7 @@ class ConnectionSink(Sink):
         self._foreign_keys_suspended = False
         self._violations_before: Counter[tuple[str, str]] | None = None
         self._journal: ChangeSetJournal | None = None
+        self._hooks: list[tuple[str, Any]] = []
         sa.event.listen(connection, "after_cursor_execute", self._record)
 
     def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -232,20 +233,18 @@ class ConnectionSink(Sink):
         if journal is None:
             yield
             return
-        # The dialect's hooks around the DBAPI call: the only place that sees every statement just before it
-        # runs, and can keep one from running.
-        dialect = self.connection.dialect
-        hooks = [("do_execute", self._before), ("do_executemany", self._before)]
-        hooks.append(("do_execute_no_params", self._before_no_params))
-        for name, hook in hooks:
-            sa.event.listen(dialect, name, hook)
+        if not self._hooks:  # set once, until detach()
+            # The dialect's hooks around the DBAPI call: the only place that sees every statement just before it
+            # runs, and can keep one from running.
+            self._hooks = [("do_execute", self._before), ("do_executemany", self._before)]
+            self._hooks.append(("do_execute_no_params", self._before_no_params))
+            for name, hook in self._hooks:
+                sa.event.listen(self.connection.dialect, name, hook)
         self._journal = journal
         try:
             yield
         finally:
             self._journal = None
-            for name, hook in hooks:
-                sa.event.remove(dialect, name, hook)
 
     def _before(self, _cursor: Any, statement: str, _parameters: Any, context: Any) -> bool:
         """True (the statement is taken as done) for one of this connection's that the journal skips."""
@@ -259,6 +258,9 @@ class ConnectionSink(Sink):
     def detach(self) -> None:
         """Stop listening to the connection (which may be an application's, used after yamlbase is done)."""
         sa.event.remove(self.connection, "after_cursor_execute", self._record)
+        for name, hook in self._hooks:
+            sa.event.remove(self.connection.dialect, name, hook)
+        self._hooks = []
 
     def execute(self, statement: sa.Executable, parameters: dict[str, Any] | None = None) -> Any:
         return self.connection.execute(statement, parameters)
