@@ -120,3 +120,17 @@ def test_what_the_structure_does_not_show_cannot_be_told(db_url: str, statement:
         connection.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20))")
         connection.commit()
         assert took_effect(connection, statement) is None
+
+
+@pytest.mark.backend
+def test_an_index_postgresql_left_invalid_cannot_be_told_done(postgresql_url: str) -> None:
+    statement = "CREATE UNIQUE INDEX CONCURRENTLY ix_t_name ON t (name)"
+    with commands.connect(postgresql_url) as connection:
+        connection.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20))")
+        connection.exec_driver_sql("INSERT INTO t VALUES (1, 'same'), (2, 'same')")
+        connection.commit()
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        with pytest.raises(sa.exc.IntegrityError):  # as an interrupted one, it leaves an INVALID index behind
+            connection.exec_driver_sql(statement)
+        assert sa.inspect(connection).get_indexes("t"), "the invalid index is there"
+        assert took_effect(connection, statement) is None

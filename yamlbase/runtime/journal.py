@@ -257,6 +257,8 @@ def took_effect(connection: Connection, statement: str) -> bool | None:
     inspector = sa.inspect(connection)
     try:
         now = _present(inspector, effect, effect.name)
+        if now and effect.kind == "index" and _invalid_index(connection, effect.schema, effect.name):
+            return None  # PostgreSQL's CREATE INDEX CONCURRENTLY, interrupted, leaves an index that is not one
         if effect.was is None:
             return None if now is None else now == effect.appears
         before = _present(inspector, effect, effect.was)
@@ -265,6 +267,17 @@ def took_effect(connection: Connection, statement: str) -> bool | None:
     if now is None or before is None or now == before:
         return None
     return now
+
+
+def _invalid_index(connection: Connection, schema: str | None, name: str) -> bool:
+    if connection.dialect.name != "postgresql":
+        return False
+    query = sa.text(
+        "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = :name AND n.nspname = "
+        "coalesce(:schema, current_schema())"
+    )
+    return bool(connection.execute(query, {"name": name, "schema": schema}).scalar())
 
 
 def _present(inspector: Inspector, effect: Effect, name: str) -> bool | None:
