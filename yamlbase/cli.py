@@ -158,7 +158,8 @@ def guarded(options: Options, call: Callable[[], None]) -> None:
         signum = interrupt.signum if isinstance(interrupt, Terminated) else signal.SIGINT
         click.echo(
             f"error: interrupted by {signal.Signals(signum).name} in the middle of a changeSet: it was rolled "
-            "back where the database allows and not recorded",
+            "back where the database allows and not recorded (where its statements had committed, the next update "
+            "finishes it)",
             err=True,
         )
         sys.exit(128 + signum)

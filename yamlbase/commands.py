@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
 import re
+import shlex
 import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,9 +49,12 @@ from yamlbase.runtime.history import (
     HistoryRow,
     HistoryTable,
     IncompleteTable,
+    JournalRecord,
+    JournalTable,
     new_deployment_id,
     rename_keyed_rows,
 )
+from yamlbase.runtime.journal import ChangeSetJournal, one_line, took_effect
 from yamlbase.runtime.lock import (
     LOCK_TIMEOUT,
     WAIT_ANNOUNCED,
@@ -364,6 +370,10 @@ class Target:
     def captures(self) -> CaptureTable:
         return CaptureTable(self.sink.dialect_name)
 
+    @functools.cached_property
+    def journal(self) -> JournalTable:
+        return JournalTable(self.sink.dialect_name)
+
     def incomplete_records(self) -> dict[tuple[str, str, str], tuple[Any, ...]]:
         """changeSets that stopped part-way (databases without transactional DDL only)."""
         if self.reader is None or capabilities(self.sink.dialect_name).transactional_ddl:
@@ -490,16 +500,18 @@ def _shadow(dialect: str, source: Connection | None) -> Iterator[Connection | No
         engine.dispose()
 
 
-_READ_ONLY = re.compile(r"\s*(SELECT|SHOW|DESCRIBE|DESC|EXPLAIN|PRAGMA)\b", re.IGNORECASE)
-
-
 def _apply_changes(
-    target: Target, cs: ChangeSet, changes: list[Change], *, capture_drops: bool = False
+    target: Target,
+    cs: ChangeSet,
+    changes: list[Change],
+    *,
+    capture_drops: bool = False,
+    journal: ChangeSetJournal | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Run ``changes`` for ``cs``; any failure becomes a :class:`MigrationError` naming the changeSet.
 
     With ``capture_drops`` (a live database), what each destructive change destroys is reflected just before
-    it runs; returns those captures by the change's position.
+    it runs; returns those captures by the change's position. The statements go through ``journal`` if given.
 
     Where DDL commits as it runs (MySQL/MariaDB, Oracle), the error lists the statements that already
     took effect, since no rollback will undo them.
@@ -507,32 +519,35 @@ def _apply_changes(
     sink = target.sink
     sink.executed.clear()
     captured: dict[int, dict[str, Any]] = {}
+    if journal is None and sink.online and not capabilities(sink.dialect_name).transactional_ddl:
+        journal = ChangeSetJournal(sink.dialect_name)  # only to tell what took effect
     try:
-        for i, change in enumerate(changes):
+        with sink.journaled(journal):
+            for i, change in enumerate(changes):
+                try:
+                    if capture_drops and target.reader is not None and change.destroys():
+                        seen = len(sink.executed)
+                        captured[i] = capture.capture(target.reader, change.destroys())
+                        del sink.executed[seen:]  # reading the schema took no effect worth reporting
+                    sink.apply(change)
+                except HaltRequested as exc:  # a ``stop`` change
+                    raise ChangeLogStopped(cs.identifier, None, str(exc)) from None
+                except sa.exc.DBAPIError as exc:
+                    raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
+                except sa.exc.NoSuchTableError as exc:  # reflection for SQLite's table recreation found nothing
+                    raise MigrationError(cs.identifier, None, f"{change.name}: table {exc} does not exist") from exc
+                except MemoryError:
+                    raise MigrationError(cs.identifier, None, f"{change.name}: {OUT_OF_MEMORY}") from None
+                except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: the changeSet's failure
+                    raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
             try:
-                if capture_drops and target.reader is not None and change.destroys():
-                    seen = len(sink.executed)
-                    captured[i] = capture.capture(target.reader, change.destroys())
-                    del sink.executed[seen:]  # reading the schema took no effect worth reporting
-                sink.apply(change)
-            except HaltRequested as exc:  # a ``stop`` change
-                raise ChangeLogStopped(cs.identifier, None, str(exc)) from None
-            except sa.exc.DBAPIError as exc:
-                raise MigrationError(cs.identifier, exc.statement, _db_message(exc)) from exc
-            except sa.exc.NoSuchTableError as exc:  # reflection for SQLite's table recreation found nothing
-                raise MigrationError(cs.identifier, None, f"{change.name}: table {exc} does not exist") from exc
-            except MemoryError:
-                raise MigrationError(cs.identifier, None, f"{change.name}: {OUT_OF_MEMORY}") from None
-            except Exception as exc:  # Alembic/SQLAlchemy refusing to build a statement: the changeSet's failure
-                raise MigrationError(cs.identifier, None, f"{change.name}: {exc}") from exc
-        try:
-            sink.verify_changeset()
-        except ValueError as exc:
-            raise MigrationError(cs.identifier, None, str(exc)) from exc
+                sink.verify_changeset()
+            except ValueError as exc:
+                raise MigrationError(cs.identifier, None, str(exc)) from exc
     except MigrationError as error:
-        if sink.online and not capabilities(sink.dialect_name).transactional_ddl:
-            # Reads (the reflection some changes need) changed nothing: only writes are listed.
-            error.took_effect = [s for s in sink.executed if s != error.statement and not _READ_ONLY.match(s)]
+        if journal is not None:
+            # Reads changed nothing, and what did not commit was rolled back: those committed are listed.
+            error.took_effect = journal.took_effect()
         raise
     return captured
 
@@ -605,6 +620,13 @@ def _run_update(
         blocked = [cs for cs in todo if cs.key in incomplete]
         if blocked:
             raise IncompleteChangeSetError(_incomplete_message(blocked[0], incomplete[blocked[0].key]))
+        # The journals of changeSets an earlier run was interrupted in (killed, its connection lost).
+        journals: dict[tuple[str, str, str], JournalRecord] = {}
+        reader = target.reader
+        if sink.online and reader is not None and any(_journaled(dbms, cs) for cs in todo):
+            journals = target.journal.read(reader)
+            if not target.journal.present:  # made before any changeSet runs: making it commits
+                target._tolerant(target.journal.create, lambda: target.journal.exists(reader))
         gate = preconditions.Gate(sink, target.reader, set(applied), changelog.properties)
         gate.check_changelog(changelog.preconditions)
         done: list[ChangeSet] = []
@@ -612,7 +634,9 @@ def _run_update(
             StopRequest.check(len(done))
             exec_type = "RERAN" if cs.key in applied else "EXECUTED"
             sink.comment(f"Changeset {cs.identifier}" + (f"\n{cs.comment}" if cs.comment else ""))
-            action = gate.check(cs)
+            interrupted = journals.get(cs.key)
+            # An interrupted changeSet passed its preconditions when it started (what it did since may not).
+            action = "run" if interrupted is not None else gate.check(cs)
             if action == "skip":
                 continue
             order += 1
@@ -621,24 +645,48 @@ def _run_update(
                     _record_run(target, cs, order, deployment, "MARK_RAN", existing=cs.key in applied)
                 gate.ran.add(cs.key)
                 continue
-            # Only a live run captures what a change destroys, and only when no rollback block undoes it.
-            drops = sink.online and cs.rollback is None
+            # Only a live run captures what a change destroys, and only when no rollback block undoes it (nor
+            # where an interrupted run may have destroyed it already).
+            drops = sink.online and cs.rollback is None and interrupted is None
+            journal = None
+            if sink.online and _journaled(dbms, cs):
+                journal = ChangeSetJournal(
+                    dbms,
+                    table=target.journal,
+                    key=cs.key,
+                    checksum=cs.checksum_for(dbms),
+                    autocommit=not cs.run_in_transaction,
+                    recorded=interrupted is not None,
+                )
+                if interrupted is not None:
+                    journal.skip = _resume_point(target, cs, interrupted, changelog.selection)
             try:
                 if cs.run_in_transaction or not sink.online:
                     with sink.transaction():
-                        captured = _apply_changes(target, cs, cs.changes, capture_drops=drops)
+                        captured = _apply_changes(target, cs, cs.changes, capture_drops=drops, journal=journal)
                         _record_captures(target, cs, captured)
                         _record_run(target, cs, order, deployment, exec_type)
+                        _forget_journal(target, journal)
                 else:
                     with sink.autocommit():  # runInTransaction: false (CREATE INDEX CONCURRENTLY, VACUUM, …)
-                        captured = _apply_changes(target, cs, cs.changes, capture_drops=drops)
+                        captured = _apply_changes(target, cs, cs.changes, capture_drops=drops, journal=journal)
                     with sink.transaction():
                         _record_captures(target, cs, captured)
                         _record_run(target, cs, order, deployment, exec_type)
+                        _forget_journal(target, journal)
             except MigrationError as error:
-                if error.took_effect and target.reader is not None:
-                    with sink.transaction():
-                        target.incomplete.record(sink, target.reader, cs.key, error.took_effect, error.cause)
+                forget = journal is not None and journal.recorded
+                if (error.took_effect or forget) and target.reader is not None:
+                    # A person decides what follows a failure: the journal gives way to the record of it.
+                    try:
+                        with sink.transaction():
+                            if error.took_effect:
+                                target.incomplete.record(sink, target.reader, cs.key, error.took_effect, error.cause)
+                            _forget_journal(target, journal)
+                    except sa.exc.DBAPIError as exc:  # the failure is what the person must see first
+                        raise DatabaseError(
+                            f"{error}\n  recording this failure in YAMLBASE_INCOMPLETE failed too: {_db_message(exc)}"
+                        ) from exc
                 if cs.fail_on_error:
                     raise
                 # failOnError: false — Liquibase logs it and goes on; the changeSet stays pending.
@@ -647,6 +695,8 @@ def _run_update(
                 continue
             gate.ran.add(cs.key)
             done.append(cs)
+            if interrupted is not None and journal is not None:
+                log.warning("%s", _finished_message(cs, interrupted, journal))
             if sink.online:
                 log.info("ran %s", cs.identifier, extra={"changeset": cs.identifier})
             report(cs.identifier)
@@ -678,6 +728,98 @@ def _record_synced(
             log.info("recorded %s as run", cs.identifier, extra={"changeset": cs.identifier})
         report(cs.identifier)
     return done
+
+
+def _journaled(dialect: str, cs: ChangeSet) -> bool:
+    """Whether statements of ``cs`` may commit as they run on ``dialect``: then it keeps a journal."""
+    return not (cs.run_in_transaction and capabilities(dialect).transactional_ddl)
+
+
+def _forget_journal(target: Target, journal: ChangeSetJournal | None) -> None:
+    if journal is not None and journal.recorded and journal.key is not None:
+        target.journal.forget(target.sink, journal.key)
+
+
+def _planned_writes(target: Target, cs: ChangeSet) -> list[str]:
+    """The statements that write which ``cs`` runs now, none of them run (the reads its plan needs are)."""
+    sink = target.sink
+    assert isinstance(sink, ConnectionSink)
+    planned = ChangeSetJournal(sink.dialect_name, skip=sys.maxsize)
+    quiet, sink.quiet = sink.quiet, True  # its messages are for when it runs
+    try:
+        _apply_changes(target, cs, cs.changes, journal=planned)
+    except MigrationError:
+        pass  # as far as it can be planned
+    finally:
+        sink.quiet = quiet
+        if sink.connection.in_transaction():
+            sink.connection.rollback()
+    return planned.writes
+
+
+def _resume_point(target: Target, cs: ChangeSet, record: JournalRecord, selection: Selection) -> int:
+    """How many statements of the interrupted ``cs`` took effect, its journal and the structure of the database
+    say; raises :class:`IncompleteChangeSetError` with the ways out where that cannot be told."""
+    assert target.reader is not None
+    writes = _planned_writes(target, cs)
+    index = record.index
+    dbms = target.sink.dialect_name
+    same = index < len(writes) and one_line(writes[index])[: JournalTable.STATEMENT_LENGTH] == record.statement
+    if record.checksum not in (None, cs.checksum_for(dbms)):
+        why = "the changeSet was edited since"
+    elif not same:
+        why = "the changeSet would now run other statements than it did then"
+    else:
+        took = took_effect(target.reader, writes[index])
+        if took is not None:
+            return index + took
+        why = "whether it took effect cannot be told from the database's structure"
+    raise IncompleteChangeSetError(_interrupted_message(cs, writes if same else [], record, why, selection))
+
+
+def _shown(statement: str, limit: int = 300) -> str:
+    text = one_line(statement)
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def _interrupted_message(
+    cs: ChangeSet, writes: list[str], record: JournalRecord, why: str, selection: Selection
+) -> str:
+    index = record.index
+    if writes:
+        states = lambda i: "took effect" if i < index else "was running" if i == index else "did not run"  # noqa: E731
+        listed = [f"    {i + 1}. {states(i)}: {_shown(statement)}" for i, statement in enumerate(writes)]
+    else:
+        earlier = f"the {index} before it took effect, " if index else ""
+        listed = [f"    {index + 1}. was running ({earlier}none after it ran): {_shown(record.statement)}"]
+    options = [*(("--contexts", ",".join(sorted(selection.contexts))) if selection.contexts else ())]
+    options += [*(("--label-filter", selection.label_filter) if selection.label_filter else ())]
+    suffix = "".join(f" {shlex.quote(option)}" for option in options)
+    return (
+        f"changeSet {cs.identifier} was interrupted part-way in an earlier run (killed, or its connection lost) "
+        f"after some of its statements had committed: statement {index + 1} was running then, and {why}. Its "
+        "statements:\n" + "\n".join(listed) + "\nNothing was run. Either finish by hand what did not take effect "
+        f"(statement {index + 1} if it did not, and those after it), then run `yamlbase mark-next-changeset-ran"
+        f"{suffix}`; or undo by hand what took effect (statement {index + 1} too if it did), then run "
+        "`yamlbase clear-incomplete` (update then runs the whole changeSet again)."
+    )
+
+
+def _finished_message(cs: ChangeSet, record: JournalRecord, resumed: ChangeSetJournal) -> str:
+    skipped = resumed.writes[: resumed.skip]
+    verdict = "had taken effect" if resumed.skip > record.index else "had not taken effect"
+    text = (
+        f"changeSet {cs.identifier} had been interrupted part-way in an earlier run: statement {record.index + 1}, "
+        f"which was running then, {verdict} (the database's structure shows it). "
+    )
+    if skipped:
+        text += "These statements of it had taken effect, and were not run again:" + "".join(
+            f"\n    {i + 1}. {_shown(statement)}" for i, statement in enumerate(skipped)
+        )
+        text += f"\nThe rest ran from statement {resumed.skip + 1}, "
+    else:
+        text += "It ran from its first statement, "
+    return text + "and the changeSet is recorded as run."
 
 
 def _record_captures(target: Target, cs: ChangeSet, captured: Any) -> None:
@@ -1176,18 +1318,24 @@ def mark_next_changeset_ran(
             _record_run(target, cs, order, new_deployment_id(), "MARK_RAN")
             if target.reader is not None:
                 target.incomplete.forget(target.sink, target.reader, cs.key)
+                if cs.key in target.journal.read(target.reader):
+                    target.journal.forget(target.sink, cs.key)
         return cs
 
 
 def clear_incomplete(url: Database, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> list[str]:
-    """Forget that changeSets stopped part-way (their statements were undone by hand); returns their names."""
+    """Forget that changeSets stopped part-way (their statements were undone by hand), or were interrupted
+    part-way (their journals); returns their names."""
     _require_database(url)
     with _online(url) as target, target.locked(lock_timeout):
         records = target.incomplete.read(target.reader) if target.reader is not None else {}
+        journals = target.journal.read(target.reader) if target.reader is not None else {}
         with target.sink.transaction():
             for key in records:
                 target.incomplete.forget(target.sink, target.reader, key)  # type: ignore[arg-type]
-        return ["::".join(key) for key in records]
+            for key in journals:
+                target.journal.forget(target.sink, key)
+        return ["::".join(key) for key in {**records, **journals}]
 
 
 def check(

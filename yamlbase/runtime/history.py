@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from yamlbase import __version__
 from yamlbase.dialects import capabilities
@@ -47,6 +47,10 @@ class HistoryRow:
 
 def _name(dialect: str, name: str) -> str:
     return name if capabilities(dialect).upper_case_history else name.lower()
+
+
+def _bounded(text: str, length: int) -> str:
+    return text if len(text) <= length else f"{text[: length - 1]}…"
 
 
 def new_deployment_id() -> str:
@@ -141,7 +145,13 @@ class IncompleteTable:
 
     Not a Liquibase table (Liquibase has no such record; it would re-run the changeSet blindly). While a
     changeSet is listed here, ``update`` refuses to run it and says what took effect and how to go on.
+    What is kept of a failure is bounded (MySQL's TEXT holds 65,535 bytes, up to 4 a character), so that
+    recording one never fails; the person is shown the whole error when it happens.
     """
+
+    STATEMENT_LENGTH = 1000
+    STATEMENTS_LENGTH = 15000
+    ERROR_LENGTH = 4000
 
     def __init__(self, dialect: str, schema: str | None = None) -> None:
         n = lambda s: _name(dialect, s)  # noqa: E731
@@ -184,17 +194,146 @@ class IncompleteTable:
                     c["ID"].name: id_,
                     c["AUTHOR"].name: author,
                     c["DATEFAILED"].name: sa.func.current_timestamp(),
-                    c["STATEMENTS"].name: ";\n".join(" ".join(s.split()) for s in statements),
-                    c["ERROR"].name: error,
+                    c["STATEMENTS"].name: self._statements(statements),
+                    c["ERROR"].name: _bounded(error, self.ERROR_LENGTH),
                 }
             )
         )
+
+    def _statements(self, statements: list[str]) -> str:
+        """``statements`` one a line, each and all of them bounded."""
+        kept: list[str] = []
+        size = 0
+        for i, statement in enumerate(statements):
+            line = _bounded(" ".join(statement.split()), self.STATEMENT_LENGTH)
+            if size + len(line) > self.STATEMENTS_LENGTH:
+                kept.append(f"… and {len(statements) - i} more")
+                break
+            kept.append(line)
+            size += len(line) + 2
+        return ";\n".join(kept)
 
     def forget(self, sink: Sink, connection: Connection, key: tuple[str, str, str]) -> None:
         if self.exists(connection):
             filename, id_, author = key
             c = self.c
             sink.execute(self.table.delete().where(c["FILENAME"] == filename, c["ID"] == id_, c["AUTHOR"] == author))
+
+
+@dataclass
+class JournalRecord:
+    """What the journal of a changeSet that was interrupted says: statement ``index`` (0-based, counting the
+    statements that write) was running, every one before it took effect, none after it ran."""
+
+    checksum: str | None
+    index: int
+    statement: str
+
+
+class JournalTable:
+    """``YAMLBASE_JOURNAL``: which statement of a changeSet is running, where statements commit as they run.
+
+    Not a Liquibase table. A changeSet's row is written just before each of its statements that commits (the
+    commit writes it with everything before the statement), and deleted in the transaction of its history row;
+    so a row left behind says exactly how far an interrupted changeSet got (:mod:`yamlbase.runtime.journal`).
+    """
+
+    # The statement text kept: enough to tell it from the others of its changeSet.
+    STATEMENT_LENGTH = 2000
+
+    def __init__(self, dialect: str, schema: str | None = None) -> None:
+        n = lambda s: _name(dialect, s)  # noqa: E731
+        self.table = sa.Table(
+            n("YAMLBASE_JOURNAL"),
+            sa.MetaData(),
+            sa.Column(n("FILENAME"), sa.String(255), nullable=False),
+            sa.Column(n("ID"), sa.String(255), nullable=False),
+            sa.Column(n("AUTHOR"), sa.String(255), nullable=False),
+            sa.Column(n("MD5SUM"), sa.String(35)),
+            sa.Column(n("STATEMENTINDEX"), sa.Integer(), nullable=False),
+            sa.Column(n("STATEMENT"), sa.Text(), nullable=False),
+            sa.Column(n("DATEUPDATED"), sa.DateTime(), nullable=False),
+            schema=schema,
+        )
+        self.c = {col.name.upper(): col for col in self.table.columns}
+        # Whether the table exists, once :meth:`read` has looked (or :meth:`create` made it).
+        self.present: bool | None = None
+        self._compiled: dict[tuple[str, bool], tuple[str, tuple[str, ...] | None]] = {}
+
+    def exists(self, connection: Connection) -> bool:
+        return sa.inspect(connection).has_table(self.table.name, schema=self.table.schema)
+
+    def create(self, sink: Sink) -> None:
+        sink.execute(sa.schema.CreateTable(self.table))
+        self.present = True
+
+    def read(self, connection: Connection) -> dict[tuple[str, str, str], JournalRecord]:
+        """(path, id, author) → the journal of each changeSet that was interrupted (one query)."""
+        self.present = self.exists(connection)
+        if not self.present:
+            return {}
+        c = self.c
+        query = sa.select(c["FILENAME"], c["ID"], c["AUTHOR"], c["MD5SUM"], c["STATEMENTINDEX"], c["STATEMENT"])
+        return {(r[0], r[1], r[2]): JournalRecord(r[3], r[4], r[5]) for r in connection.execute(query)}
+
+    # Bound by name (not by column: a SET clause reserves the column names for itself).
+    def _key(self) -> Any:
+        c = self.c
+        return sa.and_(
+            c["FILENAME"] == sa.bindparam("j_filename"),
+            c["ID"] == sa.bindparam("j_id"),
+            c["AUTHOR"] == sa.bindparam("j_author"),
+        )
+
+    @functools.cached_property
+    def _started(self) -> sa.Insert:
+        c = self.c
+        return self.table.insert().values(
+            {
+                c["FILENAME"].name: sa.bindparam("j_filename"),
+                c["ID"].name: sa.bindparam("j_id"),
+                c["AUTHOR"].name: sa.bindparam("j_author"),
+                c["MD5SUM"].name: sa.bindparam("j_checksum"),
+                c["STATEMENTINDEX"].name: sa.bindparam("j_index"),
+                c["STATEMENT"].name: sa.bindparam("j_statement"),
+                c["DATEUPDATED"].name: sa.func.current_timestamp(),
+            }
+        )
+
+    @functools.cached_property
+    def _advanced(self) -> sa.Update:
+        c = self.c
+        values = {
+            c["STATEMENTINDEX"].name: sa.bindparam("j_index"),
+            c["STATEMENT"].name: sa.bindparam("j_statement"),
+            c["DATEUPDATED"].name: sa.func.current_timestamp(),
+        }
+        return self.table.update().where(self._key()).values(values)
+
+    @functools.cached_property
+    def _forgotten(self) -> sa.Delete:
+        return self.table.delete().where(self._key())
+
+    def write(
+        self, dialect: Dialect, first: bool, key: tuple[str, str, str], checksum: str | None, index: int, text: str
+    ) -> tuple[str, Any]:
+        """The SQL and parameters, for the DBAPI of ``dialect``, that set the row of changeSet ``key`` to say that
+        statement ``index`` (``text``) is running: made (``first``), or changed. Compiled once per run."""
+        if (dialect.name, first) not in self._compiled:
+            compiled = (self._started if first else self._advanced).compile(dialect=dialect)
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            self._compiled[dialect.name, first] = (compiled.string, order)
+        sql, order = self._compiled[dialect.name, first]
+        filename, id_, author = key
+        params = {"j_filename": filename, "j_id": id_, "j_author": author, "j_index": index}
+        params["j_statement"] = text[: self.STATEMENT_LENGTH]
+        if first:
+            params["j_checksum"] = checksum
+        return sql, ([params[name] for name in order] if order is not None else params)
+
+    def forget(self, sink: Sink, key: tuple[str, str, str]) -> None:
+        filename, id_, author = key
+        sink.execute(self._forgotten, {"j_filename": filename, "j_id": id_, "j_author": author})
 
 
 class CaptureTable:

@@ -11,7 +11,7 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import sqlalchemy as sa
 from alembic.operations import Operations
@@ -21,6 +21,9 @@ from sqlalchemy.engine import Connection
 
 from yamlbase.changes.base import Batch, Change, Halt, HaltRequested, Message, PlanContext, RawSQL, Rows, Step
 from yamlbase.dialects import sqlite
+
+if TYPE_CHECKING:
+    from yamlbase.runtime.journal import ChangeSetJournal
 
 # Where an ``output`` change's message goes when its target is a log level (Liquibase's names).
 _LOG_LEVELS = {
@@ -195,6 +198,11 @@ class Sink:
         """Each statement commits as it runs (a changeSet with ``runInTransaction: false``)."""
         yield
 
+    @contextlib.contextmanager
+    def journaled(self, journal: ChangeSetJournal | None) -> Iterator[None]:
+        """Statements run in the block go through ``journal`` (online only; None: as they are)."""
+        yield
+
 
 class ConnectionSink(Sink):
     """Executes on a live connection; each :meth:`transaction` commits or rolls back as a whole."""
@@ -211,21 +219,56 @@ class ConnectionSink(Sink):
         # the rows breaking a foreign key are counted before the first step and checked before the commit.
         self._foreign_keys_suspended = False
         self._violations_before: Counter[tuple[str, str]] | None = None
+        self._journal: ChangeSetJournal | None = None
+        self._hooks: list[tuple[str, Any]] = []
         sa.event.listen(connection, "after_cursor_execute", self._record)
 
     def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.executed.append(statement)
+        if self._journal is not None:
+            self._journal.after()
+
+    @contextlib.contextmanager
+    def journaled(self, journal: ChangeSetJournal | None) -> Iterator[None]:
+        if journal is None:
+            yield
+            return
+        if not self._hooks:  # set once, until detach()
+            # The dialect's hooks around the DBAPI call: the only place that sees every statement just before it
+            # runs, and can keep one from running.
+            self._hooks = [("do_execute", self._before), ("do_executemany", self._before)]
+            self._hooks.append(("do_execute_no_params", self._before_no_params))
+            for name, hook in self._hooks:
+                sa.event.listen(self.connection.dialect, name, hook)
+        self._journal = journal
+        try:
+            yield
+        finally:
+            self._journal = None
+
+    def _before(self, _cursor: Any, statement: str, _parameters: Any, context: Any) -> bool:
+        """True (the statement is taken as done) for one of this connection's that the journal skips."""
+        if self._journal is None or context.root_connection is not self.connection:
+            return False  # the dialect may serve other connections (an application's engine)
+        return self._journal.before(self.connection.connection.dbapi_connection, context.dialect, statement)
+
+    def _before_no_params(self, cursor: Any, statement: str, context: Any) -> bool:
+        return self._before(cursor, statement, None, context)
 
     def detach(self) -> None:
         """Stop listening to the connection (which may be an application's, used after yamlbase is done)."""
         sa.event.remove(self.connection, "after_cursor_execute", self._record)
+        for name, hook in self._hooks:
+            sa.event.remove(self.connection.dialect, name, hook)
+        self._hooks = []
 
     def execute(self, statement: sa.Executable, parameters: dict[str, Any] | None = None) -> Any:
         return self.connection.execute(statement, parameters)
 
     def run_rows(self, step: Rows) -> None:
         """``executemany`` per batch of rows: one round trip per batch, never per row (PostgreSQL: ``COPY``)."""
-        if step.copy_into is not None and self.dialect_name == "postgresql":
+        # COPY bypasses the journal's hooks.
+        if step.copy_into is not None and self.dialect_name == "postgresql" and self._journal is None:
             driver = self.connection.connection.driver_connection
             if type(driver).__module__.partition(".")[0] == "psycopg":  # psycopg 3 (psycopg2 has no cursor.copy)
                 self._copy(step, step.copy_into[0], step.copy_into[1], driver)
