@@ -1010,15 +1010,31 @@ def update_sql(
     search_path: SearchPathLike | None = None,
 ) -> str:
     """The SQL ``update`` would run, bookkeeping included. With no ``url``, as for an empty ``dialect`` database."""
-    _check_dialect(dialect)
     source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
+    return _update_script(url, source, "Update Database Script", dialect=dialect, count=count, to_tag=to_tag, out=out)
+
+
+def _update_script(
+    url: Database | None,
+    source: _Source,
+    heading: str,
+    *,
+    dialect: str | None,
+    count: int | None,
+    to_tag: str | None,
+    out: TextIO | None,
+    sync: bool = False,
+) -> str:
+    """The script of an update's run loop (``sync``: changelog-sync's), rendered under ``heading``; the text, or
+    "" when written to ``out``."""
+    _check_dialect(dialect)
     # Read before connecting (a bad changelog is reported whatever the database); once, in the usual case.
     source.load(dialect or (database_url(url).get_backend_name() if url else "sqlite"))
     buffer = out or io.StringIO()
     with _preview(url, dialect, buffer) as target:
         model = source.load(target.sink.dialect_name)
-        target.sink.comment(f"Update Database Script\nChange Log: {model.path}\nDialect: {target.sink.dialect_name}")
-        _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=0, report=_quiet)
+        target.sink.comment(f"{heading}\nChange Log: {model.path}\nDialect: {target.sink.dialect_name}")
+        _run_update(target, model, count=count, to_tag=to_tag, lock_timeout=0, report=_quiet, sync=sync)
     return buffer.getvalue() if out is None else ""
 
 
@@ -1060,18 +1076,9 @@ def changelog_sync_sql(
 ) -> str:
     """The SQL ``changelog-sync`` would run (lock, history rows), changing nothing. With no ``url``, as for an
     empty ``dialect`` database."""
-    _check_dialect(dialect)
     source = _Source(changelog, contexts, label_filter, properties, search_path=search_path)
-    source.load(dialect or (database_url(url).get_backend_name() if url else "sqlite"))
-    buffer = out or io.StringIO()
-    with _preview(url, dialect, buffer) as target:
-        model = source.load(target.sink.dialect_name)
-        target.sink.comment(
-            f"Changelog Sync Script: records changeSets as run without running them\nChange Log: {model.path}\n"
-            f"Dialect: {target.sink.dialect_name}"
-        )
-        _run_update(target, model, count=None, to_tag=to_tag, lock_timeout=0, report=_quiet, sync=True)
-    return buffer.getvalue() if out is None else ""
+    heading = "Changelog Sync Script: records changeSets as run without running them"
+    return _update_script(url, source, heading, dialect=dialect, count=None, to_tag=to_tag, out=out, sync=True)
 
 
 def rollback(
